@@ -1,0 +1,1 @@
+export { type Principal, signDevToken, verifyToken } from './jwt.js';

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+// Environment overrides arrive as strings; these accept the typed YAML value or its string form.
+const int = (min: number, max: number) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), z.number().int().min(min).max(max));
+const port = int(1, 65535);
+const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+const list = z.preprocess(
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : v,
+  z.array(z.string().min(1)),
+);
+const hostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'expected host:port');
+
+export const configSchema = z.strictObject({
+  service: z.strictObject({
+    name: z.string().min(1).default('qianfan-order'),
+    env: z.enum(['dev', 'test', 'staging', 'production']).default('dev'),
+    /** Unique per replica (0-127); part of the id generator's worker id. */
+    instance: int(0, 127).default(0),
+  }),
+  log: z.strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  }),
+  http: z.strictObject({
+    host: z.string().min(1).default('0.0.0.0'),
+    port: port.default(8888),
+    bodyLimitBytes: int(1024, 10 * 1024 * 1024).default(64 * 1024),
+    trustProxy: bool.default(false),
+  }),
+  grpc: z.strictObject({
+    host: z.string().min(1).default('0.0.0.0'),
+    port: port.default(9000),
+    advertiseHost: z.string().min(1).default('127.0.0.1'),
+    serviceTokens: list.default([]),
+  }),
+  admin: z.strictObject({
+    host: z.string().min(1).default('0.0.0.0'),
+    servicePort: port.default(9101),
+    consumerPort: port.default(9102),
+    jobPort: port.default(9103),
+  }),
+  mysql: z.strictObject({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: port.default(3306),
+    user: z.string().min(1).default('root'),
+    password: z.string().default(''),
+    database: z.string().regex(/^\w+$/, 'expected a database name of letters, digits and _'),
+    poolSize: int(1, 512).default(16),
+  }),
+  redis: z.strictObject({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: port.default(6379),
+    password: z.string().default(''),
+    db: int(0, 15).default(0),
+    keyPrefix: z.string().default('qf:order:'),
+  }),
+  etcd: z.strictObject({
+    endpoints: list.default(['http://127.0.0.1:2379']),
+    prefix: z.string().startsWith('/').default('/qianfan/services/'),
+    leaseTtlSeconds: int(2, 300).default(10),
+  }),
+  rocketmq: z.strictObject({
+    endpoints: hostPort.default('127.0.0.1:8081'),
+    namespace: z.string().default(''),
+    startupTimeoutMs: int(500, 120_000).default(15_000),
+    requestTimeoutMs: int(100, 60_000).default(3_000),
+  }),
+  tracing: z.strictObject({
+    enabled: bool.default(false),
+    otlpEndpoint: z.url().default('http://127.0.0.1:4318/v1/traces'),
+    sampleRatio: z.preprocess((v) => (typeof v === 'string' ? Number(v) : v), z.number().min(0).max(1)).default(1),
+  }),
+  auth: z.strictObject({
+    jwtAlgorithm: z.enum(['HS256', 'RS256']).default('HS256'),
+    jwtSecret: z.string().default(''),
+    jwtPublicKey: z.string().default(''),
+    jwtIssuer: z.string().default('qianfan'),
+  }),
+  order: z.strictObject({
+    paymentTimeoutMinutes: int(1, 24 * 60).default(30),
+    autoConfirmDays: int(1, 60).default(10),
+    refundWindowDays: int(0, 365).default(7),
+  }),
+  shutdown: z.strictObject({
+    drainTimeoutMs: int(100, 60_000).default(8_000),
+  }),
+});
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,1 @@
+export { type Instance, instanceKey, type Registration, registerInstance } from './registry.js';

@@ -1,0 +1,37 @@
+/**
+ * Every error the service reports has a stable string code. The kind says what sort of failure it
+ * is; each transport maps kinds to its own status numbers in one place (restful/, service/).
+ */
+export type ErrorKind =
+  | 'invalid' // the request is malformed or breaks a rule of the input
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict' // the resource exists already / a concurrent request holds it
+  | 'precondition' // the resource is in a state that does not allow the operation
+  | 'unprocessable' // well-formed but semantically refused (e.g. idempotency key reused with another body)
+  | 'rate_limited'
+  | 'unavailable' // a dependency is down or the process is overloaded; retry later
+  | 'internal';
+
+export const errorCodes = {
+  VALIDATION_FAILED: 'invalid',
+  UNAUTHENTICATED: 'unauthenticated',
+  FORBIDDEN: 'forbidden',
+  NOT_FOUND: 'not_found',
+  ORDER_NOT_FOUND: 'not_found',
+  SKU_NOT_FOUND: 'invalid',
+  INSUFFICIENT_STOCK: 'precondition',
+  ORDER_STATE_CONFLICT: 'precondition',
+  CONCURRENT_MODIFICATION: 'conflict',
+  IDEMPOTENCY_KEY_IN_FLIGHT: 'conflict',
+  IDEMPOTENCY_KEY_REUSED: 'unprocessable',
+  PAYMENT_AMOUNT_MISMATCH: 'invalid',
+  INVALID_SIGNATURE: 'unauthenticated',
+  RATE_LIMITED: 'rate_limited',
+  OVERLOADED: 'unavailable',
+  DEPENDENCY_UNAVAILABLE: 'unavailable',
+  INTERNAL: 'internal',
+} as const satisfies Record<string, ErrorKind>;
+
+export type ErrorCode = keyof typeof errorCodes;

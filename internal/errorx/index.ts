@@ -1,0 +1,2 @@
+export { AppError, type ErrorDetails, invalid, isAppError, notFound, toAppError } from './app-error.js';
+export { type ErrorCode, type ErrorKind, errorCodes } from './codes.js';

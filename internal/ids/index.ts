@@ -1,0 +1,1 @@
+export { EPOCH_MS, IdGenerator, idTime, type ProcessName, processSlots } from './snowflake.js';

@@ -1,0 +1,1 @@
+export { type Lock, tryLock } from './redis-lock.js';

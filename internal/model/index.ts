@@ -1,0 +1,2 @@
+export { MIGRATIONS_DIR, type MigrateResult, runMigrations } from './migrate.js';
+export * from './tables.js';

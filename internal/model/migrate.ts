@@ -1,0 +1,44 @@
+import { fileURLToPath } from 'node:url';
+import { migrate } from 'drizzle-orm/mysql2/migrator';
+import type { Db, Pool } from '../svc/db.js';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
+const LOCK = 'qianfan_order_migrate';
+
+export interface MigrateResult {
+  applied: number;
+  total: number;
+}
+
+/**
+ * Applies pending drizzle-kit migrations. Serialized across processes with a named lock (GET_LOCK
+ * works on MySQL 8 and MariaDB), so two replicas starting together do not race. A no-op when up to date.
+ */
+export async function runMigrations(db: Db, pool: Pool, lockTimeoutSeconds = 60): Promise<MigrateResult> {
+  const conn = await pool.getConnection();
+  try {
+    const [rows] = await conn.query('SELECT GET_LOCK(?, ?) AS got', [LOCK, lockTimeoutSeconds]);
+    if ((rows as Array<{ got: number | null }>)[0]?.got !== 1) {
+      throw new Error(
+        `another migration holds the lock '${LOCK}' for more than ${lockTimeoutSeconds} s; wait for it and retry`,
+      );
+    }
+    try {
+      const before = await appliedCount(pool);
+      await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+      const after = await appliedCount(pool);
+      return { applied: after - before, total: after };
+    } finally {
+      await conn.query('SELECT RELEASE_LOCK(?)', [LOCK]);
+    }
+  } finally {
+    conn.release();
+  }
+}
+
+async function appliedCount(pool: Pool): Promise<number> {
+  const [tables] = await pool.query("SHOW TABLES LIKE '__drizzle_migrations'");
+  if ((tables as unknown[]).length === 0) return 0;
+  const [rows] = await pool.query('SELECT COUNT(*) AS n FROM `__drizzle_migrations`');
+  return Number((rows as Array<{ n: number | string }>)[0]?.n ?? 0);
+}

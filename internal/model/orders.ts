@@ -1,0 +1,50 @@
+import { index, int, json, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
+import { createdAt, id, money, ts, updatedAt } from './columns.js';
+
+export interface AddressSnapshot {
+  name: string;
+  phone: string;
+  province: string;
+  city: string;
+  district: string;
+  detail: string;
+  postcode?: string;
+}
+
+/** One order. Status moves only through internal/order's transition table; `version` guards every UPDATE. */
+export const orders = mysqlTable(
+  'orders',
+  {
+    id: id('id').primaryKey(),
+    orderNo: varchar('order_no', { length: 32 }).notNull(),
+    userId: id('user_id').notNull(),
+    status: varchar('status', { length: 24 }).notNull(),
+    currency: varchar('currency', { length: 3 }).notNull(),
+    itemsAmount: money('items_amount').notNull(),
+    shippingFee: money('shipping_fee').notNull().default(0),
+    discountAmount: money('discount_amount').notNull().default(0),
+    totalAmount: money('total_amount').notNull(),
+    paidAmount: money('paid_amount').notNull().default(0),
+    refundedAmount: money('refunded_amount').notNull().default(0),
+    address: json('address').$type<AddressSnapshot>().notNull(),
+    note: varchar('note', { length: 500 }).notNull().default(''),
+    source: varchar('source', { length: 16 }).notNull().default('APP'),
+    version: int('version').notNull().default(0),
+    payDeadline: ts('pay_deadline').notNull(),
+    paidAt: ts('paid_at'),
+    shippedAt: ts('shipped_at'),
+    deliveredAt: ts('delivered_at'),
+    completedAt: ts('completed_at'),
+    cancelledAt: ts('cancelled_at'),
+    cancelReason: varchar('cancel_reason', { length: 32 }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('uk_orders_order_no').on(t.orderNo),
+    index('idx_orders_user_id').on(t.userId, t.id),
+    index('idx_orders_status_deadline').on(t.status, t.payDeadline),
+    index('idx_orders_status_delivered').on(t.status, t.deliveredAt),
+    index('idx_orders_created_at').on(t.createdAt),
+  ],
+);

@@ -1,0 +1,12 @@
+export { consumedMessages } from './consumed-messages.js';
+export { flashSales } from './flash-sales.js';
+export { idempotencyKeys } from './idempotency-keys.js';
+export { mqTxLog } from './mq-tx-log.js';
+export { orderItems } from './order-items.js';
+export { orderStatusLog } from './order-status-log.js';
+export type { AddressSnapshot } from './orders.js';
+export { orders } from './orders.js';
+export { payments } from './payments.js';
+export { refunds } from './refunds.js';
+export { shipments } from './shipments.js';
+export { skus } from './skus.js';

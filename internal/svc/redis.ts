@@ -1,0 +1,26 @@
+import { Redis } from 'ioredis';
+import type { Config } from '../config/index.js';
+
+/** ioredis with the configured key prefix; connects eagerly so a missing Redis fails at start-up, clearly. */
+export async function openRedis(cfg: Config['redis']): Promise<Redis> {
+  const redis = new Redis({
+    host: cfg.host,
+    port: cfg.port,
+    password: cfg.password || undefined,
+    db: cfg.db,
+    keyPrefix: cfg.keyPrefix,
+    lazyConnect: true,
+    connectTimeout: 5000,
+    maxRetriesPerRequest: 2,
+  });
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(
+      `cannot connect to Redis at ${cfg.host}:${cfg.port}: ${(err as Error).message} (is it running? run deploy/local/datastores.sh, or fix redis.* in the config)`,
+      { cause: err },
+    );
+  }
+  return redis;
+}

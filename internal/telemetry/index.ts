@@ -1,0 +1,11 @@
+export {
+  type AdminServer,
+  type HealthReport,
+  type ReadinessCheck,
+  runChecks,
+  startAdminServer,
+} from './admin-server.js';
+export { createLogger, type Logger } from './logger.js';
+export { createMetrics } from './metrics.js';
+export { mqMetrics } from './mq-metrics.js';
+export { createTracing, type Tracing } from './tracing.js';

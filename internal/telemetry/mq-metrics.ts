@@ -1,0 +1,31 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+const cache = new WeakMap<Registry, ReturnType<typeof build>>();
+
+function build(registry: Registry) {
+  return {
+    consumed: new Counter({
+      name: 'qianfan_mq_consumed_total',
+      help: 'Messages handled by consumers, by result (ok, retry, malformed)',
+      labelNames: ['topic', 'group', 'result'] as const,
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'qianfan_mq_consume_duration_seconds',
+      help: 'Time to handle one message',
+      labelNames: ['topic', 'group'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+  };
+}
+
+/** Consumer metrics, created once per registry. */
+export function mqMetrics(registry: Registry) {
+  let m = cache.get(registry);
+  if (!m) {
+    m = build(registry);
+    cache.set(registry, m);
+  }
+  return m;
+}

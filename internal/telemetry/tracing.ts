@@ -1,0 +1,52 @@
+import { context, propagation, type Tracer, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type SpanExporter,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+
+export interface Tracing {
+  tracer: Tracer;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * OpenTelemetry tracing exported over OTLP/HTTP (Jaeger accepts OTLP natively). When disabled the
+ * API's no-op tracer is used, so instrumented code costs nearly nothing. Tests pass their own exporter.
+ */
+export function createTracing(opts: {
+  service: string;
+  process: string;
+  enabled: boolean;
+  otlpEndpoint: string;
+  sampleRatio: number;
+  exporter?: SpanExporter;
+}): Tracing {
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  if (!opts.enabled && !opts.exporter) {
+    return { tracer: trace.getTracer(opts.service), shutdown: async () => {} };
+  }
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({
+      'service.name': opts.service,
+      'service.namespace': 'qianfan',
+      'qianfan.process': opts.process,
+    }),
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(opts.sampleRatio) }),
+    spanProcessors: [
+      new BatchSpanProcessor({ exporter: opts.exporter ?? new OTLPTraceExporter({ url: opts.otlpEndpoint }) }),
+    ],
+  });
+  trace.setGlobalTracerProvider(provider);
+  return {
+    tracer: provider.getTracer(opts.service),
+    shutdown: () => provider.shutdown(),
+  };
+}

@@ -1,0 +1,16 @@
+import { cleanupExpired } from '../internal/ops/index.js';
+import type { ServiceContext } from '../internal/svc/index.js';
+
+export interface JobDef {
+  name: string;
+  /** node-cron expression (seconds field first), evaluated in UTC. */
+  schedule: string;
+  /** Upper bound of one run; also the lease that keeps other job instances from running it meanwhile. */
+  leaseMs: number;
+  run(ctx: ServiceContext): Promise<unknown>;
+}
+
+/** Every scheduled job: one use case each. */
+export const jobs: JobDef[] = [
+  { name: 'cleanup-expired', schedule: '0 17 * * * *', leaseMs: 10 * 60_000, run: (ctx) => cleanupExpired(ctx) },
+];

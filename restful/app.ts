@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ServiceContext } from '../internal/svc/index.js';
+import { installErrorHandler } from './errors.js';
+import { healthRoutes } from './routes/health.js';
+
+export interface AppState {
+  /** Set on SIGTERM: /readyz answers 503 so the load balancer stops routing here. */
+  draining: boolean;
+}
+
+/** Builds the HTTP app without listening (tests call app.inject or listen on port 0). */
+export async function buildApp(ctx: ServiceContext, state: AppState = { draining: false }): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    bodyLimit: ctx.config.http.bodyLimitBytes,
+    trustProxy: ctx.config.http.trustProxy,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  installErrorHandler(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'qianfan-order', version: '1', description: 'Order service of the qianfan platform' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  healthRoutes(app, ctx, state);
+  return app;
+}

@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { configCommand } from './commands/config.js';
+import { migrateCommand } from './commands/migrate.js';
+import { seedCommand } from './commands/seed.js';
+import { tokenCommand } from './commands/token.js';
+
+export function buildProgram(): Command {
+  const program = new Command('qianfan-order')
+    .description(
+      'Operator CLI of the qianfan order service.\n' +
+        'Config: config/default.yaml, or the file in QIANFAN_CONFIG; QIANFAN_<SECTION>__<KEY> overrides a key.',
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  migrateCommand(program);
+  seedCommand(program);
+  tokenCommand(program);
+  configCommand(program);
+  return program;
+}
