@@ -45,12 +45,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply
-      .status(404)
-      .send({
-        code: 'NOT_FOUND',
-        message: `no route ${req.method} ${req.url.split('?')[0]}`,
-        requestId: String(req.id),
-      });
+    void reply.status(404).send({
+      code: 'NOT_FOUND',
+      message: `no route ${req.method} ${req.url.split('?')[0]}`,
+      requestId: String(req.id),
+    });
   });
 }

@@ -52,7 +52,8 @@ function applyEnv(raw: Raw, env: NodeJS.ProcessEnv, sources: Map<string, string>
         `environment variable ${name} names no config key (expected ${ENV_PREFIX}<SECTION>__<KEY>, e.g. ${ENV_PREFIX}MYSQL__POOL_SIZE)`,
       );
     }
-    const target = (out[section] ??= {}) as Raw;
+    out[section] ??= {};
+    const target = out[section] as Raw;
     target[key] = value;
     sources.set(`${section}.${key}`, `environment ${name}`);
   }

@@ -1,5 +1,5 @@
 import type { Etcd3, Lease } from 'etcd3';
-import type { Logger } from '../telemetry/logger.js';
+import type { Logger } from '../telemetry/index.js';
 
 export interface Instance {
   address: string;

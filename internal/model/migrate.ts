@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
+import type { MySql2Database } from 'drizzle-orm/mysql2';
 import { migrate } from 'drizzle-orm/mysql2/migrator';
-import type { Db, Pool } from '../svc/db.js';
+import type { Pool } from 'mysql2/promise';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 const LOCK = 'qianfan_order_migrate';
@@ -14,7 +15,11 @@ export interface MigrateResult {
  * Applies pending drizzle-kit migrations. Serialized across processes with a named lock (GET_LOCK
  * works on MySQL 8 and MariaDB), so two replicas starting together do not race. A no-op when up to date.
  */
-export async function runMigrations(db: Db, pool: Pool, lockTimeoutSeconds = 60): Promise<MigrateResult> {
+export async function runMigrations(
+  db: MySql2Database<Record<string, unknown>>,
+  pool: Pool,
+  lockTimeoutSeconds = 60,
+): Promise<MigrateResult> {
   const conn = await pool.getConnection();
   try {
     const [rows] = await conn.query('SELECT GET_LOCK(?, ?) AS got', [LOCK, lockTimeoutSeconds]);

@@ -1,5 +1,5 @@
 import { format } from 'node:util';
-import type { Logger } from '../telemetry/logger.js';
+import type { Logger } from '../telemetry/index.js';
 
 /** Routes rocketmq-client-nodejs's printf-style logging into pino, one level quieter than it asks. */
 export function clientLogger(logger: Logger) {

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import { FilterExpression, type MessageView, SimpleConsumer } from 'rocketmq-client-nodejs';
-import type { Logger } from '../telemetry/logger.js';
-import { mqMetrics } from '../telemetry/mq-metrics.js';
+import type { Logger } from '../telemetry/index.js';
+import { mqMetrics } from '../telemetry/index.js';
 import { clientLogger } from './client-logger.js';
 import { decodeEnvelope, type Envelope, MalformedMessageError } from './envelope.js';
 import { startClient } from './start-client.js';
@@ -30,7 +30,10 @@ export interface ConsumerLoopOptions {
   batchSize?: number;
   /** How long a received message stays invisible to others while we handle it. */
   invisibleMs?: number;
-  /** Long-polling wait of one receive call; bounds how long stop() waits for an idle receive. */
+  /**
+   * Long-polling wait of one receive call. The proxy refuses a poll whose deadline (requestTimeoutMs +
+   * awaitMs) leaves less than its grpcClientConsumerMinLongPollingTimeoutMillis (5 s by default).
+   */
   awaitMs?: number;
   /** Redelivery delay after a failed attempt (1-based). Default: 1 s doubling to 60 s. */
   backoffMs?: (attempt: number) => number;

@@ -1,5 +1,5 @@
 import { type MessageView, Producer } from 'rocketmq-client-nodejs';
-import type { Logger } from '../telemetry/logger.js';
+import type { Logger } from '../telemetry/index.js';
 import { clientLogger } from './client-logger.js';
 import { type Envelope, encodeEnvelope } from './envelope.js';
 import { startClient } from './start-client.js';

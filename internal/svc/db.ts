@@ -1,7 +1,7 @@
 import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2';
 import mysql from 'mysql2/promise';
 import type { Config } from '../config/index.js';
-import * as schema from '../model/tables.js';
+import { tables as schema } from '../model/index.js';
 
 export type Db = MySql2Database<typeof schema>;
 export type Pool = mysql.Pool;

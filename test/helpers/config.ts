@@ -1,0 +1,15 @@
+import { type Config, loadConfig } from '../../internal/config/index.js';
+
+/** The test suite's config: config/test.yaml (own database, Redis prefix, etcd prefix and ports). */
+export const TEST_CONFIG_FILE = 'config/test.yaml';
+
+export function testConfig(overrides: NodeJS.ProcessEnv = {}): Config {
+  return loadConfig({ QIANFAN_CONFIG: TEST_CONFIG_FILE, ...overrides });
+}
+
+/** Environment for child processes started by tests. */
+export function testEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('QIANFAN_')) env[k] = v;
+  return { ...env, QIANFAN_CONFIG: TEST_CONFIG_FILE, ...extra };
+}
