@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { Etcd3 } from 'etcd3';
+import { instanceKey, registerInstance } from '../internal/discovery/index.js';
+import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
+import { testConfig } from './helpers/config.js';
+import { testLogger } from './helpers/logger.js';
+import { waitFor } from './helpers/wait.js';
+
+// Against the real etcd of deploy/etcd/etcd.sh.
+describe('etcd', () => {
+  let ctx: ServiceContext;
+  let etcd: Etcd3;
+  const prefix = `/qianfan-test/${randomUUID()}/`;
+
+  before(async () => {
+    ctx = await createServiceContext(testConfig(), { process: 'script', etcd: true, logger: testLogger });
+    etcd = ctx.etcd!;
+  });
+  after(async () => {
+    await etcd?.delete().prefix(prefix);
+    await ctx?.close();
+  });
+
+  it('put, get and a prefix watch that sees puts and deletes', async () => {
+    const events: string[] = [];
+    const watcher = await etcd.watch().prefix(`${prefix}w/`).create();
+    watcher.on('put', (kv) => events.push(`put ${kv.key.toString()}=${kv.value.toString()}`));
+    watcher.on('delete', (kv) => events.push(`delete ${kv.key.toString()}`));
+    try {
+      await etcd.put(`${prefix}w/a`).value('1');
+      await etcd.put(`${prefix}w/a`).value('2');
+      await etcd.delete().key(`${prefix}w/a`);
+      assert.equal(await etcd.get(`${prefix}w/a`).string(), null);
+      await waitFor('three watch events', 5000, () => events.length >= 3);
+      assert.deepEqual(events, [`put ${prefix}w/a=1`, `put ${prefix}w/a=2`, `delete ${prefix}w/a`]);
+    } finally {
+      await watcher.cancel();
+    }
+  });
+
+  it('a key under a lease that is not kept alive expires after its TTL', async () => {
+    const lease = etcd.lease(2, { autoKeepAlive: false });
+    await lease.put(`${prefix}lease/x`).value('alive');
+    assert.equal(await etcd.get(`${prefix}lease/x`).string(), 'alive');
+    const started = Date.now();
+    await waitFor(
+      'the leased key to expire',
+      10_000,
+      async () => (await etcd.get(`${prefix}lease/x`).string()) === null,
+    );
+    assert.ok(Date.now() - started >= 1000, 'expired before its TTL');
+  });
+
+  it('a registered instance stays listed while alive and disappears at once on close', async () => {
+    const reg = await registerInstance(etcd, {
+      prefix,
+      service: 'qianfan.order.v1.OrderService',
+      address: '127.0.0.1:19999',
+      version: 'test',
+      ttlSeconds: 2,
+      logger: testLogger,
+    });
+    const key = instanceKey(prefix, 'qianfan.order.v1.OrderService', '127.0.0.1:19999');
+    assert.equal(reg.key, key);
+    // Outlives several TTLs because the client keeps the lease alive.
+    await new Promise((r) => setTimeout(r, 4500));
+    const listed = await etcd.get(key).json();
+    assert.equal((listed as { address: string }).address, '127.0.0.1:19999');
+    await reg.close();
+    assert.equal(await etcd.get(key).string(), null);
+  });
+});

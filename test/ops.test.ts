@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { eq, like } from 'drizzle-orm';
+import { tryLock } from '../internal/lock/index.js';
+import { consumedMessages, idempotencyKeys, runMigrations } from '../internal/model/index.js';
+import { cleanupExpired } from '../internal/ops/index.js';
+import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
+import { testConfig } from './helpers/config.js';
+import { testLogger } from './helpers/logger.js';
+
+describe('job use cases and locks (real MariaDB and Redis)', () => {
+  let ctx: ServiceContext;
+  const scope = `test-${randomUUID().slice(0, 8)}`;
+  before(async () => {
+    ctx = await createServiceContext(testConfig(), { process: 'script', logger: testLogger });
+    await runMigrations(ctx.db, ctx.pool);
+  });
+  after(async () => {
+    await ctx.db.delete(idempotencyKeys).where(eq(idempotencyKeys.scope, scope));
+    await ctx.db.delete(consumedMessages).where(like(consumedMessages.eventId, `${scope}%`));
+    await ctx.close();
+  });
+
+  it('cleanup deletes expired idempotency keys and old dedupe rows in batches, and keeps the rest', async () => {
+    const now = new Date();
+    const past = new Date(now.getTime() - 60_000);
+    const future = new Date(now.getTime() + 86_400_000);
+    await ctx.db.insert(idempotencyKeys).values(
+      Array.from({ length: 25 }, (_, i) => ({
+        scope,
+        key: `k${i}`,
+        requestHash: 'h',
+        status: 'DONE',
+        expiresAt: i < 20 ? past : future,
+      })),
+    );
+    const old = new Date(now.getTime() - 8 * 86_400_000);
+    await ctx.db.insert(consumedMessages).values([
+      { consumerGroup: 'g', eventId: `${scope}-old`, topic: 't', createdAt: old },
+      { consumerGroup: 'g', eventId: `${scope}-new`, topic: 't' },
+    ]);
+    const r = await cleanupExpired(ctx, { now, batchSize: 7 });
+    assert.ok(r.idempotencyKeys >= 20);
+    assert.ok(r.consumedMessages >= 1);
+    const left = await ctx.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.scope, scope));
+    assert.equal(left.length, 5);
+    const dedupe = await ctx.db
+      .select()
+      .from(consumedMessages)
+      .where(like(consumedMessages.eventId, `${scope}%`));
+    assert.deepEqual(
+      dedupe.map((d) => d.eventId),
+      [`${scope}-new`],
+    );
+  });
+
+  it('a Redis lock is exclusive, released only by its holder, and expires', async () => {
+    const name = `t-${randomUUID()}`;
+    const a = await tryLock(ctx.redis, name, 500);
+    assert.ok(a);
+    assert.equal(await tryLock(ctx.redis, name, 500), undefined);
+    await new Promise((r) => setTimeout(r, 700));
+    const b = await tryLock(ctx.redis, name, 5000);
+    assert.ok(b, 'lock did not expire');
+    assert.equal(await a.release(), false, 'a stale holder released a lock it no longer holds');
+    assert.equal(await b.release(), true);
+  });
+});
