@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The test command: provisions local infrastructure, prepares a fresh test database, runs the static
+# checks and every test against real MariaDB, Redis, etcd and RocketMQ.
+#   bash deploy/local/test.sh [test files...]      (default: test/*.test.ts)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+. deploy/local/npm-deps.sh
+npm_deps "$root"
+
+bash deploy/local/infra.sh up
+
+export QIANFAN_CONFIG=config/test.yaml
+db=$(node --import tsx -e "import('./internal/config/index.js').then(m => console.log(m.loadConfig().mysql.database))")
+echo "[test] fresh database $db"
+MYSQL_PWD="${QIANFAN_MYSQL__PASSWORD:-}" mysql -h 127.0.0.1 -u root -e "DROP DATABASE IF EXISTS \`$db\`; CREATE DATABASE \`$db\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+node bin/qianfan-order.js migrate
+
+echo "[test] typecheck, lint, dependency rule"
+npx tsc --noEmit -p tsconfig.json
+npx biome check .
+npx depcruise --config .dependency-cruiser.cjs restful service consumer job script internal pkg
+
+echo "[test] node --test"
+if [ $# -eq 0 ]; then set -- test/*.test.ts; fi
+exec node --import tsx --test --test-concurrency=1 --test-timeout=180000 --test-reporter=spec "$@"
