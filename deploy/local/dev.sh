@@ -18,7 +18,7 @@ node deploy/local/supervise.mjs restful service consumer job &
 sup=$!
 trap 'kill -TERM $sup 2>/dev/null; wait $sup' INT TERM
 
-ready() { curl -fsS -o /dev/null "http://127.0.0.1:$1/readyz"; }
+ready() { curl -fs -o /dev/null "http://127.0.0.1:$1/readyz"; }
 for port in 8888 9101 9102 9103; do
   for _ in $(seq 1 120); do ready $port && break; sleep 0.5; done
   ready $port || { echo "[dev] ERROR: nothing ready on port $port after 60 s (see the logs above)" >&2; kill -TERM $sup; wait $sup; exit 1; }
