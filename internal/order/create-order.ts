@@ -1,0 +1,155 @@
+import { AppError } from '../errorx/index.js';
+import type { AddressSnapshot } from '../model/index.js';
+import { orderItems, orders } from '../model/index.js';
+import { newEnvelope, topics } from '../mq/index.js';
+import type { ServiceContext } from '../svc/index.js';
+import { orderEnvelope } from './events.js';
+import {
+  findSkus,
+  insertStatusLog,
+  insertTxLog,
+  type OrderItemRow,
+  type OrderRow,
+  reserveStock,
+} from './repository.js';
+import { orderNoOf, priceLines } from './rules.js';
+import { requireMq } from './transition.js';
+
+export const LIMITS = { maxLines: 50, maxQuantity: 999, maxNote: 500 } as const;
+
+export interface CreateOrderInput {
+  userId: bigint;
+  items: Array<{ skuId: bigint; quantity: number }>;
+  address: AddressSnapshot;
+  note?: string;
+  source?: 'APP' | 'WEB' | 'RPC' | 'FLASHSALE';
+}
+
+export interface CreatedOrder {
+  order: OrderRow;
+  items: OrderItemRow[];
+}
+
+/**
+ * Creates an order: prices and titles from the SKU table, one line per SKU (a repeated SKU is refused,
+ * so each SKU's whole quantity is checked at once), stock reserved by conditional UPDATE, totals in fen,
+ * payment deadline from config. Publishes order.created (transaction message) and schedules the
+ * order_timeout delay message. Nothing is written unless everything is.
+ */
+export async function createOrder(ctx: ServiceContext, input: CreateOrderInput): Promise<CreatedOrder> {
+  validate(input);
+  // Locking SKU rows in id order means two orders over the same SKUs never deadlock.
+  const lines = [...input.items].sort((a, b) => (a.skuId < b.skuId ? -1 : 1));
+  const found = await findSkus(
+    ctx.db,
+    lines.map((l) => l.skuId),
+  );
+  const byId = new Map(found.map((s) => [s.id, s]));
+  const unknown = lines.filter((l) => !byId.has(l.skuId) || byId.get(l.skuId)?.status !== 'ON_SALE');
+  if (unknown.length) {
+    throw new AppError('SKU_NOT_FOUND', `unknown or unavailable SKU(s): ${unknown.map((l) => l.skuId).join(', ')}`, {
+      skuIds: unknown.map((l) => l.skuId.toString()),
+    });
+  }
+  const currencies = new Set(found.map((s) => s.currency));
+  if (currencies.size > 1) throw new AppError('VALIDATION_FAILED', 'all SKUs of one order must share a currency');
+  const { lines: priced, itemsAmount } = priceLines(lines, byId);
+
+  const now = new Date();
+  const id = ctx.ids.next();
+  const order: OrderRow = {
+    id,
+    orderNo: orderNoOf(id),
+    userId: input.userId,
+    status: 'PENDING_PAYMENT',
+    currency: found[0]!.currency,
+    itemsAmount,
+    shippingFee: 0,
+    discountAmount: 0,
+    totalAmount: itemsAmount,
+    paidAmount: 0,
+    refundedAmount: 0,
+    address: input.address,
+    note: input.note ?? '',
+    source: input.source ?? 'APP',
+    version: 0,
+    payDeadline: new Date(now.getTime() + ctx.config.order.paymentTimeoutMinutes * 60_000),
+    paidAt: null,
+    shippedAt: null,
+    deliveredAt: null,
+    completedAt: null,
+    cancelledAt: null,
+    cancelReason: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const items: OrderItemRow[] = priced.map((p) => ({ id: ctx.ids.next(), orderId: id, createdAt: now, ...p }));
+  const msg = orderEnvelope(order, 'PENDING_PAYMENT', null, 0, 'created');
+
+  await requireMq(ctx).sendInTransaction(msg, () =>
+    ctx.db.transaction(async (tx) => {
+      for (const l of lines) {
+        if (!(await reserveStock(tx, l.skuId, l.quantity))) {
+          throw new AppError('INSUFFICIENT_STOCK', `not enough stock for SKU ${l.skuId}`, {
+            skuId: l.skuId.toString(),
+          });
+        }
+      }
+      await tx.insert(orders).values(order);
+      await tx.insert(orderItems).values(items);
+      await insertStatusLog(tx, {
+        id: ctx.ids.next(),
+        orderId: id,
+        fromStatus: '',
+        toStatus: 'PENDING_PAYMENT',
+        version: 0,
+        actorType: 'USER',
+        actorId: input.userId.toString(),
+        reason: 'created',
+      });
+      await insertTxLog(tx, {
+        id: ctx.ids.next(),
+        eventId: msg.envelope.eventId,
+        topic: msg.topic,
+        eventType: msg.envelope.type,
+        messageKey: msg.key,
+        payload: msg.envelope.data as unknown as Record<string, unknown>,
+      });
+      return {};
+    }),
+  );
+
+  // The deadline message closes the order on time; if it is lost, the close-expired job is the backstop.
+  await requireMq(ctx)
+    .send({
+      topic: topics.orderTimeout.name,
+      envelope: newEnvelope('order.payment_deadline', { orderId: id.toString(), version: 0 }),
+      key: id.toString(),
+      deliverAt: order.payDeadline,
+    })
+    .catch((err: unknown) =>
+      ctx.logger.warn({ err, orderId: id.toString() }, 'could not schedule the payment deadline'),
+    );
+
+  return { order, items };
+}
+
+function validate(input: CreateOrderInput): void {
+  const fail = (message: string, details?: Record<string, unknown>) => {
+    throw new AppError('VALIDATION_FAILED', message, details);
+  };
+  if (input.items.length === 0) fail('an order needs at least one item');
+  if (input.items.length > LIMITS.maxLines) fail(`at most ${LIMITS.maxLines} items per order`);
+  for (const [i, it] of input.items.entries()) {
+    if (!Number.isInteger(it.quantity) || it.quantity < 1 || it.quantity > LIMITS.maxQuantity) {
+      fail(`items[${i}].quantity must be an integer from 1 to ${LIMITS.maxQuantity}`, { index: i });
+    }
+  }
+  const seen = new Set<bigint>();
+  for (const [i, it] of input.items.entries()) {
+    if (seen.has(it.skuId))
+      fail(`items[${i}] repeats SKU ${it.skuId}: list each SKU once with its total quantity`, { index: i });
+    seen.add(it.skuId);
+  }
+  if ((input.note ?? '').length > LIMITS.maxNote) fail(`note is longer than ${LIMITS.maxNote} characters`);
+}

@@ -1,0 +1,128 @@
+import { and, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
+import type { MySqlTransaction } from 'drizzle-orm/mysql-core';
+import { mqTxLog, orderItems, orderStatusLog, orders, skus } from '../model/index.js';
+import type { Db } from '../svc/index.js';
+import type { OrderStatus } from './rules.js';
+
+/** A database handle or an open transaction: every query here runs on either. */
+// biome-ignore lint/suspicious/noExplicitAny: drizzle's transaction generics are not worth spelling out here
+export type Tx = Db | MySqlTransaction<any, any, any, any>;
+
+export type OrderRow = typeof orders.$inferSelect;
+export type OrderItemRow = typeof orderItems.$inferSelect;
+
+const affected = (r: unknown) => (r as [{ affectedRows: number }])[0].affectedRows;
+
+export async function findSkus(tx: Tx, ids: bigint[]) {
+  if (ids.length === 0) return [];
+  return tx.select().from(skus).where(inArray(skus.id, ids));
+}
+
+/** Moves qty from available to reserved if enough is available; false when not. */
+export async function reserveStock(tx: Tx, skuId: bigint, qty: number): Promise<boolean> {
+  const r = await tx
+    .update(skus)
+    .set({
+      available: sql`${skus.available} - ${qty}`,
+      reserved: sql`${skus.reserved} + ${qty}`,
+      version: sql`${skus.version} + 1`,
+    })
+    .where(and(eq(skus.id, skuId), gte(skus.available, qty), eq(skus.status, 'ON_SALE')));
+  return affected(r) === 1;
+}
+
+/** reserved -> available (cancel before payment). */
+export async function releaseStock(tx: Tx, skuId: bigint, qty: number): Promise<boolean> {
+  const r = await tx
+    .update(skus)
+    .set({
+      available: sql`${skus.available} + ${qty}`,
+      reserved: sql`${skus.reserved} - ${qty}`,
+      version: sql`${skus.version} + 1`,
+    })
+    .where(and(eq(skus.id, skuId), gte(skus.reserved, qty)));
+  return affected(r) === 1;
+}
+
+/** reserved -> sold (payment). */
+export async function commitStock(tx: Tx, skuId: bigint, qty: number): Promise<boolean> {
+  const r = await tx
+    .update(skus)
+    .set({
+      sold: sql`${skus.sold} + ${qty}`,
+      reserved: sql`${skus.reserved} - ${qty}`,
+      version: sql`${skus.version} + 1`,
+    })
+    .where(and(eq(skus.id, skuId), gte(skus.reserved, qty)));
+  return affected(r) === 1;
+}
+
+/** sold -> available (refund of goods that never shipped). */
+export async function restockSold(tx: Tx, skuId: bigint, qty: number): Promise<boolean> {
+  const r = await tx
+    .update(skus)
+    .set({
+      sold: sql`${skus.sold} - ${qty}`,
+      available: sql`${skus.available} + ${qty}`,
+      version: sql`${skus.version} + 1`,
+    })
+    .where(and(eq(skus.id, skuId), gte(skus.sold, qty)));
+  return affected(r) === 1;
+}
+
+export async function getOrder(tx: Tx, id: bigint): Promise<OrderRow | undefined> {
+  const [row] = await tx.select().from(orders).where(eq(orders.id, id)).limit(1);
+  return row;
+}
+
+export async function getItems(tx: Tx, orderId: bigint): Promise<OrderItemRow[]> {
+  return tx.select().from(orderItems).where(eq(orderItems.orderId, orderId)).orderBy(orderItems.id);
+}
+
+export interface ListFilter {
+  userId?: bigint;
+  status?: OrderStatus;
+  createdFrom?: Date;
+  createdTo?: Date;
+  /** Return orders with id below this (newest first). */
+  beforeId?: bigint;
+  limit: number;
+}
+
+export async function listOrders(tx: Tx, f: ListFilter): Promise<OrderRow[]> {
+  const conds = [
+    f.userId !== undefined ? eq(orders.userId, f.userId) : undefined,
+    f.status ? eq(orders.status, f.status) : undefined,
+    f.createdFrom ? gte(orders.createdAt, f.createdFrom) : undefined,
+    f.createdTo ? lte(orders.createdAt, f.createdTo) : undefined,
+    f.beforeId !== undefined ? lt(orders.id, f.beforeId) : undefined,
+  ].filter((c) => c !== undefined);
+  return tx
+    .select()
+    .from(orders)
+    .where(conds.length ? and(...conds) : undefined)
+    .orderBy(desc(orders.id))
+    .limit(f.limit);
+}
+
+/** The conditional UPDATE of every transition: only from the state and version we read. */
+export async function updateOrderIf(
+  tx: Tx,
+  id: bigint,
+  from: { status: OrderStatus; version: number },
+  set: Partial<typeof orders.$inferInsert>,
+): Promise<boolean> {
+  const r = await tx
+    .update(orders)
+    .set({ ...set, version: from.version + 1 })
+    .where(and(eq(orders.id, id), eq(orders.status, from.status), eq(orders.version, from.version)));
+  return affected(r) === 1;
+}
+
+export async function insertStatusLog(tx: Tx, row: typeof orderStatusLog.$inferInsert) {
+  await tx.insert(orderStatusLog).values(row);
+}
+
+export async function insertTxLog(tx: Tx, row: typeof mqTxLog.$inferInsert) {
+  await tx.insert(mqTxLog).values(row);
+}

@@ -1,0 +1,101 @@
+import { AppError } from '../errorx/index.js';
+import type { ServiceContext } from '../svc/index.js';
+import { orderEnvelope } from './events.js';
+import { getOrder, insertStatusLog, insertTxLog, type OrderRow, type Tx, updateOrderIf } from './repository.js';
+import { decide, type OrderEvent, type OrderStatus } from './rules.js';
+
+export interface Actor {
+  type: 'USER' | 'ADMIN' | 'SYSTEM' | 'PROVIDER';
+  id: string;
+}
+
+export interface TransitionInput {
+  orderId: bigint;
+  event: OrderEvent;
+  actor: Actor;
+  reason: string;
+  /** When set, the order must belong to this user (another user's order is "not found"). */
+  userId?: bigint;
+  /** Extra checks on the order as read, before anything is written (throw AppError to refuse). */
+  guard?: (order: OrderRow) => void;
+  /** Columns to set besides status and version, and side effects in the same transaction. */
+  apply?: (tx: Tx, order: OrderRow, to: OrderStatus) => Promise<Partial<OrderRow> | undefined>;
+}
+
+export interface TransitionResult {
+  order: OrderRow;
+  changed: boolean;
+}
+
+const MAX_ATTEMPTS = 3;
+
+/**
+ * One order transition: a conditional UPDATE on status and version, a status-log row and the
+ * outgoing event's tx-log row in one transaction, published as a RocketMQ transaction message.
+ * Same-state is a no-op; an illegal one is ORDER_STATE_CONFLICT naming the current state. A lost
+ * race re-reads the order and decides again.
+ */
+export async function transitionOrder(ctx: ServiceContext, input: TransitionInput): Promise<TransitionResult> {
+  for (let attempt = 1; ; attempt++) {
+    const order = await getOrder(ctx.db, input.orderId);
+    if (!order || (input.userId !== undefined && order.userId !== input.userId)) {
+      throw new AppError('ORDER_NOT_FOUND', `order ${input.orderId} not found`);
+    }
+    const from = order.status as OrderStatus;
+    const d = decide(from, input.event);
+    if (d.kind === 'noop') return { order, changed: false };
+    if (d.kind === 'illegal') {
+      throw new AppError('ORDER_STATE_CONFLICT', `cannot ${input.event.replace('_', ' ')} an order that is ${from}`, {
+        currentStatus: from,
+      });
+    }
+    input.guard?.(order);
+    const to = d.to;
+    const version = order.version + 1;
+    const msg = orderEnvelope(order, to, from, version, input.reason);
+    const mq = requireMq(ctx);
+    try {
+      const updated = await mq.sendInTransaction(msg, () =>
+        ctx.db.transaction(async (tx) => {
+          const extra = (await input.apply?.(tx, order, to)) ?? {};
+          const ok = await updateOrderIf(
+            tx,
+            order.id,
+            { status: from, version: order.version },
+            { ...extra, status: to },
+          );
+          if (!ok) throw new AppError('CONCURRENT_MODIFICATION', 'the order changed while this request ran; retry');
+          await insertStatusLog(tx, {
+            id: ctx.ids.next(),
+            orderId: order.id,
+            fromStatus: from,
+            toStatus: to,
+            version,
+            actorType: input.actor.type,
+            actorId: input.actor.id,
+            reason: input.reason,
+          });
+          await insertTxLog(tx, {
+            id: ctx.ids.next(),
+            eventId: msg.envelope.eventId,
+            topic: msg.topic,
+            eventType: msg.envelope.type,
+            messageKey: msg.key,
+            payload: msg.envelope.data as unknown as Record<string, unknown>,
+          });
+          return { order: { ...order, ...extra, status: to, version } as OrderRow };
+        }),
+      );
+      return { order: updated.order, changed: true };
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'CONCURRENT_MODIFICATION' && attempt < MAX_ATTEMPTS) continue;
+      throw err;
+    }
+  }
+}
+
+export function requireMq(ctx: ServiceContext) {
+  if (!ctx.mq)
+    throw new AppError('DEPENDENCY_UNAVAILABLE', 'this process has no RocketMQ producer; order changes need one');
+  return ctx.mq;
+}

@@ -1,0 +1,41 @@
+import { eq, inArray } from 'drizzle-orm';
+import { orders, skus } from '../../internal/model/index.js';
+import type { ServiceContext } from '../../internal/svc/index.js';
+
+export const address = {
+  name: 'Li Lei',
+  phone: '13800000000',
+  province: 'Zhejiang',
+  city: 'Hangzhou',
+  district: 'Xihu',
+  detail: '1 Longjing Rd',
+};
+
+/** Fresh SKUs with their own ids, so tests never share stock. */
+export async function makeSkus(
+  ctx: ServiceContext,
+  specs: Array<{ price: number; available: number; title?: string }>,
+) {
+  const rows = specs.map((s, i) => ({
+    id: ctx.ids.next(),
+    title: s.title ?? `test sku ${i}`,
+    price: s.price,
+    currency: 'CNY',
+    available: s.available,
+  }));
+  await ctx.db.insert(skus).values(rows);
+  return rows.map((r) => r.id);
+}
+
+export async function stockOf(ctx: ServiceContext, id: bigint) {
+  const [row] = await ctx.db.select().from(skus).where(eq(skus.id, id));
+  return { available: row!.available, reserved: row!.reserved, sold: row!.sold };
+}
+
+export async function ordersOfUser(ctx: ServiceContext, userId: bigint) {
+  return ctx.db.select().from(orders).where(eq(orders.userId, userId));
+}
+
+export async function countOrdersForSkus(ctx: ServiceContext, userIds: bigint[]) {
+  return (await ctx.db.select().from(orders).where(inArray(orders.userId, userIds))).length;
+}

@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { eq } from 'drizzle-orm';
+import { AppError } from '../internal/errorx/index.js';
+import { mqTxLog, orderStatusLog } from '../internal/model/index.js';
+import {
+  cancelOrder,
+  createOrder,
+  decide,
+  getOrderDetail,
+  listOrders,
+  type OrderEvent,
+  orderStatuses,
+  transitions,
+} from '../internal/order/index.js';
+import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
+import { testConfig } from './helpers/config.js';
+import { testLogger } from './helpers/logger.js';
+import { address, makeSkus, ordersOfUser, stockOf } from './helpers/orders.js';
+
+const isCode = (code: string) => (err: unknown) => err instanceof AppError && err.code === code;
+let nextUser = BigInt(Date.now()) * 1000n;
+const newUser = () => ++nextUser;
+const user = { type: 'USER' as const, id: 'u' };
+
+describe('order state machine (pure)', () => {
+  const events: OrderEvent[] = ['pay', 'cancel', 'ship', 'deliver', 'confirm', 'request_refund', 'complete_refund'];
+  it('every (state, event) pair is a move, a no-op or illegal exactly as the table says', () => {
+    const legal = new Set(
+      Object.entries(transitions).flatMap(([from, row]) => Object.keys(row).map((e) => `${from}:${e}`)),
+    );
+    let moves = 0;
+    let noops = 0;
+    for (const s of orderStatuses) {
+      for (const e of events) {
+        const d = decide(s, e);
+        if (legal.has(`${s}:${e}`)) {
+          assert.equal(d.kind, 'move');
+          moves++;
+        } else if (d.kind === 'noop') {
+          noops++;
+          assert.ok(
+            Object.values(transitions).some((row) => row[e] === s),
+            `${s}:${e} no-op without a way into ${s}`,
+          );
+        } else assert.equal(d.kind, 'illegal', `${s}:${e}`);
+      }
+    }
+    assert.equal(moves, 9);
+    assert.equal(decide('PENDING_PAYMENT', 'pay').kind, 'move');
+    assert.equal(decide('PAID', 'pay').kind, 'noop');
+    assert.equal(decide('CANCELLED', 'pay').kind, 'illegal');
+    assert.equal(decide('SHIPPED', 'cancel').kind, 'illegal');
+    assert.equal(decide('CANCELLED', 'cancel').kind, 'noop');
+    assert.ok(noops > 0);
+  });
+});
+
+describe('orders against real MariaDB and RocketMQ', () => {
+  let ctx: ServiceContext;
+  before(async () => {
+    ctx = await createServiceContext(testConfig(), { process: 'script', mq: true, logger: testLogger });
+  });
+  after(async () => ctx?.close());
+
+  it('create prices from the SKU table, reserves stock, logs the status and the event', async () => {
+    const [a, b] = await makeSkus(ctx, [
+      { price: 1999, available: 10 },
+      { price: 500, available: 3 },
+    ]);
+    const userId = newUser();
+    const { order, items } = await createOrder(ctx, {
+      userId,
+      items: [
+        { skuId: a!, quantity: 2 },
+        { skuId: b!, quantity: 3 },
+      ],
+      address,
+      note: 'leave at the door',
+    });
+    assert.equal(order.status, 'PENDING_PAYMENT');
+    assert.equal(order.totalAmount, 2 * 1999 + 3 * 500);
+    assert.equal(order.orderNo, `QF${order.id.toString().padStart(19, '0')}`);
+    assert.deepEqual(
+      items.map((i) => [i.quantity, i.unitPrice, i.lineTotal]),
+      [
+        [2, 1999, 3998],
+        [3, 500, 1500],
+      ],
+    );
+    assert.deepEqual(await stockOf(ctx, a!), { available: 8, reserved: 2, sold: 0 });
+    assert.deepEqual(await stockOf(ctx, b!), { available: 0, reserved: 3, sold: 0 });
+    const log = await ctx.db.select().from(orderStatusLog).where(eq(orderStatusLog.orderId, order.id));
+    assert.deepEqual(
+      log.map((l) => [l.fromStatus, l.toStatus]),
+      [['', 'PENDING_PAYMENT']],
+    );
+    const tx = await ctx.db.select().from(mqTxLog).where(eq(mqTxLog.messageKey, order.id.toString()));
+    assert.deepEqual(
+      tx.map((t) => t.eventType),
+      ['order.created'],
+    );
+    const detail = await getOrderDetail(ctx, { orderId: order.id, userId });
+    assert.equal(detail.items.length, 2);
+    assert.equal(detail.order.address.city, 'Hangzhou');
+  });
+
+  it('bad input is refused with a code and writes nothing', async () => {
+    const [a] = await makeSkus(ctx, [{ price: 100, available: 5 }]);
+    const userId = newUser();
+    const cases: Array<[string, Parameters<typeof createOrder>[1]['items']]> = [
+      ['VALIDATION_FAILED', []],
+      ['VALIDATION_FAILED', [{ skuId: a!, quantity: 0 }]],
+      ['VALIDATION_FAILED', [{ skuId: a!, quantity: -1 }]],
+      ['VALIDATION_FAILED', [{ skuId: a!, quantity: 1.5 }]],
+      ['VALIDATION_FAILED', [{ skuId: a!, quantity: 1_000_000 }]],
+      [
+        'VALIDATION_FAILED',
+        [
+          { skuId: a!, quantity: 1 },
+          { skuId: a!, quantity: 1 },
+        ],
+      ],
+      ['VALIDATION_FAILED', Array.from({ length: 51 }, (_, i) => ({ skuId: BigInt(i + 1), quantity: 1 }))],
+      ['SKU_NOT_FOUND', [{ skuId: 1n, quantity: 1 }]],
+      ['INSUFFICIENT_STOCK', [{ skuId: a!, quantity: 6 }]],
+    ];
+    for (const [code, items] of cases) {
+      await assert.rejects(
+        createOrder(ctx, { userId, items, address }),
+        isCode(code),
+        `${code} for ${items.length} items`,
+      );
+    }
+    assert.equal((await ordersOfUser(ctx, userId)).length, 0);
+    assert.deepEqual(await stockOf(ctx, a!), { available: 5, reserved: 0, sold: 0 });
+  });
+
+  it('cancel returns the stock once; again is a no-op; another user gets not-found; timeout waits for the deadline', async () => {
+    const [a] = await makeSkus(ctx, [{ price: 100, available: 5 }]);
+    const userId = newUser();
+    const { order } = await createOrder(ctx, { userId, items: [{ skuId: a!, quantity: 4 }], address });
+    await assert.rejects(
+      cancelOrder(ctx, { orderId: order.id, reason: 'USER', actor: user, userId: newUser() }),
+      isCode('ORDER_NOT_FOUND'),
+    );
+    await assert.rejects(
+      cancelOrder(ctx, { orderId: order.id, reason: 'TIMEOUT', actor: user }),
+      isCode('ORDER_STATE_CONFLICT'),
+    );
+    const first = await cancelOrder(ctx, { orderId: order.id, reason: 'USER', actor: user, userId });
+    assert.equal(first.changed, true);
+    assert.equal(first.order.status, 'CANCELLED');
+    assert.equal(first.order.version, 1);
+    const again = await cancelOrder(ctx, { orderId: order.id, reason: 'USER', actor: user, userId });
+    assert.equal(again.changed, false);
+    assert.deepEqual(await stockOf(ctx, a!), { available: 5, reserved: 0, sold: 0 });
+    const log = await ctx.db.select().from(orderStatusLog).where(eq(orderStatusLog.orderId, order.id));
+    assert.equal(log.length, 2);
+  });
+
+  it('200 parallel creates for a SKU with stock 50 make exactly 50 orders', async () => {
+    const [a] = await makeSkus(ctx, [{ price: 990, available: 50 }]);
+    const users = Array.from({ length: 200 }, () => newUser());
+    const results = await Promise.allSettled(
+      users.map((userId) => createOrder(ctx, { userId, items: [{ skuId: a!, quantity: 1 }], address })),
+    );
+    const ok = results.filter((r) => r.status === 'fulfilled').length;
+    const refused = results.filter((r) => r.status === 'rejected' && isCode('INSUFFICIENT_STOCK')(r.reason)).length;
+    assert.equal(ok, 50);
+    assert.equal(refused, 150);
+    assert.deepEqual(await stockOf(ctx, a!), { available: 0, reserved: 50, sold: 0 });
+  });
+
+  it('lists my orders newest first with a cursor, filtered by status', async () => {
+    const [a] = await makeSkus(ctx, [{ price: 100, available: 100 }]);
+    const userId = newUser();
+    const created = [];
+    for (let i = 0; i < 5; i++)
+      created.push((await createOrder(ctx, { userId, items: [{ skuId: a!, quantity: 1 }], address })).order.id);
+    await cancelOrder(ctx, { orderId: created[0]!, reason: 'USER', actor: user, userId });
+    const p1 = await listOrders(ctx, { userId, limit: 2 });
+    assert.deepEqual(
+      p1.orders.map((o) => o.id),
+      [created[4], created[3]],
+    );
+    const p2 = await listOrders(ctx, { userId, limit: 2, cursor: p1.nextCursor! });
+    const p3 = await listOrders(ctx, { userId, limit: 2, cursor: p2.nextCursor! });
+    assert.deepEqual(
+      [...p2.orders, ...p3.orders].map((o) => o.id),
+      [created[2], created[1], created[0]],
+    );
+    assert.equal(p3.nextCursor, null);
+    const cancelled = await listOrders(ctx, { userId, status: 'CANCELLED' });
+    assert.deepEqual(
+      cancelled.orders.map((o) => o.id),
+      [created[0]],
+    );
+    await assert.rejects(listOrders(ctx, { userId, limit: 1000 }), isCode('VALIDATION_FAILED'));
+    await assert.rejects(listOrders(ctx, { userId, cursor: 'garbage' }), isCode('VALIDATION_FAILED'));
+  });
+});
