@@ -12,7 +12,7 @@ function withFile(yaml: string): string {
   return file;
 }
 
-const minimal = 'mysql:\n  database: qianfan_order\n';
+const minimal = 'mysql:\n  database: qianfan_order\npayment:\n  webhookSecret: test-webhook-secret-0123456789\n';
 
 describe('config', () => {
   it('fills defaults around a minimal file', () => {

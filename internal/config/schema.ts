@@ -87,6 +87,14 @@ export const configSchema = z.strictObject({
     autoConfirmDays: int(1, 60).default(10),
     refundWindowDays: int(0, 365).default(7),
   }),
+  payment: z.strictObject({
+    /** HMAC-SHA256 key the payment provider signs webhooks with (timestamp + '.' + body). */
+    webhookSecret: z.string().min(16, 'expected at least 16 characters'),
+    /** Largest accepted difference between a webhook's timestamp and our clock. */
+    webhookToleranceSeconds: int(10, 3600).default(300),
+    /** Providers this deployment accepts; `sandbox` signs its own callbacks (development and tests). */
+    providers: list.default(['sandbox']),
+  }),
   shutdown: z.strictObject({
     drainTimeoutMs: int(100, 60_000).default(8_000),
   }),

@@ -119,6 +119,11 @@ export async function updateOrderIf(
   return affected(r) === 1;
 }
 
+/** Sets columns of an order whose row this transaction already holds (after updateOrderIf). */
+export async function setOrderColumns(tx: Tx, id: bigint, set: Partial<typeof orders.$inferInsert>) {
+  await tx.update(orders).set(set).where(eq(orders.id, id));
+}
+
 export async function insertStatusLog(tx: Tx, row: typeof orderStatusLog.$inferInsert) {
   await tx.insert(orderStatusLog).values(row);
 }

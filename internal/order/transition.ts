@@ -1,7 +1,15 @@
-import { AppError } from '../errorx/index.js';
+import { AppError, isRetryableLock } from '../errorx/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { orderEnvelope } from './events.js';
-import { getOrder, insertStatusLog, insertTxLog, type OrderRow, type Tx, updateOrderIf } from './repository.js';
+import {
+  getOrder,
+  insertStatusLog,
+  insertTxLog,
+  type OrderRow,
+  setOrderColumns,
+  type Tx,
+  updateOrderIf,
+} from './repository.js';
 import { decide, type OrderEvent, type OrderStatus } from './rules.js';
 
 export interface Actor {
@@ -27,7 +35,7 @@ export interface TransitionResult {
   changed: boolean;
 }
 
-const MAX_ATTEMPTS = 3;
+const MAX_ATTEMPTS = 4;
 
 /**
  * One order transition: a conditional UPDATE on status and version, a status-log row and the
@@ -57,14 +65,12 @@ export async function transitionOrder(ctx: ServiceContext, input: TransitionInpu
     try {
       const updated = await mq.sendInTransaction(msg, () =>
         ctx.db.transaction(async (tx) => {
-          const extra = (await input.apply?.(tx, order, to)) ?? {};
-          const ok = await updateOrderIf(
-            tx,
-            order.id,
-            { status: from, version: order.version },
-            { ...extra, status: to },
-          );
+          // The order row is locked first, so every transaction takes order -> SKU locks in one order,
+          // and a transition that lost the race does nothing else.
+          const ok = await updateOrderIf(tx, order.id, { status: from, version: order.version }, { status: to });
           if (!ok) throw new AppError('CONCURRENT_MODIFICATION', 'the order changed while this request ran; retry');
+          const extra = (await input.apply?.(tx, order, to)) ?? {};
+          if (Object.keys(extra).length > 0) await setOrderColumns(tx, order.id, extra);
           await insertStatusLog(tx, {
             id: ctx.ids.next(),
             orderId: order.id,
@@ -88,7 +94,8 @@ export async function transitionOrder(ctx: ServiceContext, input: TransitionInpu
       );
       return { order: updated.order, changed: true };
     } catch (err) {
-      if (err instanceof AppError && err.code === 'CONCURRENT_MODIFICATION' && attempt < MAX_ATTEMPTS) continue;
+      const retry = (err instanceof AppError && err.code === 'CONCURRENT_MODIFICATION') || isRetryableLock(err);
+      if (retry && attempt < MAX_ATTEMPTS) continue;
       throw err;
     }
   }

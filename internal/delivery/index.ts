@@ -1,0 +1,3 @@
+export { confirmReceipt } from './confirm-receipt.js';
+export { markDelivered } from './mark-delivered.js';
+export { type ShipOrderInput, shipOrder } from './ship-order.js';

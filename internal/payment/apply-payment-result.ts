@@ -1,0 +1,99 @@
+import { AppError, isDuplicateKey } from '../errorx/index.js';
+import { refunds } from '../model/index.js';
+import { getOrder, markPaid } from '../order/index.js';
+import type { ServiceContext } from '../svc/index.js';
+import { providerFor } from './provider.js';
+import { failPayment, getPayment, setProviderRefundId, settlePayment } from './repository.js';
+
+export interface PaymentResult {
+  paymentId: bigint;
+  status: 'SUCCEEDED' | 'FAILED';
+  amount: number;
+  currency: string;
+  providerTxnId: string;
+  failureReason?: string;
+  occurredAt?: Date;
+}
+
+export type ApplyOutcome = 'PAID' | 'FAILED' | 'DUPLICATE' | 'REFUNDING_ORPHAN';
+
+/**
+ * Applies a provider's payment result. Duplicates are no-ops. A success moves the order to PAID; a
+ * success that cannot be kept (the order was cancelled, or another payment already paid it) is
+ * recorded and refunded automatically: money is never lost.
+ */
+export async function applyPaymentResult(ctx: ServiceContext, r: PaymentResult): Promise<ApplyOutcome> {
+  const payment = await getPayment(ctx.db, r.paymentId);
+  if (!payment) throw new AppError('PAYMENT_NOT_FOUND', `payment ${r.paymentId} not found`);
+  if (payment.status !== 'PENDING') return 'DUPLICATE';
+  if (r.amount !== payment.amount || r.currency !== payment.currency) {
+    throw new AppError(
+      'PAYMENT_AMOUNT_MISMATCH',
+      `result says ${r.amount} ${r.currency}, payment is ${payment.amount} ${payment.currency}`,
+    );
+  }
+  if (r.status === 'FAILED') {
+    return (await failPayment(ctx.db, payment.id, r.failureReason ?? 'failed at provider')) ? 'FAILED' : 'DUPLICATE';
+  }
+  const paidAt = r.occurredAt ?? new Date();
+  const order = await getOrder(ctx.db, payment.orderId);
+  if (order?.status === 'PENDING_PAYMENT') {
+    try {
+      const res = await markPaid(ctx, {
+        orderId: payment.orderId,
+        amount: r.amount,
+        currency: r.currency,
+        paidAt,
+        actorId: payment.provider,
+        settlePayment: async (tx) => {
+          if (!(await settlePayment(tx, payment.id, payment.orderId, true, paidAt))) {
+            throw new AppError('CONCURRENT_MODIFICATION', 'payment already settled');
+          }
+        },
+      });
+      if (res.changed) return 'PAID';
+    } catch (err) {
+      // Lost the race to a cancel or to another payment (the unique kept-payment index): keep and refund.
+      const lostRace =
+        isDuplicateKey(err) ||
+        (err instanceof AppError && ['ORDER_STATE_CONFLICT', 'CONCURRENT_MODIFICATION'].includes(err.code));
+      if (!lostRace) throw err;
+      if ((await getPayment(ctx.db, payment.id))?.status !== 'PENDING') return 'DUPLICATE';
+    }
+  }
+  return refundOrphan(ctx, payment.id, payment.orderId, r, paidAt);
+}
+
+/** Records a success the order cannot keep and asks the provider to give the money back. */
+async function refundOrphan(ctx: ServiceContext, paymentId: bigint, orderId: bigint, r: PaymentResult, paidAt: Date) {
+  const refundId = ctx.ids.next();
+  const settled = await ctx.db.transaction(async (tx) => {
+    if (!(await settlePayment(tx, paymentId, orderId, false, paidAt))) return false;
+    await tx.insert(refunds).values({
+      id: refundId,
+      orderId,
+      paymentId,
+      kind: 'AUTO_UNKEPT_PAYMENT',
+      amount: r.amount,
+      reason: 'payment arrived for an order that cannot take it',
+      status: 'PENDING',
+      restock: false,
+    });
+    return true;
+  });
+  if (!settled) return 'DUPLICATE';
+  ctx.logger.warn(
+    { paymentId: paymentId.toString(), orderId: orderId.toString() },
+    'payment cannot be kept; refunding it',
+  );
+  const payment = await getPayment(ctx.db, paymentId);
+  const provider = providerFor(payment!.provider, ctx.config.payment.providers);
+  const { providerRefundId } = await provider.refund({
+    refundId,
+    paymentId,
+    providerTxnId: r.providerTxnId,
+    amount: r.amount,
+  });
+  await setProviderRefundId(ctx.db, refundId, providerRefundId);
+  return 'REFUNDING_ORPHAN';
+}

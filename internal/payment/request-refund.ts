@@ -1,0 +1,60 @@
+import { and, eq, isNotNull } from 'drizzle-orm';
+import { AppError } from '../errorx/index.js';
+import { payments, refunds } from '../model/index.js';
+import { type Actor, startRefund } from '../order/index.js';
+import type { ServiceContext } from '../svc/index.js';
+import { providerFor } from './provider.js';
+import { setProviderRefundId } from './repository.js';
+
+export interface RequestRefundInput {
+  orderId: bigint;
+  /** Users may refund only their own orders; admins leave this out. */
+  userId?: bigint;
+  actor: Actor;
+  reason: string;
+}
+
+/**
+ * Cancel-after-payment (PAID: goods go back to stock) or after-sale (DELIVERED / COMPLETED within
+ * order.refundWindowDays): the order moves to REFUNDING, a refund of the kept payment is recorded and
+ * sent to the provider. The provider's confirmation (webhook) completes it.
+ */
+export async function requestRefund(ctx: ServiceContext, input: RequestRefundInput) {
+  const [kept] = await ctx.db
+    .select()
+    .from(payments)
+    .where(and(eq(payments.orderId, input.orderId), isNotNull(payments.succeededOrderId)))
+    .limit(1);
+  const refundId = ctx.ids.next();
+  const res = await startRefund(ctx, {
+    orderId: input.orderId,
+    userId: input.userId,
+    actor: input.actor,
+    reason: input.reason,
+    refundWindowDays: ctx.config.order.refundWindowDays,
+    recordRefund: async (tx, restock, amount) => {
+      if (!kept) throw new AppError('PAYMENT_NOT_FOUND', `order ${input.orderId} has no kept payment to refund`);
+      await tx.insert(refunds).values({
+        id: refundId,
+        orderId: input.orderId,
+        paymentId: kept.id,
+        kind: restock ? 'CANCEL_AFTER_PAYMENT' : 'AFTER_SALE',
+        amount,
+        reason: input.reason.slice(0, 200),
+        status: 'PENDING',
+        restock,
+      });
+    },
+  });
+  if (res.changed && kept) {
+    const provider = providerFor(kept.provider, ctx.config.payment.providers);
+    const { providerRefundId } = await provider.refund({
+      refundId,
+      paymentId: kept.id,
+      providerTxnId: kept.providerTxnId ?? '',
+      amount: kept.amount,
+    });
+    await setProviderRefundId(ctx.db, refundId, providerRefundId);
+  }
+  return res;
+}

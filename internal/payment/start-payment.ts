@@ -1,0 +1,59 @@
+import { AppError } from '../errorx/index.js';
+import { payments } from '../model/index.js';
+import { getOrder } from '../order/index.js';
+import type { ServiceContext } from '../svc/index.js';
+import { providerFor } from './provider.js';
+import type { PaymentRow } from './repository.js';
+
+export interface StartPaymentInput {
+  orderId: bigint;
+  userId: bigint;
+  provider?: string;
+}
+
+/**
+ * Opens one payment attempt for the order total with the provider. Refused unless the order is
+ * PENDING_PAYMENT and before its deadline; each call is a new attempt (the provider may succeed at most
+ * one of them for this order; any other success is refunded automatically).
+ */
+export async function startPayment(
+  ctx: ServiceContext,
+  input: StartPaymentInput,
+): Promise<{ payment: PaymentRow; payUrl: string }> {
+  const order = await getOrder(ctx.db, input.orderId);
+  if (!order || order.userId !== input.userId)
+    throw new AppError('ORDER_NOT_FOUND', `order ${input.orderId} not found`);
+  if (order.status !== 'PENDING_PAYMENT') {
+    throw new AppError('ORDER_NOT_PAYABLE', `the order is ${order.status}; only PENDING_PAYMENT orders can be paid`, {
+      currentStatus: order.status,
+    });
+  }
+  if (order.payDeadline <= new Date()) {
+    throw new AppError('ORDER_NOT_PAYABLE', 'the payment deadline has passed', { currentStatus: order.status });
+  }
+  const provider = providerFor(input.provider ?? 'sandbox', ctx.config.payment.providers);
+  const id = ctx.ids.next();
+  const charge = await provider.createCharge({
+    paymentId: id,
+    orderId: order.id,
+    amount: order.totalAmount,
+    currency: order.currency,
+  });
+  const row: PaymentRow = {
+    id,
+    orderId: order.id,
+    provider: provider.name,
+    providerTxnId: charge.providerTxnId,
+    amount: order.totalAmount,
+    currency: order.currency,
+    status: 'PENDING',
+    succeededOrderId: null,
+    failureReason: null,
+    raw: null,
+    paidAt: null,
+    createdAt: new Date(),
+    updatedAt: new Date(),
+  };
+  await ctx.db.insert(payments).values(row);
+  return { payment: row, payUrl: charge.payUrl };
+}
