@@ -1,4 +1,7 @@
+import { autoConfirmReceipts } from '../internal/delivery/index.js';
 import { cleanupExpired } from '../internal/ops/index.js';
+import { closeExpiredOrders } from '../internal/order/index.js';
+import { resendRefunds } from '../internal/payment/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
 
 export interface JobDef {
@@ -12,5 +15,13 @@ export interface JobDef {
 
 /** Every scheduled job: one use case each. */
 export const jobs: JobDef[] = [
+  { name: 'close-expired-orders', schedule: '15 * * * * *', leaseMs: 55_000, run: (ctx) => closeExpiredOrders(ctx) },
+  {
+    name: 'auto-confirm-receipts',
+    schedule: '0 5 * * * *',
+    leaseMs: 10 * 60_000,
+    run: (ctx) => autoConfirmReceipts(ctx),
+  },
+  { name: 'resend-refunds', schedule: '30 */5 * * * *', leaseMs: 4 * 60_000, run: (ctx) => resendRefunds(ctx) },
   { name: 'cleanup-expired', schedule: '0 17 * * * *', leaseMs: 10 * 60_000, run: (ctx) => cleanupExpired(ctx) },
 ];

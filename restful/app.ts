@@ -4,7 +4,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../internal/svc/index.js';
 import { installErrorHandler } from './errors.js';
+import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
+import { orderRoutes } from './routes/orders.js';
+import { sandboxRoutes } from './routes/sandbox.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface AppState {
   /** Set on SIGTERM: /readyz answers 503 so the load balancer stops routing here. */
@@ -26,6 +30,10 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
     reply.header('x-request-id', req.id);
   });
   installErrorHandler(app);
+  // POST actions whose body is all optional may be sent without one.
+  app.addHook('preValidation', async (req) => {
+    if (req.method === 'POST' && req.body === undefined) req.body = {};
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -38,5 +46,9 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   healthRoutes(app, ctx, state);
+  orderRoutes(app, ctx);
+  adminRoutes(app, ctx);
+  await webhookRoutes(app, ctx);
+  if (ctx.config.service.env !== 'production') sandboxRoutes(app, ctx);
   return app;
 }

@@ -1,3 +1,4 @@
+export { autoConfirmReceipts } from './auto-confirm.js';
 export { confirmReceipt } from './confirm-receipt.js';
 export { markDelivered } from './mark-delivered.js';
 export { type ShipOrderInput, shipOrder } from './ship-order.js';

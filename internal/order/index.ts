@@ -1,4 +1,5 @@
 export { type CancelOrderInput, type CancelReason, cancelOrder } from './cancel-order.js';
+export { closeExpiredOrders } from './close-expired.js';
 export { type CreatedOrder, type CreateOrderInput, createOrder, LIMITS } from './create-order.js';
 export { type OrderEventData, orderEventType } from './events.js';
 export { getOrderDetail, type OrderDetail } from './get-order.js';

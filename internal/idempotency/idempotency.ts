@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import { AppError, isDuplicateKey } from '../errorx/index.js';
+import { idempotencyKeys } from '../model/index.js';
+import type { ServiceContext } from '../svc/index.js';
+
+export const KEEP_MS = 24 * 3600_000;
+/** An IN_FLIGHT record older than this belongs to a request whose process died: it may be taken over. */
+export const STALE_IN_FLIGHT_MS = 120_000;
+
+export type Begin = { kind: 'new' } | { kind: 'replay'; status: number; body: string };
+
+export const requestHash = (parts: unknown) => createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+
+/**
+ * Claims (scope, key) for a request with this body hash. Same key and body after completion replays the
+ * stored response; a different body is IDEMPOTENCY_KEY_REUSED (422); a request still in flight with
+ * the key is IDEMPOTENCY_KEY_IN_FLIGHT (409).
+ */
+export async function beginIdempotent(
+  ctx: ServiceContext,
+  scope: string,
+  key: string,
+  hash: string,
+  now = new Date(),
+): Promise<Begin> {
+  if (!/^[\w.:-]{8,128}$/.test(key)) {
+    throw new AppError('VALIDATION_FAILED', 'idempotency key must be 8-128 characters of letters, digits, _ . : -');
+  }
+  try {
+    await ctx.db.insert(idempotencyKeys).values({
+      scope,
+      key,
+      requestHash: hash,
+      status: 'IN_FLIGHT',
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + KEEP_MS),
+    });
+    return { kind: 'new' };
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+  const [row] = await ctx.db
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+  if (!row) return beginIdempotent(ctx, scope, key, hash, now); // expired and cleaned meanwhile
+  if (row.requestHash !== hash) {
+    throw new AppError(
+      'IDEMPOTENCY_KEY_REUSED',
+      'this idempotency key was used with a different request; use a new key',
+    );
+  }
+  if (row.status === 'DONE') return { kind: 'replay', status: row.responseStatus ?? 200, body: row.responseBody ?? '' };
+  const stale = row.createdAt.getTime() < now.getTime() - STALE_IN_FLIGHT_MS;
+  if (stale) {
+    const r = await ctx.db
+      .update(idempotencyKeys)
+      .set({ createdAt: now })
+      .where(
+        and(
+          eq(idempotencyKeys.scope, scope),
+          eq(idempotencyKeys.key, key),
+          eq(idempotencyKeys.createdAt, row.createdAt),
+        ),
+      );
+    if ((r as unknown as [{ affectedRows: number }])[0].affectedRows === 1) return { kind: 'new' };
+  }
+  throw new AppError(
+    'IDEMPOTENCY_KEY_IN_FLIGHT',
+    'a request with this idempotency key is still being processed; retry shortly',
+  );
+}
+
+/** Stores the response to replay. */
+export async function completeIdempotent(
+  ctx: ServiceContext,
+  scope: string,
+  key: string,
+  status: number,
+  body: string,
+) {
+  await ctx.db
+    .update(idempotencyKeys)
+    .set({ status: 'DONE', responseStatus: status, responseBody: body })
+    .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+}
+
+/** Forgets a key whose request failed for a transient reason (5xx), so the client may retry with it. */
+export async function abandonIdempotent(ctx: ServiceContext, scope: string, key: string) {
+  await ctx.db
+    .delete(idempotencyKeys)
+    .where(
+      and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key), eq(idempotencyKeys.status, 'IN_FLIGHT')),
+    );
+}

@@ -1,0 +1,8 @@
+export {
+  abandonIdempotent,
+  type Begin,
+  beginIdempotent,
+  completeIdempotent,
+  KEEP_MS,
+  requestHash,
+} from './idempotency.js';

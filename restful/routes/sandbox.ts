@@ -1,0 +1,77 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../internal/errorx/index.js';
+import { getPayment, type PaymentNotification, refundsOfOrder, sandboxWebhook } from '../../internal/payment/index.js';
+import type { ServiceContext } from '../../internal/svc/index.js';
+import { IdParams } from '../schemas.js';
+
+/**
+ * The sandbox payment provider's "payer" side, for development and tests only (never registered when
+ * service.env is production): sends a correctly signed webhook to our own webhook route.
+ */
+export function sandboxRoutes(root: FastifyInstance, ctx: ServiceContext): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const deliver = async (n: PaymentNotification) => {
+    const w = sandboxWebhook(ctx.config.payment.webhookSecret, n);
+    const res = await root.inject({
+      method: 'POST',
+      url: '/v1/payments/webhooks/sandbox',
+      headers: w.headers,
+      payload: w.body,
+    });
+    return { status: res.statusCode, body: res.json() as unknown };
+  };
+
+  app.post(
+    '/v1/sandbox/payments/:id/:outcome',
+    {
+      schema: {
+        tags: ['sandbox'],
+        description: 'Complete a sandbox payment: outcome `succeed` or `fail`',
+        params: Type.Object({
+          id: IdParams.properties.id,
+          outcome: Type.Union([Type.Literal('succeed'), Type.Literal('fail')]),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const p = await getPayment(ctx.db, BigInt(req.params.id));
+      if (!p || p.provider !== 'sandbox')
+        throw new AppError('PAYMENT_NOT_FOUND', `sandbox payment ${req.params.id} not found`);
+      const r = await deliver({
+        type: req.params.outcome === 'succeed' ? 'payment.succeeded' : 'payment.failed',
+        paymentId: p.id.toString(),
+        orderId: p.orderId.toString(),
+        providerTxnId: p.providerTxnId ?? '',
+        amount: p.amount,
+        currency: p.currency,
+        occurredAt: new Date().toISOString(),
+        ...(req.params.outcome === 'fail' ? { failureReason: 'declined in the sandbox' } : {}),
+      });
+      return reply.status(r.status).send(r.body);
+    },
+  );
+
+  app.post(
+    '/v1/sandbox/orders/:id/refunds/confirm',
+    { schema: { tags: ['sandbox'], description: "Confirm the order's pending sandbox refunds", params: IdParams } },
+    async (req, reply) => {
+      const pending = (await refundsOfOrder(ctx.db, BigInt(req.params.id))).filter((r) => r.status === 'PENDING');
+      if (pending.length === 0) throw new AppError('REFUND_NOT_FOUND', `order ${req.params.id} has no pending refund`);
+      const results = [];
+      for (const r of pending) {
+        results.push(
+          await deliver({
+            type: 'refund.succeeded',
+            refundId: r.id.toString(),
+            orderId: r.orderId.toString(),
+            amount: r.amount,
+            occurredAt: new Date().toISOString(),
+          }),
+        );
+      }
+      return reply.status(202).send({ confirmed: results.length });
+    },
+  );
+}

@@ -1,0 +1,278 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import type { FastifyInstance } from 'fastify';
+import { SignJWT } from 'jose';
+import { subscriptions } from '../consumer/handlers.js';
+import { signDevToken } from '../internal/auth/index.js';
+import { ConsumerLoop } from '../internal/mq/index.js';
+import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
+import { buildApp } from '../restful/app.js';
+import { testConfig } from './helpers/config.js';
+import { testLogger } from './helpers/logger.js';
+import { address, makeSkus, ordersOfUser, stockOf } from './helpers/orders.js';
+import { waitFor } from './helpers/wait.js';
+
+let nextUser = BigInt(Date.now()) * 1000n + 700_000n;
+
+describe('HTTP API through buildApp (real MariaDB, Redis, RocketMQ)', () => {
+  let ctx: ServiceContext;
+  let app: FastifyInstance;
+  let paymentLoop: ConsumerLoop;
+  before(async () => {
+    ctx = await createServiceContext(testConfig(), { process: 'restful', mq: true, logger: testLogger });
+    app = await buildApp(ctx);
+    const sub = subscriptions.find((s) => s.group.name === 'qianfan-order-payment')!;
+    paymentLoop = new ConsumerLoop({
+      ...ctx.config.rocketmq,
+      group: sub.group.name,
+      topic: sub.group.topic,
+      filter: sub.filter,
+      awaitMs: 4000,
+      handler: sub.handler(ctx),
+      logger: testLogger,
+      metrics: ctx.metrics,
+      backoffMs: () => 1000,
+    });
+    await paymentLoop.start();
+  });
+  after(async () => {
+    await paymentLoop?.stop();
+    await app?.close();
+    await ctx?.close();
+  });
+
+  const tokenFor = (userId: bigint, roles = ['user']) =>
+    signDevToken(ctx.config.auth, { userId: String(userId), roles }, 600);
+  async function call(
+    method: 'GET' | 'POST',
+    url: string,
+    opts: { token?: string; body?: unknown; key?: string; headers?: Record<string, string> } = {},
+  ) {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    if (opts.key) headers['idempotency-key'] = opts.key;
+    const res = await app.inject({
+      method,
+      url,
+      headers,
+      ...(opts.body !== undefined ? { payload: opts.body as object } : {}),
+    });
+    return {
+      status: res.statusCode,
+      body: res.body ? (JSON.parse(res.body) as Record<string, any>) : {},
+      headers: res.headers,
+    };
+  }
+
+  it('a buyer creates, reads, pays through the sandbox, and the consumer marks the order PAID', async () => {
+    const [sku] = await makeSkus(ctx, [{ price: 4900, available: 10 }]);
+    const userId = ++nextUser;
+    const token = await tokenFor(userId);
+    const body = { items: [{ skuId: sku!.toString(), quantity: 2 }], address };
+    const created = await call('POST', '/v1/orders', { token, body, key: randomUUID() });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.totalAmount, 9800);
+    assert.equal(created.body.status, 'PENDING_PAYMENT');
+    assert.match(created.body.id, /^\d+$/);
+    const got = await call('GET', `/v1/orders/${created.body.id}`, { token });
+    assert.equal(got.status, 200);
+    assert.equal(got.body.items.length, 1);
+    const other = await call('GET', `/v1/orders/${created.body.id}`, { token: await tokenFor(++nextUser) });
+    assert.equal(other.status, 404);
+    assert.equal(other.body.code, 'ORDER_NOT_FOUND');
+    const pay = await call('POST', `/v1/orders/${created.body.id}/payments`, { token, key: randomUUID() });
+    assert.equal(pay.status, 201, JSON.stringify(pay.body));
+    const hook = await call('POST', `/v1/sandbox/payments/${pay.body.id}/succeed`);
+    assert.equal(hook.status, 202, JSON.stringify(hook.body));
+    const paid = await waitFor('the order to be PAID', 30_000, async () => {
+      const r = await call('GET', `/v1/orders/${created.body.id}`, { token });
+      return r.body.status === 'PAID' ? r : undefined;
+    });
+    assert.equal(paid.body.paidAmount, 9800);
+    assert.deepEqual(await stockOf(ctx, sku!), { available: 8, reserved: 0, sold: 2 });
+    const list = await call('GET', '/v1/orders?limit=10', { token });
+    assert.deepEqual(
+      list.body.orders.map((o: { id: string }) => o.id),
+      [created.body.id],
+    );
+  });
+
+  it('Idempotency-Key: same key and body replay; different body is 422; the key is required', async () => {
+    const [sku] = await makeSkus(ctx, [{ price: 100, available: 10 }]);
+    const userId = ++nextUser;
+    const token = await tokenFor(userId);
+    const body = { items: [{ skuId: sku!.toString(), quantity: 1 }], address };
+    const key = randomUUID();
+    const first = await call('POST', '/v1/orders', { token, body, key });
+    const again = await call('POST', '/v1/orders', { token, body, key });
+    assert.equal(again.status, 201);
+    assert.deepEqual(again.body, first.body);
+    assert.equal(again.headers['idempotent-replayed'], 'true');
+    const changed = await call('POST', '/v1/orders', { token, body: { ...body, note: 'other' }, key });
+    assert.equal(changed.status, 422);
+    assert.equal(changed.body.code, 'IDEMPOTENCY_KEY_REUSED');
+    const missing = await call('POST', '/v1/orders', { token, body });
+    assert.equal(missing.status, 400);
+    assert.equal((await ordersOfUser(ctx, userId)).length, 1);
+  });
+
+  it('100 parallel identical creates with one key make one order and identical responses', async () => {
+    const [sku] = await makeSkus(ctx, [{ price: 100, available: 500 }]);
+    const userId = ++nextUser;
+    const token = await tokenFor(userId);
+    const body = { items: [{ skuId: sku!.toString(), quantity: 1 }], address };
+    const key = randomUUID();
+    const results = await Promise.all(
+      Array.from({ length: 100 }, () => call('POST', '/v1/orders', { token, body, key })),
+    );
+    const ok = results.filter((r) => r.status === 201);
+    const inFlight = results.filter((r) => r.status === 409 && r.body.code === 'IDEMPOTENCY_KEY_IN_FLIGHT');
+    assert.equal(ok.length + inFlight.length, 100);
+    assert.ok(ok.length >= 1);
+    for (const r of ok) assert.deepEqual(r.body, ok[0]!.body);
+    assert.equal((await ordersOfUser(ctx, userId)).length, 1);
+    const after = await call('POST', '/v1/orders', { token, body, key });
+    assert.deepEqual(after.body, ok[0]!.body);
+  });
+
+  it('bad input gets a 4xx with a code and writes nothing', async () => {
+    const [sku] = await makeSkus(ctx, [{ price: 100, available: 5 }]);
+    const userId = ++nextUser;
+    const token = await tokenFor(userId);
+    const item = (over: object) => ({ items: [{ skuId: sku!.toString(), quantity: 1, ...over }], address });
+    const cases: Array<[unknown, number, string]> = [
+      [item({ quantity: '1' }), 400, 'VALIDATION_FAILED'],
+      [item({ quantity: 0 }), 400, 'VALIDATION_FAILED'],
+      [item({ quantity: -3 }), 400, 'VALIDATION_FAILED'],
+      [item({ quantity: 1e12 }), 400, 'VALIDATION_FAILED'],
+      [item({ skuId: 123 }), 400, 'VALIDATION_FAILED'],
+      [item({ extra: true }), 400, 'VALIDATION_FAILED'],
+      [{ items: [{ skuId: '999', quantity: 1 }], address }, 400, 'SKU_NOT_FOUND'],
+      [
+        {
+          items: [
+            { skuId: sku!.toString(), quantity: 1 },
+            { skuId: sku!.toString(), quantity: 1 },
+          ],
+          address,
+        },
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        { items: Array.from({ length: 51 }, (_, i) => ({ skuId: String(i + 1), quantity: 1 })), address },
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        { items: Array.from({ length: 5000 }, (_, i) => ({ skuId: String(i + 1), quantity: 1 })), address },
+        413,
+        'VALIDATION_FAILED',
+      ],
+      [{ items: [{ skuId: sku!.toString(), quantity: 6 }], address }, 409, 'INSUFFICIENT_STOCK'],
+      [{ items: [], address }, 400, 'VALIDATION_FAILED'],
+      [{ items: [{ skuId: sku!.toString(), quantity: 1 }] }, 400, 'VALIDATION_FAILED'],
+    ];
+    for (const [body, status, code] of cases) {
+      const r = await call('POST', '/v1/orders', { token, body, key: randomUUID() });
+      assert.equal(r.status, status, `${JSON.stringify(body).slice(0, 80)} -> ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.code, code);
+      assert.ok(r.body.requestId);
+    }
+    const huge = await app.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'idempotency-key': randomUUID(),
+        'content-type': 'application/json',
+      },
+      payload: JSON.stringify({ items: [], address, note: 'x'.repeat(200_000) }),
+    });
+    assert.equal(huge.statusCode, 413);
+    const malformed = await app.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'idempotency-key': randomUUID(),
+        'content-type': 'application/json',
+      },
+      payload: '{"items": [',
+    });
+    assert.equal(malformed.statusCode, 400);
+    assert.equal(JSON.parse(malformed.body).code, 'VALIDATION_FAILED');
+    assert.equal((await ordersOfUser(ctx, userId)).length, 0);
+    assert.deepEqual(await stockOf(ctx, sku!), { available: 5, reserved: 0, sold: 0 });
+  });
+
+  it('missing, expired and forged tokens are 401; non-admins get 403 on admin routes', async () => {
+    const userId = ++nextUser;
+    assert.equal((await call('GET', '/v1/orders')).status, 401);
+    const expired = await new SignJWT({ roles: ['user'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(String(userId))
+      .setIssuer(ctx.config.auth.jwtIssuer)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
+      .sign(Buffer.from(ctx.config.auth.jwtSecret));
+    const e = await call('GET', '/v1/orders', { token: expired });
+    assert.equal(e.status, 401);
+    assert.equal(e.body.message, 'token expired');
+    const forged = await new SignJWT({ roles: ['admin'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(String(userId))
+      .setIssuer(ctx.config.auth.jwtIssuer)
+      .setExpirationTime('1h')
+      .sign(Buffer.from('not-the-secret-not-the-secret-not-the-secret'));
+    assert.equal((await call('GET', '/v1/admin/orders', { token: forged })).status, 401);
+    const user = await tokenFor(userId);
+    const denied = await call('GET', '/v1/admin/orders', { token: user });
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body.code, 'FORBIDDEN');
+    assert.equal(
+      (await call('GET', '/v1/admin/orders?limit=1', { token: await tokenFor(1n, ['user', 'admin']) })).status,
+      200,
+    );
+  });
+
+  it('forged and replayed webhooks are refused', async () => {
+    const body = JSON.stringify({
+      type: 'payment.succeeded',
+      paymentId: '1',
+      orderId: '1',
+      providerTxnId: 'x',
+      amount: 1,
+      currency: 'CNY',
+      occurredAt: new Date().toISOString(),
+    });
+    const ts = String(Math.floor(Date.now() / 1000));
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/payments/webhooks/sandbox',
+      headers: {
+        'content-type': 'application/json',
+        'x-qf-timestamp': ts,
+        'x-qf-signature': `sha256=${'0'.repeat(64)}`,
+      },
+      payload: body,
+    });
+    assert.equal(r.statusCode, 401);
+    assert.equal(JSON.parse(r.body).code, 'INVALID_SIGNATURE');
+  });
+
+  it('the OpenAPI document passes a third-party validator and lists the routes', async () => {
+    const doc = (await call('GET', '/openapi.json')).body;
+    await SwaggerParser.validate(structuredClone(doc) as never);
+    for (const p of [
+      '/v1/orders',
+      '/v1/orders/{id}',
+      '/v1/orders/{id}/payments',
+      '/v1/admin/orders/{id}/ship',
+      '/v1/payments/webhooks/{provider}',
+    ]) {
+      assert.ok(doc.paths[p], `missing ${p}`);
+    }
+  });
+});
