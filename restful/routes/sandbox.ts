@@ -37,7 +37,7 @@ export function sandboxRoutes(root: FastifyInstance, ctx: ServiceContext): void 
     },
     async (req, reply) => {
       const p = await getPayment(ctx.db, BigInt(req.params.id));
-      if (!p || p.provider !== 'sandbox')
+      if (p?.provider !== 'sandbox')
         throw new AppError('PAYMENT_NOT_FOUND', `sandbox payment ${req.params.id} not found`);
       const r = await deliver({
         type: req.params.outcome === 'succeed' ? 'payment.succeeded' : 'payment.failed',
