@@ -18,6 +18,7 @@ COPY job ./job
 COPY script ./script
 RUN npx tsc -p tsconfig.build.json \
  && cp -r internal/model/migrations dist/internal/model/migrations \
+ && mkdir -p dist/pkg && cp -r pkg/proto dist/pkg/proto \
  && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

@@ -1,12 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
 import type { ServiceContext } from '../internal/svc/index.js';
 import { HealthService } from '../pkg/gen/grpc/health/v1/health.js';
+import { OrderServiceService } from '../pkg/gen/qianfan/order/v1/order.js';
 import { createHealth } from './health.js';
+import { orderService } from './order-service.js';
 
 export const ORDER_SERVICE = 'qianfan.order.v1.OrderService';
 
 /** Builds the gRPC server with its services; `listen` binds it and returns the bound port. */
-export function buildServer(_ctx: ServiceContext) {
+export function buildServer(ctx: ServiceContext) {
   const server = new Server({
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
@@ -14,6 +19,13 @@ export function buildServer(_ctx: ServiceContext) {
   });
   const health = createHealth([ORDER_SERVICE]);
   server.addService(HealthService, health.impl);
+  server.addService(OrderServiceService, orderService(ctx));
+  // Server reflection (grpcurl, Postman) from the same .proto files the clients are generated from.
+  const protoRoot = fileURLToPath(new URL('../pkg/proto', import.meta.url));
+  const definitions = loadSync(['qianfan/order/v1/order.proto', 'grpc/health/v1/health.proto'], {
+    includeDirs: [protoRoot],
+  });
+  new ReflectionService(definitions).addToServer(server);
 
   const listen = (host: string, port: number) =>
     new Promise<number>((resolve, reject) => {
