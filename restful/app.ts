@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../internal/svc/index.js';
 import { installErrorHandler } from './errors.js';
+import { installProtection } from './protection.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { orderRoutes } from './routes/orders.js';
@@ -30,6 +31,7 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
     reply.header('x-request-id', req.id);
   });
   installErrorHandler(app);
+  await installProtection(app, ctx);
   // POST actions whose body is all optional may be sent without one.
   app.addHook('preValidation', async (req) => {
     if (req.method === 'POST' && req.body === undefined) req.body = {};

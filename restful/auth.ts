@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { type Principal, verifyToken } from '../internal/auth/index.js';
 import { AppError } from '../internal/errorx/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
+import { userRateLimit } from './protection.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -9,14 +10,17 @@ declare module 'fastify' {
   }
 }
 
-/** preHandler: a valid bearer JWT or 401. */
+/** preHandlers: a valid bearer JWT or 401, then the per-user rate limit. */
 export function authenticate(ctx: ServiceContext) {
-  return async (req: FastifyRequest) => {
-    const header = req.headers.authorization;
-    const m = header ? /^Bearer ([\w-]+\.[\w-]+\.[\w-]+)$/.exec(header) : null;
-    if (!m?.[1]) throw new AppError('UNAUTHENTICATED', 'send Authorization: Bearer <JWT>');
-    req.principal = await verifyToken(ctx.config.auth, m[1]);
-  };
+  return [
+    async (req: FastifyRequest) => {
+      const header = req.headers.authorization;
+      const m = header ? /^Bearer ([\w-]+\.[\w-]+\.[\w-]+)$/.exec(header) : null;
+      if (!m?.[1]) throw new AppError('UNAUTHENTICATED', 'send Authorization: Bearer <JWT>');
+      req.principal = await verifyToken(ctx.config.auth, m[1]);
+    },
+    userRateLimit(ctx),
+  ];
 }
 
 /** preHandler after authenticate: the admin role or 403. */

@@ -276,3 +276,51 @@ describe('HTTP API through buildApp (real MariaDB, Redis, RocketMQ)', () => {
     }
   });
 });
+
+describe('HTTP protection and caching', () => {
+  let ctx: ServiceContext;
+  before(async () => {
+    ctx = await createServiceContext(testConfig({ QIANFAN_HTTP__RATE_LIMIT_PER_USER_PER_MINUTE: '3' }), {
+      process: 'restful',
+      mq: true,
+      logger: testLogger,
+    });
+  });
+  after(async () => ctx?.close());
+
+  it('a user over the per-minute limit gets 429 with Retry-After', async () => {
+    const app = await buildApp(ctx);
+    try {
+      const token = await signDevToken(ctx.config.auth, { userId: String(++nextUser), roles: ['user'] }, 600);
+      const statuses: number[] = [];
+      let last: Awaited<ReturnType<typeof app.inject>> | undefined;
+      for (let i = 0; i < 5; i++) {
+        last = await app.inject({ method: 'GET', url: '/v1/orders', headers: { authorization: `Bearer ${token}` } });
+        statuses.push(last.statusCode);
+      }
+      assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+      assert.equal(JSON.parse(last!.body).code, 'RATE_LIMITED');
+      assert.ok(Number(last!.headers['retry-after']) >= 1);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('order detail is served from Redis and invalidated by every transition', async () => {
+    const { createOrder, cancelOrder, getOrderDetail } = await import('../internal/order/index.js');
+    const [sku] = await makeSkus(ctx, [{ price: 100, available: 5 }]);
+    const userId = ++nextUser;
+    const { order } = await createOrder(ctx, { userId, items: [{ skuId: sku!, quantity: 1 }], address });
+    const first = await getOrderDetail(ctx, { orderId: order.id, userId });
+    assert.equal(first.order.status, 'PENDING_PAYMENT');
+    assert.ok(await ctx.redis.exists(`order:detail:${order.id}`), 'not cached');
+    const cached = await getOrderDetail(ctx, { orderId: order.id, userId });
+    assert.deepEqual(cached, first);
+    assert.equal(typeof cached.order.id, 'bigint');
+    assert.ok(cached.order.payDeadline instanceof Date);
+    await cancelOrder(ctx, { orderId: order.id, reason: 'USER', actor: { type: 'USER', id: '' }, userId });
+    assert.equal((await getOrderDetail(ctx, { orderId: order.id, userId })).order.status, 'CANCELLED');
+    await assert.rejects(getOrderDetail(ctx, { orderId: 42n }), /not found/);
+    assert.equal(await ctx.redis.get('order:detail:42'), '\u0000nf');
+  });
+});

@@ -32,6 +32,12 @@ export const configSchema = z.strictObject({
     port: port.default(8888),
     bodyLimitBytes: int(1024, 10 * 1024 * 1024).default(64 * 1024),
     trustProxy: bool.default(false),
+    /** Requests per minute per client IP on /v1 (Redis fixed window). */
+    rateLimitPerIpPerMinute: int(1, 1_000_000).default(1200),
+    /** Requests per minute per authenticated user on /v1. */
+    rateLimitPerUserPerMinute: int(1, 1_000_000).default(300),
+    /** Above this event-loop delay the API sheds load with 503 + Retry-After. */
+    maxEventLoopDelayMs: int(10, 60_000).default(1000),
   }),
   grpc: z.strictObject({
     host: z.string().min(1).default('0.0.0.0'),

@@ -3,6 +3,7 @@ import type { AddressSnapshot } from '../model/index.js';
 import { orderItems, orders } from '../model/index.js';
 import { newEnvelope, topics } from '../mq/index.js';
 import type { ServiceContext } from '../svc/index.js';
+import { orderDetailCache } from './detail-cache.js';
 import { orderEnvelope } from './events.js';
 import {
   findSkus,
@@ -118,6 +119,8 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderInput):
       return {};
     }),
   );
+
+  await orderDetailCache(ctx).invalidate(id.toString()); // a not-found placeholder may exist
 
   // The deadline message closes the order on time; if it is lost, the close-expired job is the backstop.
   await requireMq(ctx)

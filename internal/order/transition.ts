@@ -1,5 +1,6 @@
 import { AppError, isRetryableLock } from '../errorx/index.js';
 import type { ServiceContext } from '../svc/index.js';
+import { orderDetailCache } from './detail-cache.js';
 import { orderEnvelope } from './events.js';
 import {
   getOrder,
@@ -92,6 +93,7 @@ export async function transitionOrder(ctx: ServiceContext, input: TransitionInpu
           return { order: { ...order, ...extra, status: to, version } as OrderRow };
         }),
       );
+      await orderDetailCache(ctx).invalidate(order.id.toString());
       return { order: updated.order, changed: true };
     } catch (err) {
       const retry = (err instanceof AppError && err.code === 'CONCURRENT_MODIFICATION') || isRetryableLock(err);

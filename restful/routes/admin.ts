@@ -16,7 +16,7 @@ const idemHeader = Type.Object({ 'idempotency-key': Type.String({ minLength: 8, 
 /** Admin operations (role `admin`): search, ship, mark delivered, cancel, refund any order. */
 export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  const preHandler = [authenticate(ctx), requireAdmin];
+  const preHandler = [...authenticate(ctx), requireAdmin];
   const actor = (req: FastifyRequest) => ({ type: 'ADMIN' as const, id: principalOf(req).userId });
   const tags = ['admin'];
 

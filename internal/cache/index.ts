@@ -1,0 +1,1 @@
+export { type CacheAside, cacheAside } from './cache-aside.js';

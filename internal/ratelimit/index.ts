@@ -1,0 +1,1 @@
+export { hit, type RateDecision } from './fixed-window.js';
