@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { configCommand } from './commands/config.js';
 import { migrateCommand } from './commands/migrate.js';
+import { sandboxCommand } from './commands/sandbox.js';
 import { seedCommand } from './commands/seed.js';
 import { tokenCommand } from './commands/token.js';
 
@@ -16,5 +17,6 @@ export function buildProgram(): Command {
   seedCommand(program);
   tokenCommand(program);
   configCommand(program);
+  sandboxCommand(program);
   return program;
 }

@@ -12,7 +12,7 @@ describe('operator CLI (bin qianfan-order)', () => {
   it('--help lists every command, and every command has --help', () => {
     const r = cli(['--help']);
     assert.equal(r.status, 0);
-    for (const c of ['migrate', 'seed', 'token', 'config']) {
+    for (const c of ['migrate', 'seed', 'token', 'config', 'sandbox']) {
       assert.match(r.stdout, new RegExp(`\\n  ${c}\\b`));
       const h = cli([c, '--help']);
       assert.equal(h.status, 0, `${c} --help`);
