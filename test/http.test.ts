@@ -99,6 +99,54 @@ describe('HTTP API through buildApp (real MariaDB, Redis, RocketMQ)', () => {
     );
   });
 
+  it('admin ships and delivers, the buyer confirms; a buyer cannot use admin routes', async () => {
+    const [sku] = await makeSkus(ctx, [{ price: 300, available: 10 }]);
+    const userId = ++nextUser;
+    const token = await tokenFor(userId);
+    const admin = await tokenFor(1n, ['user', 'admin']);
+    const created = await call('POST', '/v1/orders', {
+      token,
+      body: { items: [{ skuId: sku!.toString(), quantity: 1 }], address },
+      key: randomUUID(),
+    });
+    const pay = await call('POST', `/v1/orders/${created.body.id}/payments`, { token, key: randomUUID() });
+    await call('POST', `/v1/sandbox/payments/${pay.body.id}/succeed`);
+    await waitFor(
+      'PAID',
+      30_000,
+      async () => (await call('GET', `/v1/orders/${created.body.id}`, { token })).body.status === 'PAID',
+    );
+    const badShip = await call('POST', `/v1/admin/orders/${created.body.id}/ship`, {
+      token: admin,
+      key: randomUUID(),
+      body: { carrier: 'S', trackingNo: '1' },
+    });
+    assert.equal(badShip.status, 400);
+    const denied = await call('POST', `/v1/admin/orders/${created.body.id}/ship`, {
+      token,
+      key: randomUUID(),
+      body: { carrier: 'SF', trackingNo: `SF${created.body.id}` },
+    });
+    assert.equal(denied.status, 403);
+    const shipped = await call('POST', `/v1/admin/orders/${created.body.id}/ship`, {
+      token: admin,
+      key: randomUUID(),
+      body: { carrier: 'SF', trackingNo: `SF${created.body.id}` },
+    });
+    assert.equal(shipped.body.status, 'SHIPPED');
+    assert.equal(
+      (await call('POST', `/v1/admin/orders/${created.body.id}/deliver`, { token: admin, key: randomUUID() })).body
+        .status,
+      'DELIVERED',
+    );
+    const done = await call('POST', `/v1/orders/${created.body.id}/confirm-receipt`, { token, key: randomUUID() });
+    assert.equal(done.body.status, 'COMPLETED');
+    const conflict = await call('POST', `/v1/orders/${created.body.id}/cancel`, { token, key: randomUUID() });
+    assert.equal(conflict.status, 409);
+    assert.equal(conflict.body.code, 'ORDER_STATE_CONFLICT');
+    assert.equal(conflict.body.details.currentStatus, 'COMPLETED');
+  });
+
   it('Idempotency-Key: same key and body replay; different body is 422; the key is required', async () => {
     const [sku] = await makeSkus(ctx, [{ price: 100, available: 10 }]);
     const userId = ++nextUser;
