@@ -1,4 +1,6 @@
-import type { OrderItemRow, OrderRow, OrderStatus } from '../internal/order/index.js';
+import type { Static } from '@sinclair/typebox';
+import type { ListOrdersInput, OrderItemRow, OrderPage, OrderRow, OrderStatus } from '../internal/order/index.js';
+import type { ListQuery } from './schemas.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -39,4 +41,20 @@ export function orderJson(o: OrderRow, items?: OrderItemRow[]) {
         }
       : {}),
   };
+}
+
+/** A list query string as use-case input; `userId` scopes it (users: themselves; admins: optional filter). */
+export function listInput(q: Static<typeof ListQuery>, userId: bigint | undefined): ListOrdersInput {
+  return {
+    userId,
+    status: q.status,
+    createdFrom: q.createdFrom ? new Date(q.createdFrom) : undefined,
+    createdTo: q.createdTo ? new Date(q.createdTo) : undefined,
+    cursor: q.cursor,
+    limit: q.limit === undefined ? undefined : Number(q.limit),
+  };
+}
+
+export function pageJson(page: OrderPage) {
+  return { orders: page.orders.map((o) => orderJson(o)), nextCursor: page.nextCursor };
 }

@@ -35,7 +35,6 @@ describe('gRPC OrderService (real MariaDB, Redis, RocketMQ)', () => {
     if (t) m.set('x-service-token', t);
     return m;
   };
-  // biome-ignore lint/suspicious/noExplicitAny: a small promise adapter over the generated callback API
   function call<Res>(method: string, req: object, meta = md(), deadlineMs = 10_000): Promise<Res> {
     return new Promise((resolve, reject) =>
       (client as any)[method](req, meta, { deadline: Date.now() + deadlineMs }, (err: ServiceError | null, res: Res) =>

@@ -354,6 +354,29 @@ describe('HTTP protection and caching', () => {
     }
   });
 
+  it('sheds load with 503 and Retry-After when the event loop lags', async () => {
+    const app = await buildApp({
+      ...ctx,
+      config: { ...ctx.config, http: { ...ctx.config.http, maxEventLoopDelayMs: 50 } },
+    });
+    try {
+      await app.ready();
+      const res = await waitFor('a 503 under event-loop pressure', 15_000, async () => {
+        const until = Date.now() + 1200;
+        while (Date.now() < until) {
+          // block the event loop the way a CPU-bound handler would
+        }
+        await new Promise((r) => setTimeout(r, 5));
+        const r = await app.inject({ method: 'GET', url: '/v1/orders' });
+        return r.statusCode === 503 ? r : undefined;
+      });
+      assert.equal(JSON.parse(res.body).code, 'OVERLOADED');
+      assert.equal(res.headers['retry-after'], '5');
+    } finally {
+      await app.close();
+    }
+  });
+
   it('order detail is served from Redis and invalidated by every transition', async () => {
     const { createOrder, cancelOrder, getOrderDetail } = await import('../internal/order/index.js');
     const [sku] = await makeSkus(ctx, [{ price: 100, available: 5 }]);

@@ -4,7 +4,7 @@ import { orderItems, orders } from '../model/index.js';
 import { newEnvelope, topics } from '../mq/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { orderDetailCache } from './detail-cache.js';
-import { orderEnvelope } from './events.js';
+import { orderEnvelope, txLogRow } from './events.js';
 import {
   findSkus,
   insertStatusLog,
@@ -108,14 +108,7 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderInput):
         actorId: input.userId.toString(),
         reason: 'created',
       });
-      await insertTxLog(tx, {
-        id: ctx.ids.next(),
-        eventId: msg.envelope.eventId,
-        topic: msg.topic,
-        eventType: msg.envelope.type,
-        messageKey: msg.key,
-        payload: msg.envelope.data as unknown as Record<string, unknown>,
-      });
+      await insertTxLog(tx, txLogRow(ctx.ids.next(), msg));
       return {};
     }),
   );

@@ -47,3 +47,15 @@ export function orderEnvelope(
   };
   return { topic: topics.orderEvent.name, envelope: newEnvelope(orderEventType[status], data), key: data.orderId };
 }
+
+/** The mq_tx_log row that makes an outgoing event's transaction message resolvable by check-back. */
+export function txLogRow(id: bigint, msg: ReturnType<typeof orderEnvelope>) {
+  return {
+    id,
+    eventId: msg.envelope.eventId,
+    topic: msg.topic,
+    eventType: msg.envelope.type,
+    messageKey: msg.key,
+    payload: msg.envelope.data as unknown as Record<string, unknown>,
+  };
+}

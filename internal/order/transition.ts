@@ -1,7 +1,7 @@
 import { AppError, isRetryableLock } from '../errorx/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { orderDetailCache } from './detail-cache.js';
-import { orderEnvelope } from './events.js';
+import { orderEnvelope, txLogRow } from './events.js';
 import {
   getOrder,
   insertStatusLog,
@@ -82,14 +82,7 @@ export async function transitionOrder(ctx: ServiceContext, input: TransitionInpu
             actorId: input.actor.id,
             reason: input.reason,
           });
-          await insertTxLog(tx, {
-            id: ctx.ids.next(),
-            eventId: msg.envelope.eventId,
-            topic: msg.topic,
-            eventType: msg.envelope.type,
-            messageKey: msg.key,
-            payload: msg.envelope.data as unknown as Record<string, unknown>,
-          });
+          await insertTxLog(tx, txLogRow(ctx.ids.next(), msg));
           return { order: { ...order, ...extra, status: to, version } as OrderRow };
         }),
       );

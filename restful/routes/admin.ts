@@ -7,7 +7,7 @@ import { requestRefund } from '../../internal/payment/index.js';
 import type { ServiceContext } from '../../internal/svc/index.js';
 import { authenticate, principalOf, requireAdmin } from '../auth.js';
 import { idempotent } from '../idempotency.js';
-import { orderJson } from '../presenters.js';
+import { listInput, orderJson, pageJson } from '../presenters.js';
 import { errorResponses, IdParams, ListQuery, Order, OrderPage, ReasonBody, ShipBody } from '../schemas.js';
 
 const security = [{ bearer: [] }];
@@ -24,16 +24,9 @@ export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
     '/v1/admin/orders',
     { preHandler, schema: { tags, security, querystring: ListQuery, response: { 200: OrderPage, ...errorResponses } } },
     async (req) => {
-      const q = req.query;
-      const page = await listOrders(ctx, {
-        userId: q.userId ? BigInt(q.userId) : undefined,
-        status: q.status,
-        createdFrom: q.createdFrom ? new Date(q.createdFrom) : undefined,
-        createdTo: q.createdTo ? new Date(q.createdTo) : undefined,
-        cursor: q.cursor,
-        limit: q.limit === undefined ? undefined : Number(q.limit),
-      });
-      return { orders: page.orders.map((o) => orderJson(o)), nextCursor: page.nextCursor };
+      return pageJson(
+        await listOrders(ctx, listInput(req.query, req.query.userId ? BigInt(req.query.userId) : undefined)),
+      );
     },
   );
 

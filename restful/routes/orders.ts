@@ -7,7 +7,7 @@ import { requestRefund, startPayment } from '../../internal/payment/index.js';
 import type { ServiceContext } from '../../internal/svc/index.js';
 import { authenticate, principalOf } from '../auth.js';
 import { idempotent } from '../idempotency.js';
-import { orderJson } from '../presenters.js';
+import { listInput, orderJson, pageJson } from '../presenters.js';
 import {
   CreateOrderBody,
   errorResponses,
@@ -65,16 +65,7 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
       schema: { tags: ['orders'], security, querystring: ListQuery, response: { 200: OrderPage, ...errorResponses } },
     },
     async (req) => {
-      const q = req.query;
-      const page = await listOrders(ctx, {
-        userId: me(req),
-        status: q.status,
-        createdFrom: q.createdFrom ? new Date(q.createdFrom) : undefined,
-        createdTo: q.createdTo ? new Date(q.createdTo) : undefined,
-        cursor: q.cursor,
-        limit: q.limit === undefined ? undefined : Number(q.limit),
-      });
-      return { orders: page.orders.map((o) => orderJson(o)), nextCursor: page.nextCursor };
+      return pageJson(await listOrders(ctx, listInput(req.query, me(req))));
     },
   );
 

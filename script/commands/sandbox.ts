@@ -38,7 +38,7 @@ export function sandboxCommand(program: Command): void {
           if (ctx.config.service.env === 'production')
             throw new CliError('the sandbox is not available with a production config');
           const p = await getPayment(ctx.db, BigInt(paymentId));
-          if (!p || p.provider !== 'sandbox')
+          if (p?.provider !== 'sandbox')
             throw new CliError(`no sandbox payment ${paymentId}; start one with POST /v1/orders/{id}/payments`);
           await send(
             sandbox.opts<{ api: string }>().api,

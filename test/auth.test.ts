@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { SignJWT } from 'jose';
+import { signDevToken, verifyToken } from '../internal/auth/index.js';
+import { AppError } from '../internal/errorx/index.js';
+
+const hs = {
+  jwtAlgorithm: 'HS256' as const,
+  jwtSecret: 'a-test-secret-that-is-long-enough-0123',
+  jwtPublicKey: '',
+  jwtIssuer: 'qianfan',
+};
+
+describe('JWT verification (HS256 and RS256 by config)', () => {
+  it('HS256: accepts our tokens, refuses another issuer, another algorithm and a non-numeric subject', async () => {
+    const t = await signDevToken(hs, { userId: '42', roles: ['user'] }, 60);
+    assert.deepEqual(await verifyToken(hs, t), { userId: '42', roles: ['user'] });
+    const key = Buffer.from(hs.jwtSecret);
+    const otherIssuer = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('42')
+      .setIssuer('evil')
+      .setExpirationTime('1h')
+      .sign(key);
+    await assert.rejects(
+      verifyToken(hs, otherIssuer),
+      (e: unknown) => e instanceof AppError && e.code === 'UNAUTHENTICATED',
+    );
+    const hs512 = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS512' })
+      .setSubject('42')
+      .setIssuer('qianfan')
+      .setExpirationTime('1h')
+      .sign(Buffer.alloc(64, 1));
+    await assert.rejects(verifyToken(hs, hs512), /token is invalid/);
+    const badSub = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('bob')
+      .setIssuer('qianfan')
+      .setExpirationTime('1h')
+      .sign(key);
+    await assert.rejects(verifyToken(hs, badSub), /numeric user id/);
+  });
+
+  it('RS256: verifies with the configured public key and refuses HS256 tokens signed with that key text', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const rs = { ...hs, jwtAlgorithm: 'RS256' as const, jwtPublicKey: pem };
+    const t = await new SignJWT({ roles: ['admin'] })
+      .setProtectedHeader({ alg: 'RS256' })
+      .setSubject('7')
+      .setIssuer('qianfan')
+      .setExpirationTime('1h')
+      .sign(privateKey);
+    assert.deepEqual(await verifyToken(rs, t), { userId: '7', roles: ['admin'] });
+    const confused = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('7')
+      .setIssuer('qianfan')
+      .setExpirationTime('1h')
+      .sign(Buffer.from(pem));
+    await assert.rejects(verifyToken(rs, confused), /token is invalid/);
+  });
+});
