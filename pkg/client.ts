@@ -1,0 +1,151 @@
+import { ChannelCredentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import { Etcd3, type Watcher } from 'etcd3';
+import type * as pb from './gen/qianfan/order/v1/order.js';
+import { OrderServiceClient } from './gen/qianfan/order/v1/order.js';
+
+export const ORDER_SERVICE = 'qianfan.order.v1.OrderService';
+
+export interface OrderClientOptions {
+  /** etcd endpoints, e.g. ['http://127.0.0.1:2379']. */
+  etcdHosts: string[];
+  /** Registry prefix the service registers under (its etcd.prefix). */
+  prefix?: string;
+  /** One of the service's grpc.serviceTokens. */
+  serviceToken: string;
+  /** Per-call deadline (default 5 s). */
+  deadlineMs?: number;
+  credentials?: ChannelCredentials;
+}
+
+/** A failed call: `code` is the service's string error code (ORDER_NOT_FOUND, ...), `grpcCode` the status. */
+export class OrderServiceError extends Error {
+  override name = 'OrderServiceError';
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly grpcCode: status,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+type Unary<Req, Res> = (
+  req: Req,
+  md: Metadata,
+  opts: { deadline: number },
+  cb: (err: ServiceError | null, res: Res) => void,
+) => unknown;
+
+/**
+ * Typed client of qianfan.order.v1.OrderService that finds instances in etcd, follows them as they come
+ * and go, spreads calls round-robin and retries once on another instance when one is unavailable
+ * (safe: mutations carry request_id, which makes them idempotent).
+ */
+export class OrderClient {
+  readonly #opts: Required<Omit<OrderClientOptions, 'credentials'>> & { credentials: ChannelCredentials };
+  readonly #etcd: Etcd3;
+  readonly #clients = new Map<string, OrderServiceClient>();
+  #watcher: Watcher | undefined;
+  #next = 0;
+
+  private constructor(opts: OrderClientOptions) {
+    this.#opts = {
+      prefix: '/qianfan/services/',
+      deadlineMs: 5000,
+      credentials: ChannelCredentials.createInsecure(),
+      ...opts,
+    };
+    this.#etcd = new Etcd3({ hosts: opts.etcdHosts });
+  }
+
+  static async connect(opts: OrderClientOptions): Promise<OrderClient> {
+    const c = new OrderClient(opts);
+    await c.#discover();
+    return c;
+  }
+
+  /** Addresses currently known. */
+  instances(): string[] {
+    return [...this.#clients.keys()].sort();
+  }
+
+  async #discover() {
+    const dir = `${this.#opts.prefix}${ORDER_SERVICE}/`;
+    this.#watcher = await this.#etcd.watch().prefix(dir).create();
+    this.#watcher.on('put', (kv) => this.#add(kv.value.toString()));
+    this.#watcher.on('delete', (kv) => this.#remove(kv.key.toString().slice(dir.length)));
+    for (const value of Object.values(await this.#etcd.getAll().prefix(dir).strings())) this.#add(value);
+  }
+
+  #add(value: string) {
+    const address = (JSON.parse(value) as { address?: string }).address;
+    if (address && !this.#clients.has(address))
+      this.#clients.set(address, new OrderServiceClient(address, this.#opts.credentials));
+  }
+
+  #remove(address: string) {
+    this.#clients.get(address)?.close();
+    this.#clients.delete(address);
+  }
+
+  async #call<Req, Res>(method: keyof OrderServiceClient, req: Req, attempt = 1): Promise<Res> {
+    const addresses = this.instances();
+    if (addresses.length === 0) {
+      throw new OrderServiceError(
+        'NO_INSTANCES',
+        `no ${ORDER_SERVICE} instance is registered in etcd`,
+        status.UNAVAILABLE,
+      );
+    }
+    const address = addresses[this.#next++ % addresses.length]!;
+    const client = this.#clients.get(address)!;
+    const md = new Metadata();
+    md.set('x-service-token', this.#opts.serviceToken);
+    try {
+      return await new Promise<Res>((resolve, reject) =>
+        (client[method] as unknown as Unary<Req, Res>).call(
+          client,
+          req,
+          md,
+          { deadline: Date.now() + this.#opts.deadlineMs },
+          (err, res) => (err ? reject(err) : resolve(res)),
+        ),
+      );
+    } catch (err) {
+      const e = err as ServiceError;
+      if (e.code === status.UNAVAILABLE && attempt === 1 && addresses.length > 1) return this.#call(method, req, 2);
+      const code = (e.metadata?.get('error-code')[0] as string | undefined) ?? status[e.code] ?? 'UNKNOWN';
+      const detailsRaw = e.metadata?.get('error-details')[0] as string | undefined;
+      throw new OrderServiceError(
+        code,
+        e.details ?? e.message,
+        e.code,
+        detailsRaw ? JSON.parse(detailsRaw) : undefined,
+      );
+    }
+  }
+
+  createOrder = (req: pb.CreateOrderRequest) => this.#call<pb.CreateOrderRequest, pb.OrderReply>('createOrder', req);
+  getOrder = (req: pb.GetOrderRequest) => this.#call<pb.GetOrderRequest, pb.OrderReply>('getOrder', req);
+  listOrders = (req: pb.ListOrdersRequest) => this.#call<pb.ListOrdersRequest, pb.ListOrdersReply>('listOrders', req);
+  cancelOrder = (req: pb.CancelOrderRequest) => this.#call<pb.CancelOrderRequest, pb.OrderReply>('cancelOrder', req);
+  startPayment = (req: pb.StartPaymentRequest) =>
+    this.#call<pb.StartPaymentRequest, pb.PaymentReply>('startPayment', req);
+  applyPaymentResult = (req: pb.ApplyPaymentResultRequest) =>
+    this.#call<pb.ApplyPaymentResultRequest, pb.ApplyPaymentResultReply>('applyPaymentResult', req);
+  shipOrder = (req: pb.ShipOrderRequest) => this.#call<pb.ShipOrderRequest, pb.OrderReply>('shipOrder', req);
+  markDelivered = (req: pb.MarkDeliveredRequest) =>
+    this.#call<pb.MarkDeliveredRequest, pb.OrderReply>('markDelivered', req);
+  confirmReceipt = (req: pb.ConfirmReceiptRequest) =>
+    this.#call<pb.ConfirmReceiptRequest, pb.OrderReply>('confirmReceipt', req);
+  requestRefund = (req: pb.RequestRefundRequest) =>
+    this.#call<pb.RequestRefundRequest, pb.OrderReply>('requestRefund', req);
+
+  async close(): Promise<void> {
+    await this.#watcher?.cancel();
+    for (const c of this.#clients.values()) c.close();
+    this.#clients.clear();
+    this.#etcd.close();
+  }
+}
