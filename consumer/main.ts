@@ -15,6 +15,7 @@ await runProcess('consumer', { mq: true }, async (ctx) => {
         handler: s.handler(ctx),
         logger: ctx.logger,
         metrics: ctx.metrics,
+        tracer: ctx.tracer,
       }),
   );
   for (const loop of loops) await loop.start();

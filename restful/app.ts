@@ -10,6 +10,7 @@ import { healthRoutes } from './routes/health.js';
 import { orderRoutes } from './routes/orders.js';
 import { sandboxRoutes } from './routes/sandbox.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { installTracing } from './tracing.js';
 
 export interface AppState {
   /** Set on SIGTERM: /readyz answers 503 so the load balancer stops routing here. */
@@ -30,8 +31,15 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  installTracing(app, ctx);
   installErrorHandler(app);
   await installProtection(app, ctx);
+  // An empty body sent as application/json counts as no body (curl -H 'content-type: ...' without -d).
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
+    body === '' ? done(null, undefined) : json(req, body as string, done),
+  );
   // POST actions whose body is all optional may be sent without one.
   app.addHook('preValidation', async (req) => {
     if (req.method === 'POST' && req.body === undefined) req.body = {};

@@ -5,6 +5,7 @@ import { abandonIdempotent, beginIdempotent, completeIdempotent, requestHash } f
 import { cancelOrder, createOrder, getOrderDetail, isOrderStatus, listOrders } from '../internal/order/index.js';
 import { applyPaymentResult, requestRefund, startPayment } from '../internal/payment/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
+import { inSpan, SpanKind } from '../internal/telemetry/index.js';
 import type { OrderServiceServer } from '../pkg/gen/qianfan/order/v1/order.js';
 import { idField, optionalId, orderMessage } from './convert.js';
 import { toServiceError } from './status.js';
@@ -31,39 +32,54 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
     idem?: { requestId: (r: Req) => string; encode: (r: Res) => Json; decode: (j: Json) => Res },
   ): handleUnaryCall<Req, Res> {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-      void (async () => {
-        const deadline = call.getDeadline();
-        if (deadline instanceof Date && deadline.getTime() <= Date.now()) {
-          throw new AppError('DEPENDENCY_UNAVAILABLE', 'the call deadline passed before it was handled');
-        }
-        const who = caller(call as ServerUnaryCall<unknown, unknown>);
-        if (!idem) return fn(call.request);
-        const key = idem.requestId(call.request);
-        if (!key) throw new AppError('VALIDATION_FAILED', 'request_id is required on mutations (e.g. a UUID)');
-        const scope = `grpc:${who}:${method}`;
-        const begun = await beginIdempotent(ctx, scope, key, requestHash(idem.encode(call.request as unknown as Res)));
-        if (begun.kind === 'replay') {
-          const stored = JSON.parse(begun.body) as {
-            ok?: Json;
-            error?: { code: string; message: string; details?: Record<string, unknown> };
-          };
-          if (stored.error) throw new AppError(stored.error.code as never, stored.error.message, stored.error.details);
-          return idem.decode(stored.ok);
-        }
-        try {
-          const res = await fn(call.request);
-          await completeIdempotent(ctx, scope, key, 200, JSON.stringify({ ok: idem.encode(res) }));
-          return res;
-        } catch (err) {
-          if (err instanceof AppError && err.kind !== 'internal' && err.kind !== 'unavailable') {
-            const error = { code: err.code, message: err.message, details: err.details };
-            await completeIdempotent(ctx, scope, key, 400, JSON.stringify({ error }));
-          } else {
-            await abandonIdempotent(ctx, scope, key).catch(() => {});
+      const carrier = {
+        traceparent: call.metadata.get('traceparent')[0],
+        tracestate: call.metadata.get('tracestate')[0],
+      };
+      void inSpan(
+        ctx.tracer,
+        `grpc ${method}`,
+        { kind: SpanKind.SERVER, carrier, attributes: { 'rpc.method': method } },
+        async () => {
+          const deadline = call.getDeadline();
+          if (deadline instanceof Date && deadline.getTime() <= Date.now()) {
+            throw new AppError('DEPENDENCY_UNAVAILABLE', 'the call deadline passed before it was handled');
           }
-          throw err;
-        }
-      })().then(
+          const who = caller(call as ServerUnaryCall<unknown, unknown>);
+          if (!idem) return fn(call.request);
+          const key = idem.requestId(call.request);
+          if (!key) throw new AppError('VALIDATION_FAILED', 'request_id is required on mutations (e.g. a UUID)');
+          const scope = `grpc:${who}:${method}`;
+          const begun = await beginIdempotent(
+            ctx,
+            scope,
+            key,
+            requestHash(idem.encode(call.request as unknown as Res)),
+          );
+          if (begun.kind === 'replay') {
+            const stored = JSON.parse(begun.body) as {
+              ok?: Json;
+              error?: { code: string; message: string; details?: Record<string, unknown> };
+            };
+            if (stored.error)
+              throw new AppError(stored.error.code as never, stored.error.message, stored.error.details);
+            return idem.decode(stored.ok);
+          }
+          try {
+            const res = await fn(call.request);
+            await completeIdempotent(ctx, scope, key, 200, JSON.stringify({ ok: idem.encode(res) }));
+            return res;
+          } catch (err) {
+            if (err instanceof AppError && err.kind !== 'internal' && err.kind !== 'unavailable') {
+              const error = { code: err.code, message: err.message, details: err.details };
+              await completeIdempotent(ctx, scope, key, 400, JSON.stringify({ error }));
+            } else {
+              await abandonIdempotent(ctx, scope, key).catch(() => {});
+            }
+            throw err;
+          }
+        },
+      ).then(
         (res) => callback(null, res),
         (err: unknown) => {
           const { error, appError } = toServiceError(err);

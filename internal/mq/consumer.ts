@@ -1,7 +1,7 @@
+import { type Tracer, trace } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import { FilterExpression, type MessageView, SimpleConsumer } from 'rocketmq-client-nodejs';
-import type { Logger } from '../telemetry/index.js';
-import { mqMetrics } from '../telemetry/index.js';
+import { inSpan, type Logger, mqMetrics, SpanKind } from '../telemetry/index.js';
 import { clientLogger } from './client-logger.js';
 import { decodeEnvelope, type Envelope, MalformedMessageError } from './envelope.js';
 import { startClient } from './start-client.js';
@@ -39,6 +39,8 @@ export interface ConsumerLoopOptions {
   backoffMs?: (attempt: number) => number;
   handler: MessageHandler;
   logger: Logger;
+  /** Each message is handled in a CONSUMER span continuing the producer's trace. */
+  tracer?: Tracer;
   metrics: Registry;
 }
 
@@ -134,7 +136,7 @@ export class ConsumerLoop {
     const end = duration.startTimer(labels);
     try {
       const envelope = decodeEnvelope(view.body);
-      await this.#opts.handler(envelope, {
+      const meta = {
         messageId: view.messageId,
         topic: view.topic,
         tag: view.tag,
@@ -142,7 +144,21 @@ export class ConsumerLoop {
         messageGroup: view.messageGroup,
         deliveryAttempt: attempt,
         bornAt: view.bornTimestamp,
-      });
+      };
+      await inSpan(
+        this.#opts.tracer ?? trace.getTracer('qianfan-order'),
+        `consume ${view.topic}`,
+        {
+          kind: SpanKind.CONSUMER,
+          carrier: envelope.trace,
+          attributes: {
+            'messaging.destination.name': view.topic,
+            'messaging.message.id': view.messageId,
+            'messaging.consumer.group.name': this.#opts.group,
+          },
+        },
+        () => this.#opts.handler(envelope, meta),
+      );
       await this.#consumer.ack(view);
       consumed.inc({ ...labels, result: 'ok' });
     } catch (err) {

@@ -8,4 +8,5 @@ export {
 export { createLogger, type Logger } from './logger.js';
 export { createMetrics } from './metrics.js';
 export { mqMetrics } from './mq-metrics.js';
+export { activeTraceId, inSpan, SpanKind } from './spans.js';
 export { createTracing, type Tracing } from './tracing.js';

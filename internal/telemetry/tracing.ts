@@ -6,6 +6,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
   ParentBasedSampler,
+  SimpleSpanProcessor,
   type SpanExporter,
   TraceIdRatioBasedSampler,
   TracerProvider,
@@ -28,11 +29,13 @@ export function createTracing(opts: {
   sampleRatio: number;
   exporter?: SpanExporter;
 }): Tracing {
+  // Context and propagation are always on, so an upstream traceparent reaches our messages and calls
+  // even when this process records nothing.
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   if (!opts.enabled && !opts.exporter) {
     return { tracer: trace.getTracer(opts.service), shutdown: async () => {} };
   }
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const provider = new TracerProvider({
     resource: resourceFromAttributes({
       'service.name': opts.service,
@@ -40,8 +43,11 @@ export function createTracing(opts: {
       'qianfan.process': opts.process,
     }),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(opts.sampleRatio) }),
+    // A test's in-memory exporter sees spans at once; the OTLP exporter gets batches.
     spanProcessors: [
-      new BatchSpanProcessor({ exporter: opts.exporter ?? new OTLPTraceExporter({ url: opts.otlpEndpoint }) }),
+      opts.exporter
+        ? new SimpleSpanProcessor({ exporter: opts.exporter })
+        : new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: opts.otlpEndpoint }) }),
     ],
   });
   trace.setGlobalTracerProvider(provider);

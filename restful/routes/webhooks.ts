@@ -9,6 +9,7 @@ import type { ServiceContext } from '../../internal/svc/index.js';
 export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
   await app.register(async (scoped) => {
     // The signature covers the exact bytes sent, so this scope keeps the body as a string.
+    scoped.removeContentTypeParser('application/json');
     scoped.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
     scoped.post(
       '/v1/payments/webhooks/:provider',

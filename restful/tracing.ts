@@ -1,0 +1,33 @@
+import { context, propagation, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { FastifyInstance } from 'fastify';
+import type { ServiceContext } from '../internal/svc/index.js';
+
+/**
+ * One server span per request, continuing an incoming `traceparent`. The rest of the request runs in
+ * the span's context, so the events it publishes carry the same trace into RocketMQ.
+ */
+export function installTracing(app: FastifyInstance, ctx: ServiceContext): void {
+  const spans = new WeakMap<object, Span>();
+  app.addHook('onRequest', (req, reply, done) => {
+    const parent = propagation.extract(context.active(), req.headers);
+    const span = ctx.tracer.startSpan(
+      `HTTP ${req.method}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': req.method, 'url.path': req.url.split('?')[0] ?? '' },
+      },
+      parent,
+    );
+    spans.set(req, span);
+    reply.header('x-trace-id', span.spanContext().traceId);
+    context.with(trace.setSpan(parent, span), done);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const span = spans.get(req);
+    if (!span) return;
+    span.updateName(`${req.method} ${req.routeOptions.url ?? 'unmatched'}`);
+    span.setAttribute('http.response.status_code', reply.statusCode);
+    if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  });
+}

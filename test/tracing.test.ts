@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import type { FastifyInstance } from 'fastify';
+import { subscriptions } from '../consumer/handlers.js';
+import { signDevToken } from '../internal/auth/index.js';
+import { ConsumerLoop } from '../internal/mq/index.js';
+import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
+import { buildApp } from '../restful/app.js';
+import { testConfig } from './helpers/config.js';
+import { testLogger } from './helpers/logger.js';
+import { address, makeSkus } from './helpers/orders.js';
+import { waitFor } from './helpers/wait.js';
+
+// OpenTelemetry with an in-memory exporter: one trace from the HTTP request through RocketMQ to the consumer.
+describe('tracing', () => {
+  const exporter = new InMemorySpanExporter();
+  let ctx: ServiceContext;
+  let app: FastifyInstance;
+  let loop: ConsumerLoop;
+  before(async () => {
+    ctx = await createServiceContext(testConfig(), {
+      process: 'restful',
+      mq: true,
+      logger: testLogger,
+      spanExporter: exporter,
+    });
+    app = await buildApp(ctx);
+    const sub = subscriptions.find((s) => s.group.name === 'qianfan-order-payment')!;
+    loop = new ConsumerLoop({
+      ...ctx.config.rocketmq,
+      group: sub.group.name,
+      topic: sub.group.topic,
+      filter: sub.filter,
+      awaitMs: 4000,
+      handler: sub.handler(ctx),
+      logger: testLogger,
+      metrics: ctx.metrics,
+      tracer: ctx.tracer,
+      backoffMs: () => 1000,
+    });
+    await loop.start();
+  });
+  after(async () => {
+    await loop?.stop();
+    await app?.close();
+    await ctx?.close();
+  });
+
+  it('an HTTP request continues the caller trace, and the consumer span of its message joins it', async () => {
+    const [sku] = await makeSkus(ctx, [{ price: 100, available: 5 }]);
+    const token = await signDevToken(ctx.config.auth, { userId: '777001', roles: ['user'] }, 600);
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const created = await app.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      headers: { ...headers, 'idempotency-key': randomUUID() },
+      payload: { items: [{ skuId: String(sku), quantity: 1 }], address },
+    });
+    const orderId = created.json().id as string;
+    const pay = await app.inject({
+      method: 'POST',
+      url: `/v1/orders/${orderId}/payments`,
+      headers: { ...headers, 'idempotency-key': randomUUID() },
+    });
+    const traceId = 'a'.repeat(16) + randomUUID().replaceAll('-', '').slice(0, 16);
+    const res = await app.inject({
+      method: 'POST',
+      url: `/v1/sandbox/payments/${pay.json().id}/succeed`,
+      headers: { traceparent: `00-${traceId}-${'b'.repeat(16)}-01` },
+    });
+    assert.equal(res.statusCode, 202, `${created.body} | ${pay.body} | ${res.body}`);
+    assert.equal(res.headers['x-trace-id'], traceId);
+    const server = exporter.getFinishedSpans().find((s) => s.name === 'POST /v1/sandbox/payments/:id/:outcome');
+    assert.equal(server?.spanContext().traceId, traceId);
+    const consumed = await waitFor('the consumer span in the same trace', 30_000, () =>
+      exporter
+        .getFinishedSpans()
+        .find((s) => s.name === 'consume payment_notify' && s.spanContext().traceId === traceId),
+    );
+    assert.equal(consumed.attributes['messaging.consumer.group.name'], 'qianfan-order-payment');
+  });
+});
