@@ -18,6 +18,9 @@ NAMESRV_PORT=${QIANFAN_RMQ_NAMESRV_PORT:-9876}
 PROXY_PORT=${QIANFAN_RMQ_PROXY_PORT:-8081}
 BROKER_PORT=${QIANFAN_RMQ_BROKER_PORT:-10911}
 REMOTING_PORT=${QIANFAN_RMQ_PROXY_REMOTING_PORT:-8180}
+# The catalog is also created in these namespaces (resources named <ns>%<name>): the test suite uses
+# `qftest` (config/test.yaml rocketmq.namespace) so its messages never meet a dev stack's.
+NAMESPACES=${QIANFAN_RMQ_NAMESPACES:-qftest}
 
 JAVA_OPTS=(-server -XX:ActiveProcessorCount=2 -XX:+UseG1GC
   --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED
@@ -127,27 +130,33 @@ broker_registered() { local out; out=$(mqadmin clusterList 2>/dev/null); [[ $out
 create_topics() {
   # The store keeps topics and groups; a marker named after the catalog's checksum skips the slow
   # mqadmin round when this store already has exactly this catalog.
-  local marker; marker="$RMQ_WORK/store/.catalog-$(cat "$here/topics.tsv" "$here/groups.tsv" | cksum | cut -d' ' -f1)"
+  local marker; marker="$RMQ_WORK/store/.catalog-$( (cat "$here/topics.tsv" "$here/groups.tsv"; echo "$NAMESPACES") | cksum | cut -d' ' -f1)"
   if [ -f "$marker" ] && [ "${1:-}" != force ]; then say "topics and groups of this catalog already created (delete $marker to redo)"; return 0; fi
   wait_for 60 "broker registration" broker_registered || fail "broker-a never registered with the namesrv"
-  # mqadmin answers in about a second but its JVM lingers ~5 s on shutdown, so the calls run in
-  # parallel; a call that did not say "success" (mqadmin exits 0 regardless) is retried, up to 3 rounds.
+  # mqadmin answers in about a second but its JVM lingers ~5 s on shutdown, so the calls run several at
+  # a time; a call that did not say "success" (mqadmin exits 0 regardless) is retried, up to 4 rounds.
   local pending=() spec
   while IFS=$'\t' read -r name type; do
     case "$name" in ''|'#'*) continue;; esac; pending+=("topic $name $type")
+    for ns in $NAMESPACES; do pending+=("topic $ns%$name $type"); done
   done < "$here/topics.tsv"
   while IFS=$'\t' read -r name orderly; do
     case "$name" in ''|'#'*) continue;; esac; pending+=("group $name $orderly")
+    for ns in $NAMESPACES; do pending+=("group $ns%$name $orderly"); done
   done < "$here/groups.tsv"
   local tmp round i; tmp=$(mktemp -d)
-  for round in 1 2 3; do
-    local pids=() failed=()
-    for i in "${!pending[@]}"; do
-      admin_apply ${pending[$i]} >"$tmp/$i" 2>&1 & pids+=($!)
-    done
-    for i in "${!pending[@]}"; do
-      wait "${pids[$i]}" || true
-      if grep -q success "$tmp/$i"; then say "${pending[$i]} ready"; else failed+=("${pending[$i]}"); fi
+  for round in 1 2 3 4; do
+    local failed=() start
+    # At most 6 JVMs at a time: more starve the broker on 2 cores and mqadmin's calls time out.
+    for ((start = 0; start < ${#pending[@]}; start += 6)); do
+      local pids=()
+      for ((i = start; i < start + 6 && i < ${#pending[@]}; i++)); do
+        admin_apply ${pending[$i]} >"$tmp/$i" 2>&1 & pids+=($!)
+      done
+      for pid in "${pids[@]}"; do wait "$pid" || true; done
+      for ((i = start; i < start + 6 && i < ${#pending[@]}; i++)); do
+        if grep -q success "$tmp/$i"; then say "${pending[$i]} ready"; else failed+=("${pending[$i]}"); fi
+      done
     done
     [ ${#failed[@]} = 0 ] && break
     say "round $round: not yet created: ${failed[*]}"
