@@ -4,12 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
-import { subscriptions } from '../consumer/handlers.js';
 import { signDevToken } from '../internal/auth/index.js';
-import { ConsumerLoop } from '../internal/mq/index.js';
+import type { ConsumerLoop } from '../internal/mq/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { buildApp } from '../restful/app.js';
 import { testConfig } from './helpers/config.js';
+import { startPaymentConsumer } from './helpers/consumers.js';
 import { testLogger } from './helpers/logger.js';
 import { address, makeSkus, ordersOfUser, stockOf } from './helpers/orders.js';
 import { waitFor } from './helpers/wait.js';
@@ -23,19 +23,7 @@ describe('HTTP API through buildApp (real MariaDB, Redis, RocketMQ)', () => {
   before(async () => {
     ctx = await createServiceContext(testConfig(), { process: 'restful', mq: true, logger: testLogger });
     app = await buildApp(ctx);
-    const sub = subscriptions.find((s) => s.group.name === 'qianfan-order-payment')!;
-    paymentLoop = new ConsumerLoop({
-      ...ctx.config.rocketmq,
-      group: sub.group.name,
-      topic: sub.group.topic,
-      filter: sub.filter,
-      awaitMs: 4000,
-      handler: sub.handler(ctx),
-      logger: testLogger,
-      metrics: ctx.metrics,
-      backoffMs: () => 1000,
-    });
-    await paymentLoop.start();
+    paymentLoop = await startPaymentConsumer(ctx);
   });
   after(async () => {
     await paymentLoop?.stop();

@@ -3,12 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import type { FastifyInstance } from 'fastify';
-import { subscriptions } from '../consumer/handlers.js';
 import { signDevToken } from '../internal/auth/index.js';
-import { ConsumerLoop } from '../internal/mq/index.js';
+import type { ConsumerLoop } from '../internal/mq/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { buildApp } from '../restful/app.js';
 import { testConfig } from './helpers/config.js';
+import { startPaymentConsumer } from './helpers/consumers.js';
 import { testLogger } from './helpers/logger.js';
 import { address, makeSkus } from './helpers/orders.js';
 import { waitFor } from './helpers/wait.js';
@@ -27,20 +27,7 @@ describe('tracing', () => {
       spanExporter: exporter,
     });
     app = await buildApp(ctx);
-    const sub = subscriptions.find((s) => s.group.name === 'qianfan-order-payment')!;
-    loop = new ConsumerLoop({
-      ...ctx.config.rocketmq,
-      group: sub.group.name,
-      topic: sub.group.topic,
-      filter: sub.filter,
-      awaitMs: 4000,
-      handler: sub.handler(ctx),
-      logger: testLogger,
-      metrics: ctx.metrics,
-      tracer: ctx.tracer,
-      backoffMs: () => 1000,
-    });
-    await loop.start();
+    loop = await startPaymentConsumer(ctx);
   });
   after(async () => {
     await loop?.stop();

@@ -2,7 +2,7 @@ import { AppError } from '../errorx/index.js';
 import type { AddressSnapshot } from '../model/index.js';
 import { orderItems, orders } from '../model/index.js';
 import { newEnvelope, topics } from '../mq/index.js';
-import type { ServiceContext } from '../svc/index.js';
+import { requireMq, type ServiceContext } from '../svc/index.js';
 import { orderDetailCache } from './detail-cache.js';
 import { orderEnvelope, txLogRow } from './events.js';
 import {
@@ -14,7 +14,6 @@ import {
   reserveStock,
 } from './repository.js';
 import { orderNoOf, priceLines } from './rules.js';
-import { requireMq } from './transition.js';
 
 export const LIMITS = { maxLines: 50, maxQuantity: 999, maxNote: 500 } as const;
 

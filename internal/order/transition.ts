@@ -1,5 +1,5 @@
 import { AppError, isRetryableLock } from '../errorx/index.js';
-import type { ServiceContext } from '../svc/index.js';
+import { requireMq, type ServiceContext } from '../svc/index.js';
 import { orderDetailCache } from './detail-cache.js';
 import { orderEnvelope, txLogRow } from './events.js';
 import {
@@ -94,10 +94,4 @@ export async function transitionOrder(ctx: ServiceContext, input: TransitionInpu
       throw err;
     }
   }
-}
-
-export function requireMq(ctx: ServiceContext) {
-  if (!ctx.mq)
-    throw new AppError('DEPENDENCY_UNAVAILABLE', 'this process has no RocketMQ producer; order changes need one');
-  return ctx.mq;
 }

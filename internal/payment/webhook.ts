@@ -1,9 +1,8 @@
 import { AppError } from '../errorx/index.js';
 import { newEnvelope, topics } from '../mq/index.js';
-import type { ServiceContext } from '../svc/index.js';
+import { requireMq, type ServiceContext } from '../svc/index.js';
 import { type ApplyOutcome, applyPaymentResult } from './apply-payment-result.js';
 import { completeRefund } from './complete-refund.js';
-import { requireProducer } from './producer.js';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, verifyWebhook } from './signature.js';
 
 /** What a provider tells us, after the signature was checked. Ids are decimal strings. */
@@ -60,7 +59,7 @@ export async function ingestPaymentWebhook(
   const notification = parseNotification(input.body);
   const fresh = await ctx.redis.set(`webhook:${input.signature}`, '1', 'EX', webhookToleranceSeconds * 2, 'NX');
   if (fresh !== 'OK') throw new AppError('WEBHOOK_REPLAYED', 'this signed webhook was already received');
-  await requireProducer(ctx).send({
+  await requireMq(ctx).send({
     topic: topics.paymentNotify.name,
     envelope: newEnvelope(PAYMENT_NOTIFICATION_EVENT, notification),
     key: notification.orderId,

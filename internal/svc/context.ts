@@ -3,6 +3,7 @@ import type { Etcd3 } from 'etcd3';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
+import { AppError } from '../errorx/index.js';
 import { IdGenerator, type ProcessName } from '../ids/index.js';
 import { MqProducer, topics, txLogChecker } from '../mq/index.js';
 import {
@@ -134,4 +135,11 @@ export async function createServiceContext(config: Config, opts: ContextOptions)
     await close();
     throw err;
   }
+}
+
+/** The context's RocketMQ producer; a process built without one cannot change orders. */
+export function requireMq(ctx: ServiceContext): MqProducer {
+  if (!ctx.mq)
+    throw new AppError('DEPENDENCY_UNAVAILABLE', 'this process has no RocketMQ producer; order changes need one');
+  return ctx.mq;
 }
