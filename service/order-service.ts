@@ -1,7 +1,7 @@
 import type { handleUnaryCall, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { confirmReceipt, markDelivered, shipOrder } from '../internal/delivery/index.js';
 import { AppError } from '../internal/errorx/index.js';
-import { abandonIdempotent, beginIdempotent, completeIdempotent, requestHash } from '../internal/idempotency/index.js';
+import { requestHash, runIdempotent } from '../internal/idempotency/index.js';
 import { cancelOrder, createOrder, getOrderDetail, isOrderStatus, listOrders } from '../internal/order/index.js';
 import { applyPaymentResult, requestRefund, startPayment } from '../internal/payment/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
@@ -10,12 +10,10 @@ import type { OrderServiceServer } from '../pkg/gen/qianfan/order/v1/order.js';
 import { idField, optionalId, orderMessage } from './convert.js';
 import { toServiceError } from './status.js';
 
-type Json = unknown;
-
 /**
  * qianfan.order.v1.OrderService: each method authenticates the caller's service token, refuses a call
  * whose deadline has already passed, calls one use case, and maps AppErrors to status codes.
- * Mutations are idempotent by request_id.
+ * Mutations are idempotent by request_id (internal/idempotency).
  */
 export function orderService(ctx: ServiceContext): OrderServiceServer {
   const tokens = new Set(ctx.config.grpc.serviceTokens);
@@ -29,7 +27,8 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
   function unary<Req, Res>(
     method: string,
     fn: (req: Req) => Promise<Res>,
-    idem?: { requestId: (r: Req) => string; encode: (r: Res) => Json; decode: (j: Json) => Res },
+    /** Mutations: idempotent by the request's request_id. */
+    idempotent = false,
   ): handleUnaryCall<Req, Res> {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       const carrier = {
@@ -46,38 +45,11 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
             throw new AppError('DEPENDENCY_UNAVAILABLE', 'the call deadline passed before it was handled');
           }
           const who = caller(call as ServerUnaryCall<unknown, unknown>);
-          if (!idem) return fn(call.request);
-          const key = idem.requestId(call.request);
+          if (!idempotent) return fn(call.request);
+          const key = (call.request as { requestId?: string }).requestId ?? '';
           if (!key) throw new AppError('VALIDATION_FAILED', 'request_id is required on mutations (e.g. a UUID)');
-          const scope = `grpc:${who}:${method}`;
-          const begun = await beginIdempotent(
-            ctx,
-            scope,
-            key,
-            requestHash(idem.encode(call.request as unknown as Res)),
-          );
-          if (begun.kind === 'replay') {
-            const stored = JSON.parse(begun.body) as {
-              ok?: Json;
-              error?: { code: string; message: string; details?: Record<string, unknown> };
-            };
-            if (stored.error)
-              throw new AppError(stored.error.code as never, stored.error.message, stored.error.details);
-            return idem.decode(stored.ok);
-          }
-          try {
-            const res = await fn(call.request);
-            await completeIdempotent(ctx, scope, key, 200, JSON.stringify({ ok: idem.encode(res) }));
-            return res;
-          } catch (err) {
-            if (err instanceof AppError && err.kind !== 'internal' && err.kind !== 'unavailable') {
-              const error = { code: err.code, message: err.message, details: err.details };
-              await completeIdempotent(ctx, scope, key, 400, JSON.stringify({ error }));
-            } else {
-              await abandonIdempotent(ctx, scope, key).catch(() => {});
-            }
-            throw err;
-          }
+          const claim = { scope: `grpc:${who}:${method}`, key, hash: requestHash(call.request) };
+          return (await runIdempotent(ctx, claim, () => fn(call.request))).value;
         },
       ).then(
         (res) => callback(null, res),
@@ -90,8 +62,6 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
     };
   }
 
-  // Requests are encoded for hashing and replies stored for replay as plain JSON (ids are strings already).
-  const json = <T>() => ({ encode: (r: T) => r as Json, decode: (j: Json) => j as T });
   const order = async (id: bigint, user?: bigint) => {
     const d = await getOrderDetail(ctx, { orderId: id, userId: user });
     return { order: orderMessage(d.order, d.items) };
@@ -111,7 +81,7 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
         });
         return { order: orderMessage(o, items) };
       },
-      { requestId: (r) => r.requestId, ...json() },
+      true,
     ),
     getOrder: unary('GetOrder', (r) => order(idField(r.orderId, 'order_id'), optionalId(r.userId, 'user_id'))),
     listOrders: unary('ListOrders', async (r) => {
@@ -138,7 +108,7 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
         });
         return { order: orderMessage(res.order) };
       },
-      { requestId: (r) => r.requestId, ...json() },
+      true,
     ),
     startPayment: unary(
       'StartPayment',
@@ -157,7 +127,7 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
           payUrl,
         };
       },
-      { requestId: (r) => r.requestId, ...json() },
+      true,
     ),
     applyPaymentResult: unary(
       'ApplyPaymentResult',
@@ -177,7 +147,7 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
         });
         return { outcome };
       },
-      { requestId: (r) => r.requestId, ...json() },
+      true,
     ),
     shipOrder: unary(
       'ShipOrder',
@@ -190,7 +160,7 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
         });
         return { order: orderMessage(res.order) };
       },
-      { requestId: (r) => r.requestId, ...json() },
+      true,
     ),
     markDelivered: unary(
       'MarkDelivered',
@@ -200,7 +170,7 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
             .order,
         ),
       }),
-      { requestId: (r) => r.requestId, ...json() },
+      true,
     ),
     confirmReceipt: unary(
       'ConfirmReceipt',
@@ -212,7 +182,7 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
         });
         return { order: orderMessage(res.order) };
       },
-      { requestId: (r) => r.requestId, ...json() },
+      true,
     ),
     requestRefund: unary(
       'RequestRefund',
@@ -225,7 +195,7 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
         });
         return { order: orderMessage(res.order) };
       },
-      { requestId: (r) => r.requestId, ...json() },
+      true,
     ),
   };
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
-import { AppError, isDuplicateKey } from '../errorx/index.js';
+import { AppError, type ErrorCode, isDuplicateKey } from '../errorx/index.js';
 import { idempotencyKeys } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
 
@@ -93,4 +93,41 @@ export async function abandonIdempotent(ctx: ServiceContext, scope: string, key:
     .where(
       and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key), eq(idempotencyKeys.status, 'IN_FLIGHT')),
     );
+}
+
+interface Stored<T> {
+  ok?: T;
+  error?: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+/**
+ * Runs `run` at most once per (scope, key, request hash) for every transport: the first outcome (a
+ * JSON-serializable value, or an AppError that retrying cannot change) is stored and replayed; a
+ * transient failure (internal, unavailable) forgets the key so the caller can retry it.
+ */
+export async function runIdempotent<T>(
+  ctx: ServiceContext,
+  claim: { scope: string; key: string; hash: string },
+  run: () => Promise<T>,
+): Promise<{ value: T; replayed: boolean }> {
+  const { scope, key, hash } = claim;
+  const begun = await beginIdempotent(ctx, scope, key, hash);
+  if (begun.kind === 'replay') {
+    const stored = JSON.parse(begun.body) as Stored<T>;
+    if (stored.error) throw new AppError(stored.error.code as ErrorCode, stored.error.message, stored.error.details);
+    return { value: stored.ok as T, replayed: true };
+  }
+  try {
+    const value = await run();
+    await completeIdempotent(ctx, scope, key, 200, JSON.stringify({ ok: value } satisfies Stored<T>));
+    return { value, replayed: false };
+  } catch (err) {
+    if (err instanceof AppError && err.kind !== 'internal' && err.kind !== 'unavailable') {
+      const error = { code: err.code, message: err.message, details: err.details };
+      await completeIdempotent(ctx, scope, key, 400, JSON.stringify({ error } satisfies Stored<T>));
+    } else {
+      await abandonIdempotent(ctx, scope, key).catch(() => {});
+    }
+    throw err;
+  }
 }

@@ -5,4 +5,5 @@ export {
   completeIdempotent,
   KEEP_MS,
   requestHash,
+  runIdempotent,
 } from './idempotency.js';
