@@ -2,7 +2,8 @@
 #   docker run qianfan-order node dist/restful/main.js
 #   docker run qianfan-order node dist/service/main.js      (consumer, job likewise)
 #   docker run qianfan-order qianfan-order migrate          (the operator CLI)
-# Config: mount a YAML file and set QIANFAN_CONFIG, or override keys with QIANFAN_<SECTION>__<KEY>.
+# Config: config/production.yaml (no secrets) plus QIANFAN_<SECTION>__<KEY> overrides, or mount a file
+# and point QIANFAN_CONFIG at it. Secrets come from the environment only.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -22,14 +23,15 @@ RUN npx tsc -p tsconfig.build.json \
  && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production QIANFAN_CONFIG=/app/config/default.yaml
+ENV NODE_ENV=production QIANFAN_CONFIG=/app/config/production.yaml
 WORKDIR /app
 RUN groupadd --system app && useradd --system --gid app --home /app app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
-COPY config ./config
+# Only the production config, which holds no secrets: dev/test configs (and their dev secrets) stay out.
+COPY config/production.yaml ./config/production.yaml
 RUN ln -s /app/bin/qianfan-order.js /usr/local/bin/qianfan-order
 USER app
 # restful 8888, gRPC 9000, admin ports of service/consumer/job 9101-9103

@@ -1,8 +1,8 @@
-import { markDelivered } from '../internal/delivery/index.js';
+import { markDelivered, parseDeliveryUpdate } from '../internal/delivery/index.js';
 import { isAppError } from '../internal/errorx/index.js';
-import { consumerGroups, type GroupDef, type MessageHandler } from '../internal/mq/index.js';
-import { cancelOrder } from '../internal/order/index.js';
-import { applyNotification, type PaymentNotification } from '../internal/payment/index.js';
+import { consumerGroups, type GroupDef, type MessageHandler, RetryLaterError } from '../internal/mq/index.js';
+import { cancelOrder, parseDeadlineMessage } from '../internal/order/index.js';
+import { applyNotification } from '../internal/payment/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
 
 export interface Subscription {
@@ -12,19 +12,20 @@ export interface Subscription {
   handler: (ctx: ServiceContext) => MessageHandler;
 }
 
-/** A state conflict means the order already moved on (paid before its deadline, delivered twice): done. */
-const doneOnConflict = (err: unknown) => {
-  if (isAppError(err) && err.code === 'ORDER_STATE_CONFLICT' && err.details?.payDeadline === undefined) return;
-  throw err;
-};
+const stateOf = (err: unknown) =>
+  isAppError(err) && err.code === 'ORDER_STATE_CONFLICT' ? String(err.details?.currentStatus ?? '') : undefined;
 
-/** The consumer process's subscriptions: one consumer group per topic, each calling one use case. */
+/**
+ * The consumer process's subscriptions: one consumer group per topic, each validating the message's
+ * data and calling one use case. Failures are classified by internal/mq: invalid data and unknown
+ * entities are parked at once; infrastructure errors are retried.
+ */
 export const subscriptions: Subscription[] = [
   {
     group: consumerGroups.payment,
     filter: 'payment.notification',
     handler: (ctx) => async (env) => {
-      const outcome = await applyNotification(ctx, env.data as PaymentNotification);
+      const outcome = await applyNotification(ctx, env.data);
       ctx.logger.info({ eventId: env.eventId, outcome }, 'payment notification applied');
     },
   },
@@ -32,25 +33,32 @@ export const subscriptions: Subscription[] = [
     group: consumerGroups.timeout,
     filter: 'order.payment_deadline',
     handler: (ctx) => async (env) => {
-      const { orderId } = env.data as { orderId: string };
-      // Before the deadline (the timer may fire up to a second early) the conflict is thrown: retried later.
-      await cancelOrder(ctx, {
-        orderId: BigInt(orderId),
-        reason: 'TIMEOUT',
-        actor: { type: 'SYSTEM', id: 'order_timeout' },
-      }).catch(doneOnConflict);
+      const { orderId } = parseDeadlineMessage(env.data);
+      await cancelOrder(ctx, { orderId, reason: 'TIMEOUT', actor: { type: 'SYSTEM', id: 'order_timeout' } }).catch(
+        (err: unknown) => {
+          const state = stateOf(err);
+          if (state === undefined) throw err;
+          // The timer may fire up to a second early: still PENDING_PAYMENT means "not yet", retried.
+          if (state === 'PENDING_PAYMENT') throw new RetryLaterError('the payment deadline has not passed yet');
+          // Paid or cancelled meanwhile: nothing to do.
+        },
+      );
     },
   },
   {
     group: consumerGroups.delivery,
     filter: 'delivery.delivered',
     handler: (ctx) => async (env) => {
-      const { orderId, deliveredAt } = env.data as { orderId: string; deliveredAt?: string };
-      await markDelivered(ctx, {
-        orderId: BigInt(orderId),
-        actor: { type: 'SYSTEM', id: 'logistics' },
-        at: deliveredAt ? new Date(deliveredAt) : undefined,
-      }).catch(doneOnConflict);
+      const { orderId, deliveredAt } = parseDeliveryUpdate(env.data);
+      await markDelivered(ctx, { orderId, actor: { type: 'SYSTEM', id: 'logistics' }, at: deliveredAt }).catch(
+        (err: unknown) => {
+          const state = stateOf(err);
+          if (state === undefined) throw err;
+          // Arrived before the order was shipped: retried later, never dropped.
+          if (state === 'PAID') throw new RetryLaterError('the order is not shipped yet');
+          // Delivered, completed or refunded already: a duplicate.
+        },
+      );
     },
   },
 ];

@@ -1,23 +1,36 @@
 import { ConsumerLoop } from '../internal/mq/index.js';
 import { runProcess } from '../internal/svc/index.js';
 import { startAdminServer } from '../internal/telemetry/index.js';
+import { deadLetterHooks, dlqReader } from './dead-letters.js';
 import { subscriptions } from './handlers.js';
 
-// Consumer process: one receive loop per subscription; on SIGTERM stop receiving and finish the batch in hand.
+// Consumer process: receive loops per subscription (several in flight, so one slow queue never holds the
+// others), plus a DLQ reader per group; on SIGTERM stop receiving and finish the batches in hand.
 await runProcess('consumer', { mq: true }, async (ctx) => {
+  const common = {
+    ...ctx.config.rocketmq,
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+    tracer: ctx.tracer,
+  };
   const loops = subscriptions.map(
     (s) =>
       new ConsumerLoop({
-        ...ctx.config.rocketmq,
+        ...common,
+        ...deadLetterHooks(ctx),
+        concurrency: ctx.config.rocketmq.consumerConcurrency,
         group: s.group.name,
         topic: s.group.topic,
         filter: s.filter,
         handler: s.handler(ctx),
-        logger: ctx.logger,
-        metrics: ctx.metrics,
-        tracer: ctx.tracer,
       }),
   );
+  for (const s of subscriptions.filter((x) => x.group.dlq)) {
+    const r = dlqReader(s.group);
+    loops.push(
+      new ConsumerLoop({ ...common, group: r.group, topic: r.topic, handler: r.handler(ctx), park: r.park(ctx) }),
+    );
+  }
   for (const loop of loops) await loop.start();
   ctx.logger.info({ groups: loops.map((l) => l.group) }, 'consumers started');
   const admin = await startAdminServer({

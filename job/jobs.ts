@@ -1,7 +1,7 @@
 import { autoConfirmReceipts } from '../internal/delivery/index.js';
 import { cleanupExpired } from '../internal/ops/index.js';
 import { closeExpiredOrders } from '../internal/order/index.js';
-import { resendRefunds } from '../internal/payment/index.js';
+import { reconcilePayments, resendRefunds } from '../internal/payment/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
 
 export interface JobDef {
@@ -23,5 +23,11 @@ export const jobs: JobDef[] = [
     run: (ctx) => autoConfirmReceipts(ctx),
   },
   { name: 'resend-refunds', schedule: '30 */5 * * * *', leaseMs: 4 * 60_000, run: (ctx) => resendRefunds(ctx) },
+  {
+    name: 'reconcile-payments',
+    schedule: '45 */10 * * * *',
+    leaseMs: 9 * 60_000,
+    run: (ctx) => reconcilePayments(ctx),
+  },
   { name: 'cleanup-expired', schedule: '0 17 * * * *', leaseMs: 10 * 60_000, run: (ctx) => cleanupExpired(ctx) },
 ];

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { rejectInvalidText } from '../internal/errorx/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
 import { installErrorHandler } from './errors.js';
 import { installProtection } from './protection.js';
@@ -23,8 +24,13 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
     loggerInstance: ctx.logger.child({ component: 'http' }) as FastifyBaseLogger,
     bodyLimit: ctx.config.http.bodyLimitBytes,
     trustProxy: ctx.config.http.trustProxy,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A caller's x-request-id is kept when it is a sane token (at most 128 characters); anything else
+    // is replaced, never echoed.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    },
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
@@ -37,9 +43,18 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
   // An empty body sent as application/json counts as no body (curl -H 'content-type: ...' without -d).
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
-    body === '' ? done(null, undefined) : json(req, body as string, done),
-  );
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '') return done(null, undefined);
+    json(req, body as string, (err, parsed) => {
+      if (err) return done(err, undefined);
+      try {
+        rejectInvalidText(parsed, 'request body');
+      } catch (e) {
+        return done(e as Error, undefined);
+      }
+      done(null, parsed);
+    });
+  });
   // POST actions whose body is all optional may be sent without one.
   app.addHook('preValidation', async (req) => {
     if (req.method === 'POST' && req.body === undefined) req.body = {};
@@ -59,6 +74,6 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
   orderRoutes(app, ctx);
   adminRoutes(app, ctx);
   await webhookRoutes(app, ctx);
-  if (ctx.config.service.env !== 'production') sandboxRoutes(app, ctx);
+  if (ctx.config.payment.sandbox.enabled) sandboxRoutes(app, ctx);
   return app;
 }

@@ -1,7 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../internal/errorx/index.js';
-import { requestHash, runIdempotent } from '../internal/idempotency/index.js';
+import { type IdempotencySeal, requestHash, runIdempotent } from '../internal/idempotency/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
+
+/** What a mutating route answers: stored with the change (see `seal`) and replayed to retries. */
+export interface Answer {
+  status: number;
+  body: unknown;
+}
 
 /**
  * Runs a mutating handler under the request's Idempotency-Key (internal/idempotency): a success is
@@ -11,7 +17,7 @@ export async function idempotent(
   ctx: ServiceContext,
   req: FastifyRequest,
   reply: FastifyReply,
-  run: () => Promise<{ status: number; body: unknown }>,
+  run: (seal: IdempotencySeal<Answer>) => Promise<Answer>,
 ) {
   const key = req.headers['idempotency-key'];
   if (typeof key !== 'string' || key === '') {

@@ -32,6 +32,7 @@ export const OrderStatus = Type.Union([
   Type.Literal('CANCELLED'),
   Type.Literal('REFUNDING'),
   Type.Literal('REFUNDED'),
+  Type.Literal('REFUND_FAILED'),
 ]);
 
 export const CreateOrderBody = Type.Object(

@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import { configCommand } from './commands/config.js';
+import { dlqCommand } from './commands/dlq.js';
 import { migrateCommand } from './commands/migrate.js';
+import { reconcileCommand } from './commands/reconcile.js';
+import { refundCommand } from './commands/refund.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { seedCommand } from './commands/seed.js';
 import { tokenCommand } from './commands/token.js';
@@ -17,6 +20,9 @@ export function buildProgram(): Command {
   seedCommand(program);
   tokenCommand(program);
   configCommand(program);
+  dlqCommand(program);
+  reconcileCommand(program);
+  refundCommand(program);
   sandboxCommand(program);
   return program;
 }

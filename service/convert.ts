@@ -1,12 +1,14 @@
 import { AppError } from '../internal/errorx/index.js';
+import { parseId } from '../internal/ids/index.js';
 import type { OrderItemRow, OrderRow } from '../internal/order/index.js';
 import type { Order } from '../pkg/gen/qianfan/order/v1/order.js';
 
-/** Parses a decimal id field; empty or malformed is INVALID_ARGUMENT naming the field. */
+/** Parses a decimal id field; empty, malformed or past 64 bits is INVALID_ARGUMENT naming the field. */
 export function idField(value: string, field: string): bigint {
-  if (!/^[1-9]\d{0,19}$/.test(value))
-    throw new AppError('VALIDATION_FAILED', `${field} must be a decimal id, got '${value.slice(0, 24)}'`);
-  return BigInt(value);
+  const id = /^[1-9]/.test(value) ? parseId(value) : undefined;
+  if (id === undefined)
+    throw new AppError('VALIDATION_FAILED', `${field} must be a decimal 64-bit id, got '${value.slice(0, 24)}'`);
+  return id;
 }
 
 export function optionalId(value: string, field: string): bigint | undefined {

@@ -1,8 +1,16 @@
 import type { handleUnaryCall, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { confirmReceipt, markDelivered, shipOrder } from '../internal/delivery/index.js';
 import { AppError } from '../internal/errorx/index.js';
-import { requestHash, runIdempotent } from '../internal/idempotency/index.js';
-import { cancelOrder, createOrder, getOrderDetail, isOrderStatus, listOrders } from '../internal/order/index.js';
+import { type IdempotencySeal, requestHash, runIdempotent } from '../internal/idempotency/index.js';
+import {
+  cancelOrder,
+  createOrder,
+  getOrderDetail,
+  isOrderStatus,
+  listOrders,
+  type OrderItemRow,
+  type OrderRow,
+} from '../internal/order/index.js';
 import { applyPaymentResult, requestRefund, startPayment } from '../internal/payment/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
 import { inSpan, SpanKind } from '../internal/telemetry/index.js';
@@ -26,7 +34,7 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
 
   function unary<Req, Res>(
     method: string,
-    fn: (req: Req) => Promise<Res>,
+    fn: (req: Req, seal?: IdempotencySeal<Res>) => Promise<Res>,
     /** Mutations: idempotent by the request's request_id. */
     idempotent = false,
   ): handleUnaryCall<Req, Res> {
@@ -39,7 +47,7 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
         ctx.tracer,
         `grpc ${method}`,
         { kind: SpanKind.SERVER, carrier, attributes: { 'rpc.method': method } },
-        async () => {
+        async (): Promise<Res> => {
           const deadline = call.getDeadline();
           if (deadline instanceof Date && deadline.getTime() <= Date.now()) {
             throw new AppError('DEPENDENCY_UNAVAILABLE', 'the call deadline passed before it was handled');
@@ -49,7 +57,7 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
           const key = (call.request as { requestId?: string }).requestId ?? '';
           if (!key) throw new AppError('VALIDATION_FAILED', 'request_id is required on mutations (e.g. a UUID)');
           const claim = { scope: `grpc:${who}:${method}`, key, hash: requestHash(call.request) };
-          return (await runIdempotent(ctx, claim, () => fn(call.request))).value;
+          return (await runIdempotent<Res>(ctx, claim, (seal) => fn(call.request, seal))).value;
         },
       ).then(
         (res) => callback(null, res),
@@ -70,16 +78,18 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
   return {
     createOrder: unary(
       'CreateOrder',
-      async (r) => {
+      async (r, seal) => {
         if (!r.address) throw new AppError('VALIDATION_FAILED', 'address is required');
-        const { order: o, items } = await createOrder(ctx, {
+        const answer = (c: { order: OrderRow; items: OrderItemRow[] }) => ({ order: orderMessage(c.order, c.items) });
+        const created = await createOrder(ctx, {
           userId: idField(r.userId, 'user_id'),
           items: r.items.map((i, n) => ({ skuId: idField(i.skuId, `items[${n}].sku_id`), quantity: i.quantity })),
           address: r.address,
           note: r.note,
           source: 'RPC',
+          seal: seal && ((tx, c) => seal(tx, answer(c))),
         });
-        return { order: orderMessage(o, items) };
+        return answer(created);
       },
       true,
     ),
@@ -134,7 +144,8 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
       async (r) => {
         if (r.status !== 'SUCCEEDED' && r.status !== 'FAILED')
           throw new AppError('VALIDATION_FAILED', 'status must be SUCCEEDED or FAILED');
-        const amount = Number(r.amount);
+        // Decimal digits only: Number() would also take '0x10', '1e3' or ' 7 '.
+        const amount = /^[1-9]\d{0,15}$/.test(r.amount) ? Number(r.amount) : Number.NaN;
         if (!Number.isSafeInteger(amount) || amount <= 0)
           throw new AppError('VALIDATION_FAILED', 'amount must be a positive integer (fen)');
         const outcome = await applyPaymentResult(ctx, {

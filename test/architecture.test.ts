@@ -52,6 +52,8 @@ describe('architecture', () => {
     const wantGroups = [...Object.values(consumerGroups), ...Object.values(testGroups)].map((g) => [
       g.name,
       String(g.orderly),
+      String(g.maxRetries),
+      String(g.dlq),
     ]);
     assert.deepEqual(tsv(path.join(root, 'deploy/rocketmq/groups.tsv')), wantGroups);
   });

@@ -40,7 +40,14 @@ describe('JWT verification (HS256 and RS256 by config)', () => {
       .setIssuer('qianfan')
       .setExpirationTime('1h')
       .sign(key);
-    await assert.rejects(verifyToken(hs, badSub), /numeric user id/);
+    await assert.rejects(verifyToken(hs, badSub), /numeric 64-bit user id/);
+    const tooBig = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('18446744073709551616')
+      .setIssuer('qianfan')
+      .setExpirationTime('1h')
+      .sign(key);
+    await assert.rejects(verifyToken(hs, tooBig), (e: unknown) => (e as { code?: string }).code === 'UNAUTHENTICATED');
   });
 
   it('RS256: verifies with the configured public key and refuses HS256 tokens signed with that key text', async () => {

@@ -12,7 +12,7 @@ describe('operator CLI (bin qianfan-order)', () => {
   it('--help lists every command, and every command has --help', () => {
     const r = cli(['--help']);
     assert.equal(r.status, 0);
-    for (const c of ['migrate', 'seed', 'token', 'config', 'sandbox']) {
+    for (const c of ['migrate', 'seed', 'token', 'config', 'sandbox', 'dlq', 'reconcile', 'refund']) {
       assert.match(r.stdout, new RegExp(`\\n  ${c}\\b`));
       const h = cli([c, '--help']);
       assert.equal(h.status, 0, `${c} --help`);
@@ -64,5 +64,37 @@ describe('operator CLI (bin qianfan-order)', () => {
       assert.equal(s.status, 0, s.stderr);
       assert.match(s.stdout, /seeded 5 demo SKUs/);
     }
+  });
+
+  it('dlq, reconcile and refund commands: JSON output, bad usage exits 2, the sandbox refuses when disabled', () => {
+    const list = cli(['dlq', 'list', '--json']);
+    assert.equal(list.status, 0, list.stderr);
+    const doc = JSON.parse(list.stdout) as { letters: unknown[]; open: unknown[] };
+    assert.ok(Array.isArray(doc.letters) && Array.isArray(doc.open));
+    const noIds = cli(['dlq', 'replay']);
+    assert.equal(noIds.status, 2);
+    assert.match(noIds.stderr, /name the dead-letter ids to replay, or --all/);
+    const badId = cli(['dlq', 'replay', 'abc']);
+    assert.equal(badId.status, 2);
+    assert.match(badId.stderr, /not a dead-letter id/);
+    const dry = cli(['dlq', 'replay', '--all', '--dry-run', '--json']);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.equal(JSON.parse(dry.stdout).dryRun, true);
+    const badStatus = cli(['dlq', 'list', '--status', 'NOPE']);
+    assert.equal(badStatus.status, 2);
+    const refund = cli(['refund', 'retry', 'x1']);
+    assert.equal(refund.status, 2);
+    const missing = cli(['refund', 'retry', '1', '--dry-run']);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /REFUND_NOT_FOUND/);
+    const rec = cli(['reconcile', 'payments', '--json', '--since', new Date(Date.now() - 60_000).toISOString()]);
+    assert.equal(rec.status, 0, rec.stderr);
+    assert.ok('findings' in JSON.parse(rec.stdout));
+    const sandboxOff = cli(['sandbox', 'pay', '1'], {
+      QIANFAN_PAYMENT__SANDBOX__ENABLED: 'false',
+      QIANFAN_PAYMENT__PROVIDERS: '',
+    });
+    assert.equal(sandboxOff.status, 2);
+    assert.match(sandboxOff.stderr, /sandbox is disabled/);
   });
 });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../internal/config/index.js';
+import { ConfigError, DEV_SECRETS, loadConfig } from '../internal/config/index.js';
 
 function withFile(yaml: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'qf-config-'));
@@ -99,5 +99,49 @@ describe('config', () => {
 
   it('the shipped config files are valid', () => {
     for (const f of ['config/default.yaml', 'config/test.yaml']) loadConfig({ QIANFAN_CONFIG: f });
+  });
+
+  it('is secure by default: no sandbox unless enabled, never in production, no dev secrets outside dev/test', () => {
+    const c = loadConfig({ QIANFAN_CONFIG: withFile(minimal) });
+    assert.equal(c.payment.sandbox.enabled, false);
+    assert.deepEqual(c.payment.providers, []);
+    const refused = (env: Record<string, string>, key: string) =>
+      assert.throws(
+        () => loadConfig({ QIANFAN_CONFIG: withFile(minimal), ...env }),
+        (err: unknown) => err instanceof ConfigError && err.message.includes(key),
+        key,
+      );
+    refused({ QIANFAN_PAYMENT__PROVIDERS: 'sandbox' }, 'payment.providers');
+    refused(
+      { QIANFAN_SERVICE__ENV: 'production', QIANFAN_PAYMENT__SANDBOX__ENABLED: 'true' },
+      'payment.sandbox.enabled',
+    );
+    refused(
+      { QIANFAN_SERVICE__ENV: 'staging', QIANFAN_PAYMENT__WEBHOOK_SECRET: 'dev-only-webhook-secret-0123456789' },
+      'payment.webhookSecret',
+    );
+    refused(
+      { QIANFAN_SERVICE__ENV: 'production', QIANFAN_AUTH__JWT_SECRET: 'dev-only-jwt-secret-change-me-0123456789' },
+      'auth.jwtSecret',
+    );
+    refused({ QIANFAN_ROCKETMQ__LOCAL_TX_MAX_MS: '30000' }, 'rocketmq.txRollbackAfterMs');
+    const dev = loadConfig({ QIANFAN_CONFIG: 'config/default.yaml' });
+    assert.equal(dev.payment.sandbox.enabled, true);
+  });
+
+  it('the image ships only config/production.yaml, which holds no secrets and needs them from the environment', () => {
+    const dockerfile = readFileSync('Dockerfile', 'utf8');
+    const copies = dockerfile.split('\n').filter((l) => /^COPY\b.*\bconfig\b/.test(l));
+    assert.deepEqual(copies, ['COPY config/production.yaml ./config/production.yaml']);
+    const text = readFileSync('config/production.yaml', 'utf8');
+    for (const secret of DEV_SECRETS) assert.ok(!text.includes(secret));
+    assert.throws(() => loadConfig({ QIANFAN_CONFIG: 'config/production.yaml' }), /payment\.webhookSecret/);
+    const c = loadConfig({
+      QIANFAN_CONFIG: 'config/production.yaml',
+      QIANFAN_PAYMENT__WEBHOOK_SECRET: 'a-real-secret-from-the-provider',
+      QIANFAN_AUTH__JWT_SECRET: 'a-real-jwt-secret-of-32-characters-or-more',
+    });
+    assert.equal(c.service.env, 'production');
+    assert.equal(c.payment.sandbox.enabled, false);
   });
 });

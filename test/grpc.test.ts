@@ -122,6 +122,32 @@ describe('gRPC OrderService (real MariaDB, Redis, RocketMQ)', () => {
       call('listOrders', { userId: String(userId), status: 'NOPE', cursor: '', limit: 0 }),
       code(status.INVALID_ARGUMENT),
     );
+    // A user id past 64 bits, an address HTTP would refuse, and amounts Number() would take.
+    await assert.rejects(
+      call('createOrder', { ...base, requestId: randomUUID(), userId: '18446744073709551616' }),
+      code(status.INVALID_ARGUMENT, 'VALIDATION_FAILED'),
+    );
+    for (const bad of [{ phone: 'call me' }, { detail: '' }, { postcode: '12' }, { name: 'x'.repeat(51) }]) {
+      await assert.rejects(
+        call('createOrder', { ...base, requestId: randomUUID(), address: { ...base.address, ...bad } }),
+        code(status.INVALID_ARGUMENT, 'VALIDATION_FAILED'),
+      );
+    }
+    // int64 on the wire: the server sees a decimal string; anything but a positive one is refused.
+    for (const amount of ['-1', '0']) {
+      await assert.rejects(
+        call('applyPaymentResult', {
+          requestId: randomUUID(),
+          paymentId: '1',
+          status: 'SUCCEEDED',
+          amount,
+          currency: 'CNY',
+          providerTxnId: 'x',
+          failureReason: '',
+        }),
+        code(status.INVALID_ARGUMENT, 'VALIDATION_FAILED'),
+      );
+    }
     assert.equal((await ordersOfUser(ctx, userId)).length, 0);
   });
 

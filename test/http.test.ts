@@ -311,6 +311,58 @@ describe('HTTP API through buildApp (real MariaDB, Redis, RocketMQ)', () => {
       assert.ok(doc.paths[p], `missing ${p}`);
     }
   });
+
+  it('a lone surrogate in any string is a 400 that writes nothing; a long x-request-id is replaced', async () => {
+    const [sku] = await makeSkus(ctx, [{ price: 100, available: 5 }]);
+    const userId = ++nextUser;
+    const token = await tokenFor(userId);
+    const body = `{"items":[{"skuId":"${sku}","quantity":1}],"address":${JSON.stringify(address).replace('"Hangzhou"', '"Hang\\ud800zhou"')}}`;
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'idempotency-key': randomUUID(),
+        'content-type': 'application/json',
+      },
+      payload: body,
+    });
+    assert.equal(res.statusCode, 400, res.body);
+    const err = JSON.parse(res.body);
+    assert.equal(err.code, 'VALIDATION_FAILED');
+    assert.match(err.message, /address\.city/);
+    assert.equal((await ordersOfUser(ctx, userId)).length, 0);
+
+    const long = 'r'.repeat(200);
+    const r2 = await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': long } });
+    assert.notEqual(r2.headers['x-request-id'], long);
+    assert.ok(String(r2.headers['x-request-id']).length <= 128);
+    const r3 = await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'trace-abc.1' } });
+    assert.equal(r3.headers['x-request-id'], 'trace-abc.1');
+  });
+
+  it('the sandbox payer routes exist only when payment.sandbox.enabled is true', async () => {
+    const off = await createServiceContext(
+      testConfig({ QIANFAN_PAYMENT__SANDBOX__ENABLED: 'false', QIANFAN_PAYMENT__PROVIDERS: '' }),
+      {
+        process: 'restful',
+        logger: testLogger,
+      },
+    );
+    const offApp = await buildApp(off);
+    try {
+      const r = await offApp.inject({ method: 'POST', url: '/v1/sandbox/payments/1/succeed' });
+      assert.equal(r.statusCode, 404);
+      const doc = offApp.swagger() as { paths: Record<string, unknown> };
+      assert.ok(!Object.keys(doc.paths).some((p) => p.startsWith('/v1/sandbox')));
+    } finally {
+      await offApp.close();
+      await off.close();
+    }
+    const on = await app.inject({ method: 'POST', url: '/v1/sandbox/payments/1/succeed' });
+    assert.equal(on.statusCode, 404);
+    assert.equal(JSON.parse(on.body).code, 'PAYMENT_NOT_FOUND'); // the route exists here
+  });
 });
 
 describe('HTTP protection and caching', () => {

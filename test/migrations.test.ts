@@ -7,7 +7,7 @@ import { openDatabase } from '../internal/svc/index.js';
 import { testConfig } from './helpers/config.js';
 
 const EXPECTED_TABLES = [
-  'consumed_messages',
+  'dead_letters',
   'flash_sales',
   'idempotency_keys',
   'mq_tx_log',

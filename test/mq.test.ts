@@ -29,7 +29,7 @@ describe('RocketMQ round trips', () => {
       ...config.rocketmq,
       topics: Object.values(testTopics).map((t) => t.name),
       logger: testLogger,
-      checker: txLogChecker(ctx.db),
+      checker: txLogChecker(ctx.db, ctx.config.rocketmq.txRollbackAfterMs),
     });
     await producer.start();
   });
@@ -166,7 +166,7 @@ describe('RocketMQ round trips', () => {
     // A new producer (the only live one on the topic now) answers the broker's check-back from the tx-log.
     await producer.close();
     const asked = new Map<string, number>();
-    const check = txLogChecker(ctx.db, Date.now, 0);
+    const check = txLogChecker(ctx.db, 0);
     const recovering = new MqProducer({
       ...config.rocketmq,
       topics: [testTopics.tx.name],

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { eq, like } from 'drizzle-orm';
 import { tryLock } from '../internal/lock/index.js';
-import { consumedMessages, idempotencyKeys, runMigrations } from '../internal/model/index.js';
+import { deadLetters, idempotencyKeys, runMigrations } from '../internal/model/index.js';
 import { cleanupExpired } from '../internal/ops/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { testConfig } from './helpers/config.js';
@@ -18,11 +18,11 @@ describe('job use cases and locks (real MariaDB and Redis)', () => {
   });
   after(async () => {
     await ctx.db.delete(idempotencyKeys).where(eq(idempotencyKeys.scope, scope));
-    await ctx.db.delete(consumedMessages).where(like(consumedMessages.eventId, `${scope}%`));
+    await ctx.db.delete(deadLetters).where(like(deadLetters.messageId, `${scope}%`));
     await ctx.close();
   });
 
-  it('cleanup deletes expired idempotency keys and old dedupe rows in batches, and keeps the rest', async () => {
+  it('cleanup deletes expired idempotency keys and old resolved dead letters in batches, and keeps the rest', async () => {
     const now = new Date();
     const past = new Date(now.getTime() - 60_000);
     const future = new Date(now.getTime() + 86_400_000);
@@ -36,23 +36,32 @@ describe('job use cases and locks (real MariaDB and Redis)', () => {
       })),
     );
     const old = new Date(now.getTime() - 8 * 86_400_000);
-    await ctx.db.insert(consumedMessages).values([
-      { consumerGroup: 'g', eventId: `${scope}-old`, topic: 't', createdAt: old },
-      { consumerGroup: 'g', eventId: `${scope}-new`, topic: 't' },
-    ]);
+    const letter = (suffix: string, status: string, resolvedAt: Date | null) => ({
+      id: ctx.ids.next(),
+      source: 'PARKED',
+      messageId: `${scope}-${suffix}`,
+      topic: 't',
+      consumerGroup: 'g',
+      body: '{}',
+      errorCode: 'VALIDATION_FAILED',
+      status,
+      firstSeenAt: now,
+      lastSeenAt: now,
+      resolvedAt,
+    });
+    await ctx.db
+      .insert(deadLetters)
+      .values([letter('old', 'RESOLVED', old), letter('new', 'RESOLVED', now), letter('parked', 'PARKED', null)]);
     const r = await cleanupExpired(ctx, { now, batchSize: 7 });
     assert.ok(r.idempotencyKeys >= 20);
-    assert.ok(r.consumedMessages >= 1);
+    assert.ok(r.resolvedDeadLetters >= 1);
     const left = await ctx.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.scope, scope));
     assert.equal(left.length, 5);
-    const dedupe = await ctx.db
+    const letters = await ctx.db
       .select()
-      .from(consumedMessages)
-      .where(like(consumedMessages.eventId, `${scope}%`));
-    assert.deepEqual(
-      dedupe.map((d) => d.eventId),
-      [`${scope}-new`],
-    );
+      .from(deadLetters)
+      .where(like(deadLetters.messageId, `${scope}%`));
+    assert.deepEqual(letters.map((d) => d.messageId).sort(), [`${scope}-new`, `${scope}-parked`]);
   });
 
   it('a Redis lock is exclusive, released only by its holder, and expires', async () => {

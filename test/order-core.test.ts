@@ -24,7 +24,17 @@ const newUser = () => ++nextUser;
 const user = { type: 'USER' as const, id: 'u' };
 
 describe('order state machine (pure)', () => {
-  const events: OrderEvent[] = ['pay', 'cancel', 'ship', 'deliver', 'confirm', 'request_refund', 'complete_refund'];
+  const events: OrderEvent[] = [
+    'pay',
+    'cancel',
+    'ship',
+    'deliver',
+    'confirm',
+    'request_refund',
+    'complete_refund',
+    'fail_refund',
+    'retry_refund',
+  ];
   it('every (state, event) pair is a move, a no-op or illegal exactly as the table says', () => {
     const legal = new Set(
       Object.entries(transitions).flatMap(([from, row]) => Object.keys(row).map((e) => `${from}:${e}`)),
@@ -46,7 +56,10 @@ describe('order state machine (pure)', () => {
         } else assert.equal(d.kind, 'illegal', `${s}:${e}`);
       }
     }
-    assert.equal(moves, 9);
+    assert.equal(moves, 12);
+    assert.equal(decide('REFUNDING', 'fail_refund').kind, 'move');
+    assert.equal(decide('REFUND_FAILED', 'retry_refund').kind, 'move');
+    assert.equal(decide('PAID', 'fail_refund').kind, 'illegal');
     assert.equal(decide('PENDING_PAYMENT', 'pay').kind, 'move');
     assert.equal(decide('PAID', 'pay').kind, 'noop');
     assert.equal(decide('CANCELLED', 'pay').kind, 'illegal');

@@ -114,15 +114,21 @@ start_proxy() {
     || { tail -30 "$RMQ_WORK/logs/broker.out" >&2; fail "broker+proxy did not report startup in 120 s (log above; broker logs under $RMQ_WORK/logs/rocketmqlogs)"; }
 }
 
-# admin_apply topic NAME TYPE | admin_apply group NAME ORDERLY
+# admin_apply topic NAME TYPE | admin_apply dlqtopic NAME | admin_apply group NAME ORDERLY RETRIES
 admin_apply() {
-  if [ "$1" = topic ]; then
-    local extra=(); [ "$3" != NORMAL ] && extra=(-a "+message.type=$3")
-    mqadmin updateTopic -b "127.0.0.1:$BROKER_PORT" -t "$2" -r 4 -w 4 "${extra[@]}"
-  else
-    mqadmin updateSubGroup -b "127.0.0.1:$BROKER_PORT" -g "$2" -o "$3" -r 16 \
-      -p '{"type":"EXPONENTIAL","exponentialRetryPolicy":{"initial":1000,"max":60000,"multiplier":2}}'
-  fi
+  case "$1" in
+    topic)
+      local extra=(); [ "$3" != NORMAL ] && extra=(-a "+message.type=$3")
+      mqadmin updateTopic -b "127.0.0.1:$BROKER_PORT" -t "$2" -r 4 -w 4 "${extra[@]}" ;;
+    dlqtopic)
+      # The broker creates a group's %DLQ% topic write-only on first use; created readable here so the
+      # service's DLQ reader can copy dead messages into its dead-letter table.
+      mqadmin updateTopic -b "127.0.0.1:$BROKER_PORT" -t "$2" -r 1 -w 1 -p 6 ;;
+    group)
+      # Transient failures back off 1 s doubling to 10 s; after RETRIES redeliveries -> %DLQ%<group>.
+      mqadmin updateSubGroup -b "127.0.0.1:$BROKER_PORT" -g "$2" -o "$3" -r "$4" \
+        -p '{"type":"EXPONENTIAL","exponentialRetryPolicy":{"initial":1000,"max":10000,"multiplier":2}}' ;;
+  esac
 }
 
 broker_registered() { local out; out=$(mqadmin clusterList 2>/dev/null); [[ $out == *broker-a* ]]; }
@@ -140,9 +146,13 @@ create_topics() {
     case "$name" in ''|'#'*) continue;; esac; pending+=("topic $name $type")
     for ns in $NAMESPACES; do pending+=("topic $ns%$name $type"); done
   done < "$here/topics.tsv"
-  while IFS=$'\t' read -r name orderly; do
-    case "$name" in ''|'#'*) continue;; esac; pending+=("group $name $orderly")
-    for ns in $NAMESPACES; do pending+=("group $ns%$name $orderly"); done
+  while IFS=$'\t' read -r name orderly retries dlq; do
+    case "$name" in ''|'#'*) continue;; esac
+    for full in "$name" $(for ns in $NAMESPACES; do echo "$ns%$name"; done); do
+      pending+=("group $full $orderly $retries")
+      # A namespaced group's DLQ topic is %DLQ%<ns>%<group> (RocketMQ's NamespaceUtil).
+      if [ "$dlq" = true ]; then pending+=("dlqtopic %DLQ%$full" "group $full-dlq false 16"); fi
+    done
   done < "$here/groups.tsv"
   local tmp round i; tmp=$(mktemp -d)
   for round in 1 2 3 4; do

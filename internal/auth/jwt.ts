@@ -2,6 +2,7 @@ import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { Config } from '../config/index.js';
 import { AppError } from '../errorx/index.js';
+import { parseId } from '../ids/index.js';
 
 export interface Principal {
   userId: string;
@@ -27,8 +28,8 @@ export async function verifyToken(cfg: AuthConfig, token: string): Promise<Princ
       issuer: cfg.jwtIssuer,
       clockTolerance: 30,
     });
-    if (typeof payload.sub !== 'string' || !/^\d{1,20}$/.test(payload.sub)) {
-      throw new AppError('UNAUTHENTICATED', 'token subject must be a numeric user id');
+    if (typeof payload.sub !== 'string' || !/^[1-9]/.test(payload.sub) || parseId(payload.sub) === undefined) {
+      throw new AppError('UNAUTHENTICATED', 'token subject must be a numeric 64-bit user id');
     }
     const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
     return { userId: payload.sub, roles };

@@ -5,14 +5,30 @@ const NOT_FOUND = '\u0000nf';
 export interface CacheAside<T> {
   /** Cached value, or `load()` once per key at a time in this process (singleflight), then cached. */
   get(key: string, load: () => Promise<T | undefined>): Promise<T | undefined>;
-  invalidate(key: string): Promise<void>;
+  /**
+   * Drops the cached value. With the version the source just reached, it also leaves a marker that
+   * refuses any later fill of an older version (a reader that loaded just before the change).
+   */
+  invalidate(key: string, version?: number): Promise<void>;
 }
+
+// A value is stored as `v<version>|<payload>`, a marker as `t<version>`. A fill replaces what is there
+// unless that is of a newer version.
+const FILL = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local cv = tonumber(string.match(cur, '^[vt](%-?%d+)'))
+  if cv and cv > tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1`;
 
 /**
  * Redis cache-aside: values live `ttlSeconds` plus up to `jitterSeconds` (so keys written together do
  * not expire together); a miss in the database is cached briefly as a not-found placeholder so a flood
  * of lookups for a missing key does not reach MySQL; concurrent misses of one key share one load.
- * Redis errors degrade to loading from the source.
+ * Writes are version-guarded (`versionOf`): once a change to version n was invalidated, nothing older
+ * than n is cached again. Redis errors degrade to loading from the source.
  */
 export function cacheAside<T>(
   redis: Redis,
@@ -23,6 +39,7 @@ export function cacheAside<T>(
     notFoundTtlSeconds: number;
     encode: (v: T) => string;
     decode: (s: string) => T;
+    versionOf: (v: T) => number;
     onError?: (err: unknown) => void;
   },
 ): CacheAside<T> {
@@ -31,13 +48,18 @@ export function cacheAside<T>(
 
   const loadAndFill = async (key: string, load: () => Promise<T | undefined>) => {
     const value = await load();
-    const ttl =
+    const write =
       value === undefined
-        ? opts.notFoundTtlSeconds
-        : opts.ttlSeconds + Math.floor(Math.random() * (opts.jitterSeconds + 1));
-    await redis
-      .set(k(key), value === undefined ? NOT_FOUND : opts.encode(value), 'EX', ttl)
-      .catch((err) => opts.onError?.(err));
+        ? redis.set(k(key), NOT_FOUND, 'EX', opts.notFoundTtlSeconds, 'NX')
+        : redis.eval(
+            FILL,
+            1,
+            k(key),
+            opts.versionOf(value),
+            `v${opts.versionOf(value)}|${opts.encode(value)}`,
+            opts.ttlSeconds + Math.floor(Math.random() * (opts.jitterSeconds + 1)),
+          );
+    await write.catch((err: unknown) => opts.onError?.(err));
     return value;
   };
 
@@ -51,7 +73,7 @@ export function cacheAside<T>(
         return load();
       }
       if (cached === NOT_FOUND) return undefined;
-      if (cached !== null) return opts.decode(cached);
+      if (cached?.startsWith('v')) return opts.decode(cached.slice(cached.indexOf('|') + 1));
       let p = inflight.get(key);
       if (!p) {
         p = loadAndFill(key, load).finally(() => inflight.delete(key));
@@ -59,8 +81,12 @@ export function cacheAside<T>(
       }
       return p;
     },
-    async invalidate(key) {
-      await redis.del(k(key)).catch((err) => opts.onError?.(err));
+    async invalidate(key, version) {
+      const write =
+        version === undefined
+          ? redis.del(k(key))
+          : redis.eval(FILL, 1, k(key), version, `t${version}`, opts.ttlSeconds + opts.jitterSeconds);
+      await write.catch((err: unknown) => opts.onError?.(err));
     },
   };
 }

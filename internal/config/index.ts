@@ -1,2 +1,2 @@
 export { ConfigError, DEFAULT_CONFIG_FILE, ENV_PREFIX, loadConfig } from './load.js';
-export { type Config, configSchema } from './schema.js';
+export { type Config, configSchema, DEV_SECRETS } from './schema.js';

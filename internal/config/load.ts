@@ -41,23 +41,42 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 
 function applyEnv(raw: Raw, env: NodeJS.ProcessEnv, sources: Map<string, string>): Raw {
   const out: Raw = structuredClone(raw);
-  const shape = configSchema.shape as Record<string, { shape?: Record<string, unknown> }>;
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || !name.includes('__') || value === undefined) continue;
-    const [sectionPart, keyPart, ...rest] = name.slice(ENV_PREFIX.length).split('__');
-    const section = matchKey(Object.keys(shape), sectionPart);
-    const key = section ? matchKey(Object.keys(shape[section]?.shape ?? {}), keyPart) : undefined;
-    if (!section || !key || rest.length > 0) {
+    // QIANFAN_<SECTION>__<KEY>, or one level deeper for a nested block (QIANFAN_PAYMENT__SANDBOX__ENABLED).
+    const parts = name.slice(ENV_PREFIX.length).split('__');
+    const path: string[] = [];
+    let shape: Record<string, unknown> | undefined = configSchema.shape;
+    for (const part of parts) {
+      const key = shape ? matchKey(Object.keys(shape), part) : undefined;
+      if (!key) {
+        shape = undefined;
+        break;
+      }
+      path.push(key);
+      shape = objectShape(shape?.[key]);
+    }
+    if (path.length !== parts.length || path.length < 2 || shape !== undefined) {
       throw new ConfigError(
         `environment variable ${name} names no config key (expected ${ENV_PREFIX}<SECTION>__<KEY>, e.g. ${ENV_PREFIX}MYSQL__POOL_SIZE)`,
       );
     }
-    out[section] ??= {};
-    const target = out[section] as Raw;
-    target[key] = value;
-    sources.set(`${section}.${key}`, `environment ${name}`);
+    let target = out;
+    for (const p of path.slice(0, -1)) {
+      target[p] ??= {};
+      target = target[p] as Raw;
+    }
+    target[path[path.length - 1]!] = value;
+    sources.set(path.join('.'), `environment ${name}`);
   }
   return out;
+}
+
+/** The keys of an object schema (looking through .default()), or undefined for a leaf value. */
+function objectShape(schema: unknown): Record<string, unknown> | undefined {
+  let s = schema as { shape?: Record<string, unknown>; unwrap?: () => unknown } | undefined;
+  for (let i = 0; s && !s.shape && typeof s.unwrap === 'function' && i < 3; i++) s = s.unwrap() as typeof s;
+  return s?.shape;
 }
 
 function matchKey(keys: string[], envPart: string | undefined): string | undefined {

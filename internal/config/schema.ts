@@ -17,93 +17,139 @@ const list = z.preprocess(
 );
 const hostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'expected host:port');
 
-export const configSchema = z.strictObject({
-  service: z.strictObject({
-    name: z.string().min(1).default('qianfan-order'),
-    env: z.enum(['dev', 'test', 'staging', 'production']).default('dev'),
-    /** Unique per replica (0-127); part of the id generator's worker id. */
-    instance: int(0, 127).default(0),
-  }),
-  log: z.strictObject({
-    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  }),
-  http: z.strictObject({
-    host: z.string().min(1).default('0.0.0.0'),
-    port: port.default(8888),
-    bodyLimitBytes: int(1024, 10 * 1024 * 1024).default(64 * 1024),
-    trustProxy: bool.default(false),
-    /** Requests per minute per client IP on /v1 (Redis fixed window). */
-    rateLimitPerIpPerMinute: int(1, 1_000_000).default(1200),
-    /** Requests per minute per authenticated user on /v1. */
-    rateLimitPerUserPerMinute: int(1, 1_000_000).default(300),
-    /** Above this event-loop delay the API sheds load with 503 + Retry-After. */
-    maxEventLoopDelayMs: int(10, 60_000).default(1000),
-  }),
-  grpc: z.strictObject({
-    host: z.string().min(1).default('0.0.0.0'),
-    port: port.default(9000),
-    advertiseHost: z.string().min(1).default('127.0.0.1'),
-    serviceTokens: list.default([]),
-  }),
-  admin: z.strictObject({
-    host: z.string().min(1).default('0.0.0.0'),
-    servicePort: port.default(9101),
-    consumerPort: port.default(9102),
-    jobPort: port.default(9103),
-  }),
-  mysql: z.strictObject({
-    host: z.string().min(1).default('127.0.0.1'),
-    port: port.default(3306),
-    user: z.string().min(1).default('root'),
-    password: z.string().default(''),
-    database: z.string().regex(/^\w+$/, 'expected a database name of letters, digits and _'),
-    poolSize: int(1, 512).default(16),
-  }),
-  redis: z.strictObject({
-    host: z.string().min(1).default('127.0.0.1'),
-    port: port.default(6379),
-    password: z.string().default(''),
-    db: int(0, 15).default(0),
-    keyPrefix: z.string().default('qf:order:'),
-  }),
-  etcd: z.strictObject({
-    endpoints: list.default(['http://127.0.0.1:2379']),
-    prefix: z.string().startsWith('/').default('/qianfan/services/'),
-    leaseTtlSeconds: int(2, 300).default(10),
-  }),
-  rocketmq: z.strictObject({
-    endpoints: hostPort.default('127.0.0.1:8081'),
-    namespace: z.string().default(''),
-    startupTimeoutMs: int(500, 120_000).default(15_000),
-    requestTimeoutMs: int(100, 60_000).default(3_000),
-  }),
-  tracing: z.strictObject({
-    enabled: bool.default(false),
-    otlpEndpoint: z.url().default('http://127.0.0.1:4318/v1/traces'),
-    sampleRatio: z.preprocess((v) => (typeof v === 'string' ? Number(v) : v), z.number().min(0).max(1)).default(1),
-  }),
-  auth: z.strictObject({
-    jwtAlgorithm: z.enum(['HS256', 'RS256']).default('HS256'),
-    jwtSecret: z.string().default(''),
-    jwtPublicKey: z.string().default(''),
-    jwtIssuer: z.string().default('qianfan'),
-  }),
-  order: z.strictObject({
-    paymentTimeoutMinutes: int(1, 24 * 60).default(30),
-    autoConfirmDays: int(1, 60).default(10),
-    refundWindowDays: int(0, 365).default(7),
-  }),
-  payment: z.strictObject({
-    /** HMAC-SHA256 key the payment provider signs webhooks with (timestamp + '.' + body). */
-    webhookSecret: z.string().min(16, 'expected at least 16 characters'),
-    /** Largest accepted difference between a webhook's timestamp and our clock. */
-    webhookToleranceSeconds: int(10, 3600).default(300),
-    /** Providers this deployment accepts; `sandbox` signs its own callbacks (development and tests). */
-    providers: list.default(['sandbox']),
-  }),
-  shutdown: z.strictObject({
-    drainTimeoutMs: int(100, 60_000).default(8_000),
-  }),
-});
+export const configSchema = z
+  .strictObject({
+    service: z.strictObject({
+      name: z.string().min(1).default('qianfan-order'),
+      env: z.enum(['dev', 'test', 'staging', 'production']).default('dev'),
+      /** Unique per replica (0-127); part of the id generator's worker id. */
+      instance: int(0, 127).default(0),
+    }),
+    log: z.strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    }),
+    http: z.strictObject({
+      host: z.string().min(1).default('0.0.0.0'),
+      port: port.default(8888),
+      bodyLimitBytes: int(1024, 10 * 1024 * 1024).default(64 * 1024),
+      trustProxy: bool.default(false),
+      /** Requests per minute per client IP on /v1 (Redis fixed window). */
+      rateLimitPerIpPerMinute: int(1, 1_000_000).default(1200),
+      /** Requests per minute per authenticated user on /v1. */
+      rateLimitPerUserPerMinute: int(1, 1_000_000).default(300),
+      /** Above this event-loop delay the API sheds load with 503 + Retry-After. */
+      maxEventLoopDelayMs: int(10, 60_000).default(1000),
+    }),
+    grpc: z.strictObject({
+      host: z.string().min(1).default('0.0.0.0'),
+      port: port.default(9000),
+      advertiseHost: z.string().min(1).default('127.0.0.1'),
+      serviceTokens: list.default([]),
+    }),
+    admin: z.strictObject({
+      host: z.string().min(1).default('0.0.0.0'),
+      servicePort: port.default(9101),
+      consumerPort: port.default(9102),
+      jobPort: port.default(9103),
+    }),
+    mysql: z.strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: port.default(3306),
+      user: z.string().min(1).default('root'),
+      password: z.string().default(''),
+      database: z.string().regex(/^\w+$/, 'expected a database name of letters, digits and _'),
+      poolSize: int(1, 512).default(16),
+      /** Session innodb_lock_wait_timeout: how long one statement may wait for a row lock. */
+      lockWaitTimeoutSeconds: int(1, 120).default(5),
+    }),
+    redis: z.strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: port.default(6379),
+      password: z.string().default(''),
+      db: int(0, 15).default(0),
+      keyPrefix: z.string().default('qf:order:'),
+    }),
+    etcd: z.strictObject({
+      endpoints: list.default(['http://127.0.0.1:2379']),
+      prefix: z.string().startsWith('/').default('/qianfan/services/'),
+      leaseTtlSeconds: int(2, 300).default(10),
+    }),
+    rocketmq: z.strictObject({
+      endpoints: hostPort.default('127.0.0.1:8081'),
+      namespace: z.string().default(''),
+      startupTimeoutMs: int(500, 120_000).default(15_000),
+      requestTimeoutMs: int(100, 60_000).default(3_000),
+      /** A transaction message's local transaction refuses to commit this long after its half message. */
+      localTxMaxMs: int(500, 120_000).default(10_000),
+      /** The check-back rolls back a half message without a tx-log row only when it is older than this. */
+      txRollbackAfterMs: int(1_500, 3_600_000).default(60_000),
+      /** Receive calls in flight per consumer group (parallel queues / message groups). */
+      consumerConcurrency: int(1, 64).default(4),
+    }),
+    tracing: z.strictObject({
+      enabled: bool.default(false),
+      otlpEndpoint: z.url().default('http://127.0.0.1:4318/v1/traces'),
+      sampleRatio: z.preprocess((v) => (typeof v === 'string' ? Number(v) : v), z.number().min(0).max(1)).default(1),
+    }),
+    auth: z.strictObject({
+      jwtAlgorithm: z.enum(['HS256', 'RS256']).default('HS256'),
+      jwtSecret: z.string().default(''),
+      jwtPublicKey: z.string().default(''),
+      jwtIssuer: z.string().default('qianfan'),
+    }),
+    order: z.strictObject({
+      paymentTimeoutMinutes: int(1, 24 * 60).default(30),
+      autoConfirmDays: int(1, 60).default(10),
+      refundWindowDays: int(0, 365).default(7),
+    }),
+    payment: z.strictObject({
+      /** HMAC-SHA256 key the payment provider signs webhooks with (timestamp + '.' + body). */
+      webhookSecret: z.string().min(16, 'expected at least 16 characters'),
+      /** Largest accepted difference between a webhook's timestamp and our clock. */
+      webhookToleranceSeconds: int(10, 3600).default(300),
+      /** Providers this deployment accepts; `sandbox` needs payment.sandbox.enabled. */
+      providers: list.default([]),
+      sandbox: z
+        .strictObject({
+          /**
+           * The sandbox provider and its payer (POST /v1/sandbox/..., `qianfan-order sandbox`): development
+           * and tests only. Refused in production.
+           */
+          enabled: bool.default(false),
+        })
+        .default({ enabled: false }),
+    }),
+    shutdown: z.strictObject({
+      drainTimeoutMs: int(100, 60_000).default(8_000),
+    }),
+  })
+  .superRefine((c, issues) => {
+    const add = (path: string[], message: string) => issues.addIssue({ code: 'custom', path, message });
+    if (c.rocketmq.txRollbackAfterMs < 3 * c.rocketmq.localTxMaxMs) {
+      add(
+        ['rocketmq', 'txRollbackAfterMs'],
+        'must be at least 3 x rocketmq.localTxMaxMs, or a committed change could lose its event',
+      );
+    }
+    if (c.payment.providers.includes('sandbox') && !c.payment.sandbox.enabled) {
+      add(['payment', 'providers'], "lists 'sandbox' but payment.sandbox.enabled is false");
+    }
+    const devOnly = c.service.env === 'dev' || c.service.env === 'test';
+    if (c.payment.sandbox.enabled && c.service.env === 'production') {
+      add(['payment', 'sandbox', 'enabled'], 'the sandbox payer must not be enabled in production');
+    }
+    if (!devOnly && DEV_SECRETS.has(c.payment.webhookSecret)) {
+      add(
+        ['payment', 'webhookSecret'],
+        `is the development secret; set QIANFAN_PAYMENT__WEBHOOK_SECRET for ${c.service.env}`,
+      );
+    }
+    if (!devOnly && DEV_SECRETS.has(c.auth.jwtSecret)) {
+      add(['auth', 'jwtSecret'], `is the development secret; set QIANFAN_AUTH__JWT_SECRET for ${c.service.env}`);
+    }
+  });
+
+/** Secrets committed in config/default.yaml and config/test.yaml: accepted only when service.env is dev or test. */
+export const DEV_SECRETS = new Set(['dev-only-jwt-secret-change-me-0123456789', 'dev-only-webhook-secret-0123456789']);
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,4 +1,5 @@
 export { autoConfirmReceipts } from './auto-confirm.js';
 export { confirmReceipt } from './confirm-receipt.js';
 export { markDelivered } from './mark-delivered.js';
+export { parseDeliveryUpdate } from './messages.js';
 export { type ShipOrderInput, shipOrder } from './ship-order.js';

@@ -1,3 +1,4 @@
 export { AppError, type ErrorDetails, invalid, isAppError, notFound, toAppError } from './app-error.js';
 export { type ErrorCode, type ErrorKind, errorCodes } from './codes.js';
 export { isDuplicateKey, isRetryableLock, mysqlErrorCode } from './db-errors.js';
+export { rejectInvalidText } from './text.js';

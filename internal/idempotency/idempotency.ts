@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { AppError, type ErrorCode, isDuplicateKey } from '../errorx/index.js';
-import { idempotencyKeys } from '../model/index.js';
+import { affectedRows, idempotencyKeys, type Tx } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
 
 export const KEEP_MS = 24 * 3600_000;
 /** An IN_FLIGHT record older than this belongs to a request whose process died: it may be taken over. */
 export const STALE_IN_FLIGHT_MS = 120_000;
 
-export type Begin = { kind: 'new' } | { kind: 'replay'; status: number; body: string };
+/** `claimedAt` identifies this claim of the key: a stale takeover writes a new one. */
+export type Begin = { kind: 'new'; claimedAt: Date } | { kind: 'replay'; status: number; body: string };
 
 export const requestHash = (parts: unknown) => createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 
@@ -36,7 +37,7 @@ export async function beginIdempotent(
       createdAt: now,
       expiresAt: new Date(now.getTime() + KEEP_MS),
     });
-    return { kind: 'new' };
+    return { kind: 'new', claimedAt: now };
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
   }
@@ -64,7 +65,7 @@ export async function beginIdempotent(
           eq(idempotencyKeys.createdAt, row.createdAt),
         ),
       );
-    if ((r as unknown as [{ affectedRows: number }])[0].affectedRows === 1) return { kind: 'new' };
+    if (affectedRows(r) === 1) return { kind: 'new', claimedAt: now };
   }
   throw new AppError(
     'IDEMPOTENCY_KEY_IN_FLIGHT',
@@ -101,14 +102,23 @@ interface Stored<T> {
 }
 
 /**
+ * Stores the answer to replay inside the transaction of the change it protects, so the key is DONE
+ * exactly when the change committed: a crash after the commit cannot let a retry make it twice. It
+ * refuses (CONCURRENT_MODIFICATION, rolling the change back) when this request no longer owns the key
+ * (a retry took over a claim it thought was stale).
+ */
+export type IdempotencySeal<T> = (tx: Tx, value: T) => Promise<void>;
+
+/**
  * Runs `run` at most once per (scope, key, request hash) for every transport: the first outcome (a
  * JSON-serializable value, or an AppError that retrying cannot change) is stored and replayed; a
- * transient failure (internal, unavailable) forgets the key so the caller can retry it.
+ * transient failure (internal, unavailable, a conflict that may clear) forgets the key so the caller
+ * can retry it. `run` should pass `seal` to its use case so the answer commits with the change.
  */
 export async function runIdempotent<T>(
   ctx: ServiceContext,
   claim: { scope: string; key: string; hash: string },
-  run: () => Promise<T>,
+  run: (seal: IdempotencySeal<T>) => Promise<T>,
 ): Promise<{ value: T; replayed: boolean }> {
   const { scope, key, hash } = claim;
   const begun = await beginIdempotent(ctx, scope, key, hash);
@@ -117,12 +127,33 @@ export async function runIdempotent<T>(
     if (stored.error) throw new AppError(stored.error.code as ErrorCode, stored.error.message, stored.error.details);
     return { value: stored.ok as T, replayed: true };
   }
+  let sealed = false;
+  const seal: IdempotencySeal<T> = async (tx, value) => {
+    const r = await tx
+      .update(idempotencyKeys)
+      .set({ status: 'DONE', responseStatus: 200, responseBody: JSON.stringify({ ok: value } satisfies Stored<T>) })
+      .where(
+        and(
+          eq(idempotencyKeys.scope, scope),
+          eq(idempotencyKeys.key, key),
+          eq(idempotencyKeys.status, 'IN_FLIGHT'),
+          eq(idempotencyKeys.createdAt, begun.claimedAt),
+        ),
+      );
+    if (affectedRows(r) !== 1) {
+      throw new AppError('IDEMPOTENCY_KEY_IN_FLIGHT', 'another request took over this idempotency key; retry shortly');
+    }
+    sealed = true;
+  };
   try {
-    const value = await run();
-    await completeIdempotent(ctx, scope, key, 200, JSON.stringify({ ok: value } satisfies Stored<T>));
+    const value = await run(seal);
+    if (!sealed) await completeIdempotent(ctx, scope, key, 200, JSON.stringify({ ok: value } satisfies Stored<T>));
     return { value, replayed: false };
   } catch (err) {
-    if (err instanceof AppError && err.kind !== 'internal' && err.kind !== 'unavailable') {
+    // Sealed and committed: the answer is stored with the change; nothing to undo. (Sealed inside a
+    // transaction that then rolled back leaves the key IN_FLIGHT, handled like any failure below.)
+    if (sealed && (await keyStatus(ctx, scope, key)) === 'DONE') throw err;
+    if (err instanceof AppError && isFinal(err)) {
       const error = { code: err.code, message: err.message, details: err.details };
       await completeIdempotent(ctx, scope, key, 400, JSON.stringify({ error } satisfies Stored<T>));
     } else {
@@ -131,3 +162,15 @@ export async function runIdempotent<T>(
     throw err;
   }
 }
+
+async function keyStatus(ctx: ServiceContext, scope: string, key: string) {
+  const [row] = await ctx.db
+    .select({ status: idempotencyKeys.status })
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+  return row?.status;
+}
+
+/** Refusals that a retry with the same request would get again; anything else may clear. */
+const isFinal = (err: AppError) =>
+  err.kind !== 'internal' && err.kind !== 'unavailable' && err.kind !== 'conflict' && err.kind !== 'rate_limited';

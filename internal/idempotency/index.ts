@@ -3,6 +3,7 @@ export {
   type Begin,
   beginIdempotent,
   completeIdempotent,
+  type IdempotencySeal,
   KEEP_MS,
   requestHash,
   runIdempotent,

@@ -1,4 +1,4 @@
-export { consumedMessages } from './consumed-messages.js';
+export { deadLetters } from './dead-letters.js';
 export { flashSales } from './flash-sales.js';
 export { idempotencyKeys } from './idempotency-keys.js';
 export { mqTxLog } from './mq-tx-log.js';

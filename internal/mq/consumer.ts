@@ -3,7 +3,8 @@ import type { Registry } from 'prom-client';
 import { FilterExpression, type MessageView, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { inSpan, type Logger, mqMetrics, SpanKind } from '../telemetry/index.js';
 import { clientLogger } from './client-logger.js';
-import { decodeEnvelope, type Envelope, MalformedMessageError } from './envelope.js';
+import { decodeEnvelope, type Envelope } from './envelope.js';
+import { classifyFailure, describeFailure } from './failures.js';
 import { startClient } from './start-client.js';
 
 export interface MessageMeta {
@@ -14,9 +15,20 @@ export interface MessageMeta {
   messageGroup: string | undefined;
   deliveryAttempt: number;
   bornAt: Date | undefined;
+  properties: Record<string, string>;
+  body: Buffer;
 }
 
 export type MessageHandler = (envelope: Envelope, meta: MessageMeta) => Promise<void>;
+
+/** A message set aside for an operator, as the dead-letter table stores it. */
+export interface ParkedMessage {
+  meta: MessageMeta;
+  group: string;
+  body: string;
+  eventId: string;
+  error: { code: string; message: string };
+}
 
 export interface ConsumerLoopOptions {
   endpoints: string;
@@ -28,6 +40,8 @@ export interface ConsumerLoopOptions {
   /** Tag expression, e.g. `*` or `order.created||order.paid`. */
   filter?: string;
   batchSize?: number;
+  /** Receive calls in flight at once: a slow batch never keeps other queues' messages waiting. */
+  concurrency?: number;
   /** How long a received message stays invisible to others while we handle it. */
   invisibleMs?: number;
   /**
@@ -35,30 +49,42 @@ export interface ConsumerLoopOptions {
    * awaitMs) leaves less than its grpcClientConsumerMinLongPollingTimeoutMillis (5 s by default).
    */
   awaitMs?: number;
-  /** Redelivery delay after a failed attempt (1-based). Default: 1 s doubling to 60 s. */
+  /** Redelivery delay after a transient failure of attempt n (1-based). Default: 1 s doubling to 10 s. */
   backoffMs?: (attempt: number) => number;
   handler: MessageHandler;
+  /**
+   * Stores a permanently failed message for an operator (the dead-letter table). Without it, or when it
+   * fails, the message is retried like a transient failure: nothing is acked unless it is kept somewhere.
+   */
+  park?: (parked: ParkedMessage) => Promise<void>;
+  /** Called after a message was applied and acked (marks a replayed dead letter resolved). */
+  onApplied?: (meta: MessageMeta) => Promise<void>;
   logger: Logger;
   /** Each message is handled in a CONSUMER span continuing the producer's trace. */
   tracer?: Tracer;
   metrics: Registry;
 }
 
-const defaultBackoff = (attempt: number) => Math.min(60_000, 1000 * 2 ** Math.max(0, attempt - 1));
+export const defaultBackoff = (attempt: number) => Math.min(10_000, 1000 * 2 ** Math.max(0, attempt - 1));
+
+type Outcome = 'ok' | 'parked' | 'retry';
 
 /**
- * A receive -> handle -> ack loop over SimpleConsumer. A failed message is not acked: its invisible
- * time is set to the backoff, so the broker delivers it again; after the group's max retries the
- * broker moves it to %DLQ%<group>. Messages of one batch are handled in order (FIFO groups rely on it).
- * At-least-once: handlers must be idempotent.
+ * Receive -> handle -> ack loops over SimpleConsumer. Failures are classified (failures.ts):
+ * a permanent one is parked (dead-letter table) and acked at once, so it never holds a queue; a
+ * transient one is left unacked with its invisible time set to a bounded back-off, and after the
+ * group's max retries the broker moves it to %DLQ%<group>.
+ * Messages of one batch are split into lanes by message group: lanes run in parallel, a lane runs in
+ * order, and when one message of a lane must be retried the rest of its lane is put back behind it
+ * (never applied before it). At-least-once: handlers must be idempotent.
  */
 export class ConsumerLoop {
   readonly #opts: ConsumerLoopOptions;
   readonly #consumer: SimpleConsumer;
   readonly #log: Logger;
   #running = false;
-  #loop: Promise<void> | undefined;
-  #busy: Promise<void> | undefined;
+  #loops: Promise<void>[] = [];
+  readonly #busy = new Set<Promise<void>>();
 
   constructor(opts: ConsumerLoopOptions) {
     this.#opts = opts;
@@ -86,21 +112,21 @@ export class ConsumerLoop {
       this.#opts.startupTimeoutMs,
     );
     this.#running = true;
-    this.#loop = this.#run();
+    this.#loops = Array.from({ length: this.#opts.concurrency ?? 1 }, () => this.#run());
   }
 
   isRunning(): boolean {
     return this.#running;
   }
 
-  /** Stops receiving, waits for the batch being handled, then shuts the client down. */
+  /** Stops receiving, waits for the batches being handled, then shuts the client down. */
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
-    await this.#busy;
+    await Promise.allSettled([...this.#busy]);
     await this.#consumer.shutdown();
-    // The loop may be parked in a long-poll receive; its messages come back after their invisible time.
-    void this.#loop;
+    // Loops may be parked in a long-poll receive; their messages come back after the invisible time.
+    void this.#loops;
   }
 
   async #run(): Promise<void> {
@@ -119,32 +145,63 @@ export class ConsumerLoop {
         continue;
       }
       if (!this.#running) return; // left unacked: redelivered after the invisible time
-      this.#busy = this.#handleBatch(batch);
-      await this.#busy;
-      this.#busy = undefined;
+      const p = this.#handleBatch(batch);
+      this.#busy.add(p);
+      await p.finally(() => this.#busy.delete(p));
     }
   }
 
   async #handleBatch(batch: MessageView[]): Promise<void> {
-    for (const view of batch) await this.#handleOne(view);
+    const lanes = new Map<string, MessageView[]>();
+    for (const view of batch) {
+      const lane = view.messageGroup ? `g:${view.messageGroup}` : `m:${view.messageId}`;
+      const list = lanes.get(lane);
+      if (list) list.push(view);
+      else lanes.set(lane, [view]);
+    }
+    await Promise.all([...lanes.values()].map((lane) => this.#handleLane(lane)));
   }
 
-  async #handleOne(view: MessageView): Promise<void> {
+  async #handleLane(lane: MessageView[]): Promise<void> {
+    for (const [i, view] of lane.entries()) {
+      const outcome = await this.#handleOne(view);
+      if (outcome !== 'retry') continue;
+      // The rest of this message group waits behind the one being retried.
+      const delay = this.#backoff(view);
+      for (const later of lane.slice(i + 1)) await this.#retryIn(later, delay);
+      return;
+    }
+  }
+
+  #backoff(view: MessageView): number {
+    return (this.#opts.backoffMs ?? defaultBackoff)(view.deliveryAttempt ?? 1);
+  }
+
+  async #retryIn(view: MessageView, delay: number): Promise<void> {
+    await this.#consumer
+      .changeInvisibleDuration(view, delay)
+      .catch((e: unknown) => this.#log.warn({ err: e, messageId: view.messageId }, 'could not set the retry delay'));
+  }
+
+  async #handleOne(view: MessageView): Promise<Outcome> {
     const { consumed, duration } = mqMetrics(this.#opts.metrics);
     const labels = { topic: this.#opts.topic, group: this.#opts.group };
     const attempt = view.deliveryAttempt ?? 1;
+    const meta: MessageMeta = {
+      messageId: view.messageId,
+      topic: view.topic,
+      tag: view.tag,
+      keys: view.keys,
+      messageGroup: view.messageGroup,
+      deliveryAttempt: attempt,
+      bornAt: view.bornTimestamp,
+      properties: Object.fromEntries(view.properties),
+      body: view.body,
+    };
     const end = duration.startTimer(labels);
+    let outcome: Outcome;
     try {
       const envelope = decodeEnvelope(view.body);
-      const meta = {
-        messageId: view.messageId,
-        topic: view.topic,
-        tag: view.tag,
-        keys: view.keys,
-        messageGroup: view.messageGroup,
-        deliveryAttempt: attempt,
-        bornAt: view.bornTimestamp,
-      };
       await inSpan(
         this.#opts.tracer ?? trace.getTracer('qianfan-order'),
         `consume ${view.topic}`,
@@ -160,18 +217,47 @@ export class ConsumerLoop {
         () => this.#opts.handler(envelope, meta),
       );
       await this.#consumer.ack(view);
-      consumed.inc({ ...labels, result: 'ok' });
+      outcome = 'ok';
+      await this.#opts
+        .onApplied?.(meta)
+        .catch((err: unknown) => this.#log.warn({ err, messageId: view.messageId }, 'after-apply hook failed'));
     } catch (err) {
-      const malformed = err instanceof MalformedMessageError;
-      consumed.inc({ ...labels, result: malformed ? 'malformed' : 'retry' });
-      const delay = (this.#opts.backoffMs ?? defaultBackoff)(attempt);
-      this.#log.warn({ err, messageId: view.messageId, attempt, retryInMs: delay }, 'message handling failed');
-      await this.#consumer
-        .changeInvisibleDuration(view, delay)
-        .catch((e: unknown) => this.#log.warn({ err: e, messageId: view.messageId }, 'could not set the retry delay'));
+      outcome = await this.#fail(view, meta, err);
     } finally {
       end();
     }
+    consumed.inc({ ...labels, result: outcome });
+    return outcome;
+  }
+
+  async #fail(view: MessageView, meta: MessageMeta, err: unknown): Promise<Outcome> {
+    const error = describeFailure(err);
+    const log = { err, messageId: view.messageId, attempt: meta.deliveryAttempt, code: error.code };
+    if (classifyFailure(err) === 'permanent' && this.#opts.park) {
+      try {
+        await this.#opts.park({
+          meta,
+          group: this.#opts.group,
+          body: view.body.toString('utf8'),
+          eventId: meta.properties.event_id ?? '',
+          error,
+        });
+        await this.#consumer.ack(view);
+        // An expected refusal: its code and message say it all (no stack).
+        const { err: _stack, ...brief } = log;
+        this.#log.warn(
+          { ...brief, reason: error.message },
+          'message failed permanently; parked in the dead-letter table',
+        );
+        return 'parked';
+      } catch (parkErr) {
+        this.#log.error({ ...log, parkErr }, 'could not park a failed message; it will be retried');
+      }
+    }
+    const delay = this.#backoff(view);
+    this.#log.warn({ ...log, retryInMs: delay }, 'message handling failed; retrying');
+    await this.#retryIn(view, delay);
+    return 'retry';
   }
 }
 

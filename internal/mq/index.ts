@@ -1,8 +1,26 @@
-export { ConsumerLoop, type ConsumerLoopOptions, type MessageHandler, type MessageMeta } from './consumer.js';
+export {
+  ConsumerLoop,
+  type ConsumerLoopOptions,
+  defaultBackoff,
+  type MessageHandler,
+  type MessageMeta,
+  type ParkedMessage,
+} from './consumer.js';
 export { decodeEnvelope, type Envelope, MalformedMessageError, newEnvelope, SCHEMA_VERSION } from './envelope.js';
-export { MqProducer, type OutgoingMessage, type ProducerOptions, type TxChecker, TxResolution } from './producer.js';
+export { classifyFailure, describeFailure, type FailureClass, RetryLaterError } from './failures.js';
+export {
+  DEFAULT_LOCAL_TX_MAX_MS,
+  type LocalTx,
+  MqProducer,
+  type OutgoingMessage,
+  type ProducerOptions,
+  type TxChecker,
+  TxResolution,
+} from './producer.js';
 export {
   consumerGroups,
+  dlqReaderOf,
+  dlqTopicOf,
   type GroupDef,
   type MessageType,
   type TopicDef,
@@ -10,4 +28,4 @@ export {
   testTopics,
   topics,
 } from './topics.js';
-export { ROLLBACK_AFTER_MS, txLogChecker } from './tx-checker.js';
+export { txLogChecker } from './tx-checker.js';

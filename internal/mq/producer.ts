@@ -1,4 +1,5 @@
 import { type MessageView, Producer } from 'rocketmq-client-nodejs';
+import { AppError } from '../errorx/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { clientLogger } from './client-logger.js';
 import { type Envelope, encodeEnvelope } from './envelope.js';
@@ -23,7 +24,23 @@ export interface ProducerOptions {
   /** Topics to publish to; transaction check-backs only arrive for topics listed here. */
   topics: string[];
   checker?: TxChecker;
+  /**
+   * Longest life of a transaction message's local transaction, counted from the half message: past it
+   * the local transaction refuses to commit. The check-back rolls back only well after this bound.
+   */
+  localTxMaxMs?: number;
   logger: Logger;
+}
+
+/** Handed to a transaction message's local transaction. */
+export interface LocalTx {
+  /** When the local transaction must have committed (epoch ms). */
+  deadline: number;
+  /**
+   * The last call inside the DB transaction, right before COMMIT: refuses (throws, so the DB rolls
+   * back) once the deadline has passed, and marks that a COMMIT is about to be sent.
+   */
+  beforeCommit(): void;
 }
 
 export interface OutgoingMessage {
@@ -35,7 +52,12 @@ export interface OutgoingMessage {
   messageGroup?: string;
   /** DELAY topics: not delivered before this time. */
   deliverAt?: Date;
+  /** Extra message properties (e.g. dead_letter_id on a replay). */
+  properties?: Record<string, string>;
 }
+
+/** Default bound of a local transaction (see ProducerOptions.localTxMaxMs). */
+export const DEFAULT_LOCAL_TX_MAX_MS = 10_000;
 
 export interface SentMessage {
   messageId: string;
@@ -80,17 +102,44 @@ export class MqProducer {
   }
 
   /**
-   * Transaction message: the half message is sent first, then `local` runs (it must write the
-   * mq_tx_log row for the envelope's event id in its own DB transaction), then commit. If `local`
-   * throws, rollback. If this process dies in between, the broker asks the checker later.
+   * Transaction message: the half message is sent first, then `local` runs its DB transaction (which
+   * must write the mq_tx_log row for the envelope's event id and call `beforeCommit()` last), then the
+   * half message is committed.
+   * - `local` failed before COMMIT was sent: the DB rolled back, so the half message is rolled back.
+   * - COMMIT was sent but its outcome is unknown (connection lost): nothing is rolled back; the broker's
+   *   check-back decides from the tx-log row, which exists exactly when the DB committed.
+   * - this process dies anywhere in between: the check-back decides the same way.
+   * The local transaction refuses to commit after `localTxMaxMs`, so a check-back that finds no row
+   * long after that bound may safely roll back.
    */
-  async sendInTransaction<T>(msg: OutgoingMessage, local: () => Promise<T>): Promise<T & SentMessage> {
+  async sendInTransaction<T>(msg: OutgoingMessage, local: (ltx: LocalTx) => Promise<T>): Promise<T & SentMessage> {
     const tx = this.#producer.beginTransaction();
+    const startedAt = Date.now();
     const receipt = await this.#producer.send(toOptions(msg), tx);
+    let commitSent = false;
+    const deadline = startedAt + (this.#opts.localTxMaxMs ?? DEFAULT_LOCAL_TX_MAX_MS);
+    const ltx: LocalTx = {
+      deadline,
+      beforeCommit() {
+        if (Date.now() > deadline) {
+          throw new AppError('DEPENDENCY_UNAVAILABLE', 'the database was too slow: the change was not made; retry', {
+            localTxMs: Date.now() - startedAt,
+          });
+        }
+        commitSent = true;
+      },
+    };
     let result: T;
     try {
-      result = await local();
+      result = await local(ltx);
     } catch (err) {
+      if (commitSent) {
+        this.#opts.logger.warn(
+          { err, messageId: receipt.messageId, eventId: msg.envelope.eventId },
+          'COMMIT outcome unknown; the check-back decides from the tx-log',
+        );
+        throw err;
+      }
       await tx
         .rollback()
         .catch((rollbackErr: unknown) =>
@@ -124,6 +173,7 @@ function toOptions(msg: OutgoingMessage) {
     ['schema_version', String(msg.envelope.schemaVersion)],
   ]);
   for (const [k, v] of Object.entries(msg.envelope.trace)) properties.set(k, v);
+  for (const [k, v] of Object.entries(msg.properties ?? {})) properties.set(k, v);
   return {
     topic: msg.topic,
     body: encodeEnvelope(msg.envelope),

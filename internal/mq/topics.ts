@@ -22,15 +22,36 @@ export interface GroupDef {
   name: string;
   topic: string;
   orderly: boolean;
+  /** The broker's retryMaxTimes for the group: after this many redeliveries it goes to %DLQ%<group>. */
+  maxRetries: number;
+  /** A DLQ reader copies the group's %DLQ% messages into the dead-letter table. */
+  dlq: boolean;
 }
 
 /** Consumer groups of this service's consumer process. FIFO topics need orderly groups. */
 export const consumerGroups = {
-  payment: { name: 'qianfan-order-payment', topic: topics.paymentNotify.name, orderly: true },
-  delivery: { name: 'qianfan-order-delivery', topic: topics.deliveryNotify.name, orderly: true },
-  timeout: { name: 'qianfan-order-timeout', topic: topics.orderTimeout.name, orderly: false },
-  flashsale: { name: 'qianfan-order-flashsale', topic: topics.flashsaleTicket.name, orderly: false },
+  payment: { name: 'qianfan-order-payment', topic: topics.paymentNotify.name, orderly: true, maxRetries: 8, dlq: true },
+  delivery: {
+    name: 'qianfan-order-delivery',
+    topic: topics.deliveryNotify.name,
+    orderly: true,
+    maxRetries: 8,
+    dlq: true,
+  },
+  timeout: { name: 'qianfan-order-timeout', topic: topics.orderTimeout.name, orderly: false, maxRetries: 8, dlq: true },
+  flashsale: {
+    name: 'qianfan-order-flashsale',
+    topic: topics.flashsaleTicket.name,
+    orderly: false,
+    maxRetries: 8,
+    dlq: false,
+  },
 } as const satisfies Record<string, GroupDef>;
+
+/** The broker's dead-letter topic of a consumer group. */
+export const dlqTopicOf = (group: string) => `%DLQ%${group}`;
+/** The consumer group that reads a group's dead-letter topic. */
+export const dlqReaderOf = (group: string) => `${group}-dlq`;
 
 /** Topics and groups that exist only for the test suite's broker round trips. */
 export const testTopics = {
@@ -38,11 +59,14 @@ export const testTopics = {
   fifo: { name: 'qf_test_fifo', type: 'FIFO' },
   delay: { name: 'qf_test_delay', type: 'DELAY' },
   tx: { name: 'qf_test_tx', type: 'TRANSACTION' },
+  retry: { name: 'qf_test_retry', type: 'FIFO' },
 } as const satisfies Record<string, TopicDef>;
 
 export const testGroups = {
-  normal: { name: 'qf-test-normal', topic: testTopics.normal.name, orderly: false },
-  fifo: { name: 'qf-test-fifo', topic: testTopics.fifo.name, orderly: true },
-  delay: { name: 'qf-test-delay', topic: testTopics.delay.name, orderly: false },
-  tx: { name: 'qf-test-tx', topic: testTopics.tx.name, orderly: false },
+  normal: { name: 'qf-test-normal', topic: testTopics.normal.name, orderly: false, maxRetries: 16, dlq: false },
+  fifo: { name: 'qf-test-fifo', topic: testTopics.fifo.name, orderly: true, maxRetries: 16, dlq: false },
+  delay: { name: 'qf-test-delay', topic: testTopics.delay.name, orderly: false, maxRetries: 16, dlq: false },
+  tx: { name: 'qf-test-tx', topic: testTopics.tx.name, orderly: false, maxRetries: 16, dlq: false },
+  /** Gives up after one retry, so a test sees a message reach the DLQ (and the DLQ reader) quickly. */
+  retry: { name: 'qf-test-retry', topic: testTopics.retry.name, orderly: true, maxRetries: 1, dlq: true },
 } as const satisfies Record<string, GroupDef>;

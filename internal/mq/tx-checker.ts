@@ -1,18 +1,20 @@
 import { eq } from 'drizzle-orm';
-import { mqTxLog } from '../model/index.js';
-import type { Db } from '../svc/index.js';
+import { type Db, mqTxLog } from '../model/index.js';
 import { type TxChecker, TxResolution } from './producer.js';
 
-/** A half message older than this with no tx-log row belongs to a local transaction that never committed. */
-export const ROLLBACK_AFTER_MS = 60_000;
-
-/** The broker's check-back: the tx-log row exists -> commit; absent and old -> rollback; absent and young -> ask again. */
-export function txLogChecker(db: Db, now: () => number = Date.now, rollbackAfterMs = ROLLBACK_AFTER_MS): TxChecker {
+/**
+ * The broker's check-back for a half message whose producer never said commit or rollback:
+ * the tx-log row exists -> COMMIT; absent while the local transaction could still commit -> UNKNOWN
+ * (ask again later); absent and older than `rollbackAfterMs` -> ROLLBACK. `rollbackAfterMs` must be
+ * well above the local transaction's bound (rocketmq.localTxMaxMs), which refuses to commit past it:
+ * so a rolled-back half message can never belong to a committed change.
+ */
+export function txLogChecker(db: Db, rollbackAfterMs: number, now: () => number = Date.now): TxChecker {
   return async ({ eventId, bornAt }) => {
-    if (!eventId) return TxResolution.ROLLBACK;
+    if (!eventId) return TxResolution.ROLLBACK; // not ours: no event id was ever written for it
     const rows = await db.select({ id: mqTxLog.id }).from(mqTxLog).where(eq(mqTxLog.eventId, eventId)).limit(1);
     if (rows.length > 0) return TxResolution.COMMIT;
-    const age = bornAt ? now() - bornAt.getTime() : Number.POSITIVE_INFINITY;
-    return age > rollbackAfterMs ? TxResolution.ROLLBACK : TxResolution.UNKNOWN;
+    if (!bornAt) return TxResolution.UNKNOWN;
+    return now() - bornAt.getTime() > rollbackAfterMs ? TxResolution.ROLLBACK : TxResolution.UNKNOWN;
   };
 }

@@ -1,10 +1,10 @@
-import { lt } from 'drizzle-orm';
-import { consumedMessages, idempotencyKeys, mqTxLog } from '../model/index.js';
+import { and, eq, lt } from 'drizzle-orm';
+import { affectedRows, deadLetters, idempotencyKeys, mqTxLog } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
 
 export interface CleanupInput {
   now?: Date;
-  /** Dedupe rows and tx-log rows are kept this long (default 7 days): longer than any broker redelivery. */
+  /** Tx-log rows and resolved dead letters are kept this long (default 7 days): longer than any broker redelivery. */
   keepDays?: number;
   /** Rows deleted per statement, so no single DELETE holds locks for long. */
   batchSize?: number;
@@ -12,33 +12,33 @@ export interface CleanupInput {
 
 export interface CleanupResult {
   idempotencyKeys: number;
-  consumedMessages: number;
   txLog: number;
+  resolvedDeadLetters: number;
 }
 
-/** Deletes expired idempotency keys and old dedupe / tx-log rows in small batches. */
+/** Deletes expired idempotency keys, old tx-log rows and old resolved dead letters in small batches. */
 export async function cleanupExpired(ctx: ServiceContext, input: CleanupInput = {}): Promise<CleanupResult> {
   const now = input.now ?? new Date();
   const keepBefore = new Date(now.getTime() - (input.keepDays ?? 7) * 86_400_000);
   const batch = input.batchSize ?? 1000;
-  const drain = async (del: () => Promise<number>) => {
+  const drain = async (del: () => Promise<unknown>) => {
     let total = 0;
     for (;;) {
-      const n = await del();
+      const n = affectedRows(await del());
       total += n;
       if (n < batch) return total;
     }
   };
-  const affected = (r: unknown) => (r as [{ affectedRows: number }])[0].affectedRows;
   return {
-    idempotencyKeys: await drain(async () =>
-      affected(await ctx.db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).limit(batch)),
+    idempotencyKeys: await drain(() =>
+      ctx.db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).limit(batch),
     ),
-    consumedMessages: await drain(async () =>
-      affected(await ctx.db.delete(consumedMessages).where(lt(consumedMessages.createdAt, keepBefore)).limit(batch)),
-    ),
-    txLog: await drain(async () =>
-      affected(await ctx.db.delete(mqTxLog).where(lt(mqTxLog.createdAt, keepBefore)).limit(batch)),
+    txLog: await drain(() => ctx.db.delete(mqTxLog).where(lt(mqTxLog.createdAt, keepBefore)).limit(batch)),
+    resolvedDeadLetters: await drain(() =>
+      ctx.db
+        .delete(deadLetters)
+        .where(and(eq(deadLetters.status, 'RESOLVED'), lt(deadLetters.resolvedAt, keepBefore)))
+        .limit(batch),
     ),
   };
 }

@@ -1,5 +1,6 @@
 import { AppError } from '../errorx/index.js';
 import type { ServiceContext } from '../svc/index.js';
+import type { Seal } from './commit-with-event.js';
 import { getItems, releaseStock } from './repository.js';
 import { type Actor, type TransitionResult, transitionOrder } from './transition.js';
 
@@ -13,6 +14,8 @@ export interface CancelOrderInput {
   userId?: bigint;
   /** Timeout cancellations only: refuse if the deadline has not passed (a late or early message). */
   now?: Date;
+  /** Stores the caller's idempotent answer in the cancel's own transaction. */
+  seal?: Seal<TransitionResult>;
 }
 
 /** PENDING_PAYMENT -> CANCELLED; returns the reserved stock. Cancelling a cancelled order is a no-op. */
@@ -23,6 +26,7 @@ export async function cancelOrder(ctx: ServiceContext, input: CancelOrderInput):
     actor: input.actor,
     reason: input.reason,
     userId: input.userId,
+    seal: input.seal,
     guard: (order) => {
       if (input.reason === 'TIMEOUT' && order.payDeadline > (input.now ?? new Date())) {
         throw new AppError('ORDER_STATE_CONFLICT', 'the payment deadline has not passed yet', {

@@ -1,36 +1,29 @@
-import { and, asc, eq, lt } from 'drizzle-orm';
-import { isAppError } from '../errorx/index.js';
-import { orders } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
+import { sweepEach } from '../sweep/index.js';
 import { cancelOrder } from './cancel-order.js';
+import { expiredPendingOrders } from './repository.js';
 
 /**
  * Backstop for the order_timeout delay messages: cancels PENDING_PAYMENT orders whose deadline has
- * passed, oldest first, at most `limit` per run. An order paid meanwhile is skipped (state conflict).
+ * passed, oldest first, at most `limit` per run. Each order on its own: one that fails is logged and
+ * counted and the rest go on. An order paid meanwhile is a no-op.
  */
 export async function closeExpiredOrders(ctx: ServiceContext, input: { now?: Date; limit?: number } = {}) {
   const now = input.now ?? new Date();
-  const due = await ctx.db
-    .select({ id: orders.id })
-    .from(orders)
-    .where(and(eq(orders.status, 'PENDING_PAYMENT'), lt(orders.payDeadline, now)))
-    .orderBy(asc(orders.payDeadline))
-    .limit(input.limit ?? 500);
+  const due = await expiredPendingOrders(ctx.db, now, input.limit ?? 500);
   let closed = 0;
-  let skipped = 0;
-  for (const { id } of due) {
-    try {
-      const r = await cancelOrder(ctx, {
-        orderId: id,
-        reason: 'TIMEOUT',
-        actor: { type: 'SYSTEM', id: 'close-expired' },
-        now,
-      });
-      if (r.changed) closed++;
-    } catch (err) {
-      if (!isAppError(err) || err.code !== 'ORDER_STATE_CONFLICT') throw err;
-      skipped++;
-    }
-  }
-  return { due: due.length, closed, skipped };
+  const r = await sweepEach(ctx, 'close-expired-orders', due, String, async (id) => {
+    const res = await cancelOrder(ctx, {
+      orderId: id,
+      reason: 'TIMEOUT',
+      actor: { type: 'SYSTEM', id: 'close-expired' },
+      now,
+    }).catch((err: unknown) => {
+      // Paid (or cancelled) between the query and the cancel: nothing to do.
+      if ((err as { code?: string }).code === 'ORDER_STATE_CONFLICT') return { changed: false };
+      throw err;
+    });
+    if (res.changed) closed++;
+  });
+  return { due: due.length, closed, failed: r.failed };
 }

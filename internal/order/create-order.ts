@@ -1,18 +1,12 @@
-import { AppError } from '../errorx/index.js';
+import { AppError, rejectInvalidText } from '../errorx/index.js';
 import type { AddressSnapshot } from '../model/index.js';
 import { orderItems, orders } from '../model/index.js';
 import { newEnvelope, topics } from '../mq/index.js';
 import { requireMq, type ServiceContext } from '../svc/index.js';
+import { commitWithEvent, type Seal } from './commit-with-event.js';
 import { orderDetailCache } from './detail-cache.js';
-import { orderEnvelope, txLogRow } from './events.js';
-import {
-  findSkus,
-  insertStatusLog,
-  insertTxLog,
-  type OrderItemRow,
-  type OrderRow,
-  reserveStock,
-} from './repository.js';
+import { orderEnvelope } from './events.js';
+import { findSkus, insertStatusLog, type OrderItemRow, type OrderRow, reserveStock } from './repository.js';
 import { orderNoOf, priceLines } from './rules.js';
 
 export const LIMITS = { maxLines: 50, maxQuantity: 999, maxNote: 500 } as const;
@@ -23,6 +17,8 @@ export interface CreateOrderInput {
   address: AddressSnapshot;
   note?: string;
   source?: 'APP' | 'WEB' | 'RPC' | 'FLASHSALE';
+  /** Stores the caller's idempotent answer in the order's own transaction. */
+  seal?: Seal<CreatedOrder>;
 }
 
 export interface CreatedOrder {
@@ -37,6 +33,10 @@ export interface CreatedOrder {
  * order_timeout delay message. Nothing is written unless everything is.
  */
 export async function createOrder(ctx: ServiceContext, input: CreateOrderInput): Promise<CreatedOrder> {
+  if (input.address?.postcode === '') {
+    const { postcode: _none, ...rest } = input.address;
+    input = { ...input, address: rest };
+  }
   validate(input);
   // Locking SKU rows in id order means two orders over the same SKUs never deadlock.
   const lines = [...input.items].sort((a, b) => (a.skuId < b.skuId ? -1 : 1));
@@ -86,8 +86,11 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderInput):
   const items: OrderItemRow[] = priced.map((p) => ({ id: ctx.ids.next(), orderId: id, createdAt: now, ...p }));
   const msg = orderEnvelope(order, 'PENDING_PAYMENT', null, 0, 'created');
 
-  await requireMq(ctx).sendInTransaction(msg, () =>
-    ctx.db.transaction(async (tx) => {
+  const created: CreatedOrder = { order, items };
+  await commitWithEvent(
+    ctx,
+    msg,
+    async (tx) => {
       for (const l of lines) {
         if (!(await reserveStock(tx, l.skuId, l.quantity))) {
           throw new AppError('INSUFFICIENT_STOCK', `not enough stock for SKU ${l.skuId}`, {
@@ -107,9 +110,9 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderInput):
         actorId: input.userId.toString(),
         reason: 'created',
       });
-      await insertTxLog(tx, txLogRow(ctx.ids.next(), msg));
-      return {};
-    }),
+      return created;
+    },
+    input.seal,
   );
 
   await orderDetailCache(ctx).invalidate(id.toString()); // a not-found placeholder may exist
@@ -126,11 +129,11 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderInput):
       ctx.logger.warn({ err, orderId: id.toString() }, 'could not schedule the payment deadline'),
     );
 
-  return { order, items };
+  return created;
 }
 
 function validate(input: CreateOrderInput): void {
-  const fail = (message: string, details?: Record<string, unknown>) => {
+  const fail = (message: string, details?: Record<string, unknown>): never => {
     throw new AppError('VALIDATION_FAILED', message, details);
   };
   if (input.items.length === 0) fail('an order needs at least one item');
@@ -147,4 +150,24 @@ function validate(input: CreateOrderInput): void {
     seen.add(it.skuId);
   }
   if ((input.note ?? '').length > LIMITS.maxNote) fail(`note is longer than ${LIMITS.maxNote} characters`);
+  validateAddress(input.address, fail);
+  rejectInvalidText({ address: input.address, note: input.note }, 'order');
+}
+
+/** The address rules every transport applies (HTTP's schema says the same; gRPC relies on this). */
+function validateAddress(a: AddressSnapshot | undefined, fail: (message: string) => never): void {
+  if (!a || typeof a !== 'object') fail('address is required');
+  const text = (field: keyof AddressSnapshot, max: number) => {
+    const v = a[field];
+    if (typeof v !== 'string' || v.trim().length === 0 || v.length > max) {
+      fail(`address.${field} must be 1 to ${max} characters`);
+    }
+  };
+  text('name', 50);
+  text('province', 50);
+  text('city', 50);
+  text('district', 50);
+  text('detail', 200);
+  if (typeof a.phone !== 'string' || !/^\+?[0-9 -]{5,20}$/.test(a.phone)) fail('address.phone must be 5 to 20 digits');
+  if (a.postcode !== undefined && !/^\d{6}$/.test(a.postcode)) fail('address.postcode must be 6 digits');
 }

@@ -7,7 +7,7 @@ export interface OrderDetail {
   items: OrderItemRow[];
 }
 
-const DATE_FIELDS = [
+const ORDER_DATES = [
   'payDeadline',
   'paidAt',
   'shippedAt',
@@ -18,18 +18,31 @@ const DATE_FIELDS = [
   'updatedAt',
 ] as const;
 
+// JSON has no bigint: the id columns are written as decimal strings and read back by name, so any other
+// string (a note of "7n", say) comes back exactly as it went in.
 function encode(d: OrderDetail): string {
-  return JSON.stringify(d, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+  return JSON.stringify({
+    order: { ...d.order, id: String(d.order.id), userId: String(d.order.userId) },
+    items: d.items.map((i) => ({ ...i, id: String(i.id), orderId: String(i.orderId), skuId: String(i.skuId) })),
+  });
 }
 
 function decode(s: string): OrderDetail {
-  const d = JSON.parse(s, (_k, v) =>
-    typeof v === 'string' && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v,
-  ) as OrderDetail;
-  const order = d.order as unknown as Record<string, unknown>;
-  for (const f of DATE_FIELDS) if (typeof order[f] === 'string') order[f] = new Date(order[f] as string);
-  for (const i of d.items) i.createdAt = new Date(i.createdAt);
-  return d;
+  const raw = JSON.parse(s) as { order: Record<string, unknown>; items: Array<Record<string, unknown>> };
+  const order: Record<string, unknown> = {
+    ...raw.order,
+    id: BigInt(raw.order.id as string),
+    userId: BigInt(raw.order.userId as string),
+  };
+  for (const f of ORDER_DATES) if (typeof order[f] === 'string') order[f] = new Date(order[f] as string);
+  const items = raw.items.map((i) => ({
+    ...i,
+    id: BigInt(i.id as string),
+    orderId: BigInt(i.orderId as string),
+    skuId: BigInt(i.skuId as string),
+    createdAt: new Date(i.createdAt as string),
+  }));
+  return { order: order as unknown as OrderRow, items: items as unknown as OrderItemRow[] };
 }
 
 const caches = new WeakMap<ServiceContext, ReturnType<typeof build>>();
@@ -42,6 +55,7 @@ function build(ctx: ServiceContext) {
     notFoundTtlSeconds: 5,
     encode,
     decode,
+    versionOf: (d) => d.order.version,
     onError: (err) => ctx.logger.warn({ err }, 'order cache unavailable; reading MySQL'),
   });
 }

@@ -12,6 +12,7 @@ export const orderEventType: Record<OrderStatus, string> = {
   CANCELLED: 'order.cancelled',
   REFUNDING: 'order.refunding',
   REFUNDED: 'order.refunded',
+  REFUND_FAILED: 'order.refund_failed',
 };
 
 export interface OrderEventData {

@@ -67,3 +67,29 @@ export async function finishRefund(
     },
   });
 }
+
+/**
+ * REFUNDING -> REFUND_FAILED (the provider refused the refund) or REFUND_FAILED -> REFUNDING (an
+ * operator retries it). Neither touches stock: goods went back once, when the refund started.
+ */
+export async function moveRefund(
+  ctx: ServiceContext,
+  input: {
+    orderId: bigint;
+    event: 'fail_refund' | 'retry_refund';
+    actor: Actor;
+    reason: string;
+    apply: (tx: Tx) => Promise<void>;
+  },
+): Promise<TransitionResult> {
+  return transitionOrder(ctx, {
+    orderId: input.orderId,
+    event: input.event,
+    actor: input.actor,
+    reason: input.reason,
+    apply: async (tx) => {
+      await input.apply(tx);
+      return undefined;
+    },
+  });
+}

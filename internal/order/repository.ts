@@ -1,17 +1,20 @@
-import { and, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
-import type { MySqlTransaction } from 'drizzle-orm/mysql-core';
-import { mqTxLog, orderItems, orderStatusLog, orders, skus } from '../model/index.js';
-import type { Db } from '../svc/index.js';
+import { and, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
+import {
+  affectedRows as affected,
+  type Db,
+  mqTxLog,
+  orderItems,
+  orderStatusLog,
+  orders,
+  skus,
+  type Tx,
+} from '../model/index.js';
 import type { OrderStatus } from './rules.js';
 
-/** A database handle or an open transaction: every query here runs on either. */
-// biome-ignore lint/suspicious/noExplicitAny: drizzle's transaction generics are not worth spelling out here
-export type Tx = Db | MySqlTransaction<any, any, any, any>;
+export type { Tx };
 
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderItemRow = typeof orderItems.$inferSelect;
-
-const affected = (r: unknown) => (r as [{ affectedRows: number }])[0].affectedRows;
 
 export async function findSkus(tx: Tx, ids: bigint[]) {
   if (ids.length === 0) return [];
@@ -130,4 +133,26 @@ export async function insertStatusLog(tx: Tx, row: typeof orderStatusLog.$inferI
 
 export async function insertTxLog(tx: Tx, row: typeof mqTxLog.$inferInsert) {
   await tx.insert(mqTxLog).values(row);
+}
+
+/** PENDING_PAYMENT orders whose deadline passed before `now`, oldest deadline first. */
+export async function expiredPendingOrders(tx: Db, now: Date, limit: number): Promise<bigint[]> {
+  const rows = await tx
+    .select({ id: orders.id })
+    .from(orders)
+    .where(and(eq(orders.status, 'PENDING_PAYMENT'), lt(orders.payDeadline, now)))
+    .orderBy(asc(orders.payDeadline))
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
+/** DELIVERED orders delivered before `before`, oldest first. */
+export async function deliveredBefore(tx: Db, before: Date, limit: number): Promise<bigint[]> {
+  const rows = await tx
+    .select({ id: orders.id })
+    .from(orders)
+    .where(and(eq(orders.status, 'DELIVERED'), lt(orders.deliveredAt, before)))
+    .orderBy(asc(orders.deliveredAt))
+    .limit(limit);
+  return rows.map((r) => r.id);
 }

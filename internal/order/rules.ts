@@ -4,6 +4,7 @@
  *   PENDING_PAYMENT -> PAID -> SHIPPED -> DELIVERED -> COMPLETED
  *   PENDING_PAYMENT -> CANCELLED                 (user, timeout, admin)
  *   PAID | DELIVERED | COMPLETED -> REFUNDING -> REFUNDED   (cancel after payment, after-sale)
+ *   REFUNDING -> REFUND_FAILED -> REFUNDING                  (the provider refused; an operator retries)
  */
 export const orderStatuses = [
   'PENDING_PAYMENT',
@@ -14,10 +15,20 @@ export const orderStatuses = [
   'CANCELLED',
   'REFUNDING',
   'REFUNDED',
+  'REFUND_FAILED',
 ] as const;
 export type OrderStatus = (typeof orderStatuses)[number];
 
-export type OrderEvent = 'pay' | 'cancel' | 'ship' | 'deliver' | 'confirm' | 'request_refund' | 'complete_refund';
+export type OrderEvent =
+  | 'pay'
+  | 'cancel'
+  | 'ship'
+  | 'deliver'
+  | 'confirm'
+  | 'request_refund'
+  | 'complete_refund'
+  | 'fail_refund'
+  | 'retry_refund';
 
 /** The one transition table: (state, event) -> next state. Anything absent is illegal. */
 export const transitions: Record<OrderStatus, Partial<Record<OrderEvent, OrderStatus>>> = {
@@ -27,8 +38,10 @@ export const transitions: Record<OrderStatus, Partial<Record<OrderEvent, OrderSt
   DELIVERED: { confirm: 'COMPLETED', request_refund: 'REFUNDING' },
   COMPLETED: { request_refund: 'REFUNDING' },
   CANCELLED: {},
-  REFUNDING: { complete_refund: 'REFUNDED' },
+  REFUNDING: { complete_refund: 'REFUNDED', fail_refund: 'REFUND_FAILED' },
   REFUNDED: {},
+  // The provider may still confirm a refund it first reported as failed.
+  REFUND_FAILED: { retry_refund: 'REFUNDING', complete_refund: 'REFUNDED' },
 };
 
 export type Decision = { kind: 'move'; to: OrderStatus } | { kind: 'noop' } | { kind: 'illegal' };

@@ -1,16 +1,9 @@
 import { AppError, isRetryableLock } from '../errorx/index.js';
-import { requireMq, type ServiceContext } from '../svc/index.js';
+import type { ServiceContext } from '../svc/index.js';
+import { commitWithEvent, type Seal } from './commit-with-event.js';
 import { orderDetailCache } from './detail-cache.js';
-import { orderEnvelope, txLogRow } from './events.js';
-import {
-  getOrder,
-  insertStatusLog,
-  insertTxLog,
-  type OrderRow,
-  setOrderColumns,
-  type Tx,
-  updateOrderIf,
-} from './repository.js';
+import { orderEnvelope } from './events.js';
+import { getOrder, insertStatusLog, type OrderRow, setOrderColumns, type Tx, updateOrderIf } from './repository.js';
 import { decide, type OrderEvent, type OrderStatus } from './rules.js';
 
 export interface Actor {
@@ -29,6 +22,8 @@ export interface TransitionInput {
   guard?: (order: OrderRow) => void;
   /** Columns to set besides status and version, and side effects in the same transaction. */
   apply?: (tx: Tx, order: OrderRow, to: OrderStatus) => Promise<Partial<OrderRow> | undefined>;
+  /** Stores the caller's idempotent answer in the transition's own transaction. */
+  seal?: Seal<TransitionResult>;
 }
 
 export interface TransitionResult {
@@ -62,10 +57,11 @@ export async function transitionOrder(ctx: ServiceContext, input: TransitionInpu
     const to = d.to;
     const version = order.version + 1;
     const msg = orderEnvelope(order, to, from, version, input.reason);
-    const mq = requireMq(ctx);
     try {
-      const updated = await mq.sendInTransaction(msg, () =>
-        ctx.db.transaction(async (tx) => {
+      const result = await commitWithEvent(
+        ctx,
+        msg,
+        async (tx): Promise<TransitionResult> => {
           // The order row is locked first, so every transaction takes order -> SKU locks in one order,
           // and a transition that lost the race does nothing else.
           const ok = await updateOrderIf(tx, order.id, { status: from, version: order.version }, { status: to });
@@ -82,12 +78,12 @@ export async function transitionOrder(ctx: ServiceContext, input: TransitionInpu
             actorId: input.actor.id,
             reason: input.reason,
           });
-          await insertTxLog(tx, txLogRow(ctx.ids.next(), msg));
-          return { order: { ...order, ...extra, status: to, version } as OrderRow };
-        }),
+          return { order: { ...order, ...extra, status: to, version } as OrderRow, changed: true };
+        },
+        input.seal,
       );
-      await orderDetailCache(ctx).invalidate(order.id.toString());
-      return { order: updated.order, changed: true };
+      await orderDetailCache(ctx).invalidate(order.id.toString(), version);
+      return result;
     } catch (err) {
       const retry = (err instanceof AppError && err.code === 'CONCURRENT_MODIFICATION') || isRetryableLock(err);
       if (retry && attempt < MAX_ATTEMPTS) continue;

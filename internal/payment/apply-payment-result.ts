@@ -1,9 +1,8 @@
 import { AppError, isDuplicateKey } from '../errorx/index.js';
-import { refunds } from '../model/index.js';
 import { getOrder, markPaid } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
-import { providerFor } from './provider.js';
-import { failPayment, getPayment, setProviderRefundId, settlePayment } from './repository.js';
+import { failPayment, getPayment, getRefund, insertRefund, settlePayment } from './repository.js';
+import { sendRefund } from './send-refund.js';
 
 export interface PaymentResult {
   paymentId: bigint;
@@ -18,14 +17,17 @@ export interface PaymentResult {
 export type ApplyOutcome = 'PAID' | 'FAILED' | 'DUPLICATE' | 'REFUNDING_ORPHAN';
 
 /**
- * Applies a provider's payment result. Duplicates are no-ops. A success moves the order to PAID; a
+ * Applies a provider's payment result. Duplicates are no-ops; a success after a recorded failure is
+ * treated like any success (kept if the order can still take it, refunded otherwise). A success moves the order to PAID; a
  * success that cannot be kept (the order was cancelled, or another payment already paid it) is
  * recorded and refunded automatically: money is never lost.
  */
 export async function applyPaymentResult(ctx: ServiceContext, r: PaymentResult): Promise<ApplyOutcome> {
   const payment = await getPayment(ctx.db, r.paymentId);
   if (!payment) throw new AppError('PAYMENT_NOT_FOUND', `payment ${r.paymentId} not found`);
-  if (payment.status !== 'PENDING') return 'DUPLICATE';
+  // A success reported after a failure of the same attempt is money taken: it is kept or refunded below.
+  const lateSuccess = payment.status === 'FAILED' && r.status === 'SUCCEEDED';
+  if (payment.status !== 'PENDING' && !lateSuccess) return 'DUPLICATE';
   if (r.amount !== payment.amount || r.currency !== payment.currency) {
     throw new AppError(
       'PAYMENT_AMOUNT_MISMATCH',
@@ -58,7 +60,7 @@ export async function applyPaymentResult(ctx: ServiceContext, r: PaymentResult):
         isDuplicateKey(err) ||
         (err instanceof AppError && ['ORDER_STATE_CONFLICT', 'CONCURRENT_MODIFICATION'].includes(err.code));
       if (!lostRace) throw err;
-      if ((await getPayment(ctx.db, payment.id))?.status !== 'PENDING') return 'DUPLICATE';
+      if ((await getPayment(ctx.db, payment.id))?.status === 'SUCCEEDED') return 'DUPLICATE';
     }
   }
   return refundOrphan(ctx, payment.id, payment.orderId, r, paidAt);
@@ -69,7 +71,7 @@ async function refundOrphan(ctx: ServiceContext, paymentId: bigint, orderId: big
   const refundId = ctx.ids.next();
   const settled = await ctx.db.transaction(async (tx) => {
     if (!(await settlePayment(tx, paymentId, orderId, false, paidAt))) return false;
-    await tx.insert(refunds).values({
+    await insertRefund(tx, {
       id: refundId,
       orderId,
       paymentId,
@@ -86,14 +88,7 @@ async function refundOrphan(ctx: ServiceContext, paymentId: bigint, orderId: big
     { paymentId: paymentId.toString(), orderId: orderId.toString() },
     'payment cannot be kept; refunding it',
   );
-  const payment = await getPayment(ctx.db, paymentId);
-  const provider = providerFor(payment!.provider, ctx.config.payment.providers);
-  const { providerRefundId } = await provider.refund({
-    refundId,
-    paymentId,
-    providerTxnId: r.providerTxnId,
-    amount: r.amount,
-  });
-  await setProviderRefundId(ctx.db, refundId, providerRefundId);
+  const refund = await getRefund(ctx.db, refundId);
+  if (refund) await sendRefund(ctx, refund); // on failure the resend-refunds job sends it
   return 'REFUNDING_ORPHAN';
 }

@@ -10,7 +10,7 @@ import { getRefund, markPaymentRefunded, settleRefund } from './repository.js';
 export async function completeRefund(ctx: ServiceContext, input: { refundId: bigint; amount: number; at?: Date }) {
   const refund = await getRefund(ctx.db, input.refundId);
   if (!refund) throw new AppError('REFUND_NOT_FOUND', `refund ${input.refundId} not found`);
-  if (refund.status !== 'PENDING') return 'DUPLICATE' as const;
+  if (refund.status === 'SUCCEEDED') return 'DUPLICATE' as const;
   if (refund.amount !== input.amount) {
     throw new AppError(
       'PAYMENT_AMOUNT_MISMATCH',
@@ -24,7 +24,7 @@ export async function completeRefund(ctx: ServiceContext, input: { refundId: big
     await markPaymentRefunded(tx, refund.paymentId);
   };
   const order = await getOrder(ctx.db, refund.orderId);
-  if (refund.kind === 'AUTO_UNKEPT_PAYMENT' || order?.status !== 'REFUNDING') {
+  if (refund.kind === 'AUTO_UNKEPT_PAYMENT' || (order?.status !== 'REFUNDING' && order?.status !== 'REFUND_FAILED')) {
     await ctx.db.transaction(settle).catch((err: unknown) => {
       if (err instanceof AppError && err.code === 'CONCURRENT_MODIFICATION') return;
       throw err;

@@ -1,11 +1,8 @@
-import { and, eq } from 'drizzle-orm';
-import { payments, refunds } from '../model/index.js';
-import type { Tx } from '../order/index.js';
+import { and, eq, gte, inArray, isNotNull, isNull, lt, notInArray } from 'drizzle-orm';
+import { affectedRows as affected, type Db, orders, payments, refunds, type Tx } from '../model/index.js';
 
 export type PaymentRow = typeof payments.$inferSelect;
 export type RefundRow = typeof refunds.$inferSelect;
-
-const affected = (r: unknown) => (r as [{ affectedRows: number }])[0].affectedRows;
 
 export async function getPayment(tx: Tx, id: bigint): Promise<PaymentRow | undefined> {
   const [row] = await tx.select().from(payments).where(eq(payments.id, id)).limit(1);
@@ -16,12 +13,15 @@ export async function paymentsOfOrder(tx: Tx, orderId: bigint): Promise<PaymentR
   return tx.select().from(payments).where(eq(payments.orderId, orderId)).orderBy(payments.id);
 }
 
-/** PENDING -> SUCCEEDED. `keep` sets succeeded_order_id, whose unique index allows one kept payment per order. */
+/**
+ * PENDING | FAILED -> SUCCEEDED (a success reported after a failure is money taken). `keep` sets
+ * succeeded_order_id, whose unique index allows one kept payment per order.
+ */
 export async function settlePayment(tx: Tx, id: bigint, orderId: bigint, keep: boolean, paidAt: Date) {
   const r = await tx
     .update(payments)
     .set({ status: 'SUCCEEDED', succeededOrderId: keep ? orderId : null, paidAt })
-    .where(and(eq(payments.id, id), eq(payments.status, 'PENDING')));
+    .where(and(eq(payments.id, id), inArray(payments.status, ['PENDING', 'FAILED'])));
   return affected(r) === 1;
 }
 
@@ -42,12 +42,51 @@ export async function refundsOfOrder(tx: Tx, orderId: bigint): Promise<RefundRow
   return tx.select().from(refunds).where(eq(refunds.orderId, orderId)).orderBy(refunds.id);
 }
 
+/** PENDING | FAILED -> SUCCEEDED (a provider may confirm a refund it first reported as failed). */
 export async function settleRefund(tx: Tx, id: bigint, at: Date) {
   const r = await tx
     .update(refunds)
     .set({ status: 'SUCCEEDED', refundedAt: at })
+    .where(and(eq(refunds.id, id), inArray(refunds.status, ['PENDING', 'FAILED'])));
+  return affected(r) === 1;
+}
+
+/** PENDING -> FAILED with the provider's reason. */
+export async function failRefundRow(tx: Tx, id: bigint, reason: string) {
+  const r = await tx
+    .update(refunds)
+    .set({ status: 'FAILED', reason: reason.slice(0, 200) })
     .where(and(eq(refunds.id, id), eq(refunds.status, 'PENDING')));
   return affected(r) === 1;
+}
+
+/** FAILED -> PENDING for another attempt at the provider. */
+export async function reopenRefund(tx: Tx, id: bigint) {
+  const r = await tx
+    .update(refunds)
+    .set({ status: 'PENDING', providerRefundId: null })
+    .where(and(eq(refunds.id, id), eq(refunds.status, 'FAILED')));
+  return affected(r) === 1;
+}
+
+/** Refunds recorded but not yet accepted by the provider, created before `before`. */
+export async function unsentRefunds(tx: Tx, before: Date, limit: number): Promise<RefundRow[]> {
+  return tx
+    .select()
+    .from(refunds)
+    .where(and(eq(refunds.status, 'PENDING'), isNull(refunds.providerRefundId), lt(refunds.createdAt, before)))
+    .orderBy(refunds.id)
+    .limit(limit);
+}
+
+/** The order's kept payment (the one succeeded payment that paid it), if any. */
+export async function keptPaymentOf(tx: Tx, orderId: bigint): Promise<PaymentRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(payments)
+    .where(and(eq(payments.orderId, orderId), isNotNull(payments.succeededOrderId)))
+    .limit(1);
+  return row;
 }
 
 export async function setProviderRefundId(tx: Tx, id: bigint, providerRefundId: string) {
@@ -60,3 +99,46 @@ export async function markPaymentRefunded(tx: Tx, id: bigint) {
     .set({ status: 'REFUNDED' })
     .where(and(eq(payments.id, id), eq(payments.status, 'SUCCEEDED')));
 }
+
+export async function insertRefund(tx: Tx, row: typeof refunds.$inferInsert) {
+  await tx.insert(refunds).values(row);
+}
+
+export async function insertPayment(tx: Tx, row: typeof payments.$inferInsert) {
+  await tx.insert(payments).values(row);
+}
+
+/** Payments still PENDING that were opened in [since, before): their webhook may never have arrived. */
+export async function stalePendingPayments(tx: Tx, since: Date, before: Date, limit: number): Promise<PaymentRow[]> {
+  return tx
+    .select()
+    .from(payments)
+    .where(and(eq(payments.status, 'PENDING'), gte(payments.createdAt, since), lt(payments.createdAt, before)))
+    .orderBy(payments.id)
+    .limit(limit);
+}
+
+/** Kept (succeeded) payments whose order is not in a paid state. */
+export async function keptPaymentsOfUnpaidOrders(tx: Db, since: Date, limit: number) {
+  return tx
+    .select({ payment: payments, orderStatus: orders.status })
+    .from(payments)
+    .innerJoin(orders, eq(orders.id, payments.orderId))
+    .where(
+      and(isNotNull(payments.succeededOrderId), gte(payments.createdAt, since), notInArray(orders.status, PAID_STATES)),
+    )
+    .limit(limit);
+}
+
+/** Orders in a paid state without a kept payment. */
+export async function paidOrdersWithoutKeptPayment(tx: Db, since: Date, limit: number) {
+  return tx
+    .select({ id: orders.id, status: orders.status })
+    .from(orders)
+    .leftJoin(payments, eq(payments.succeededOrderId, orders.id))
+    .where(and(inArray(orders.status, PAID_STATES), gte(orders.createdAt, since), isNull(payments.id)))
+    .limit(limit);
+}
+
+/** States an order reaches only through a kept payment. */
+const PAID_STATES = ['PAID', 'SHIPPED', 'DELIVERED', 'COMPLETED', 'REFUNDING', 'REFUNDED', 'REFUND_FAILED'];

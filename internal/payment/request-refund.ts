@@ -1,10 +1,8 @@
-import { and, eq, isNotNull } from 'drizzle-orm';
 import { AppError } from '../errorx/index.js';
-import { payments, refunds } from '../model/index.js';
 import { type Actor, startRefund } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
-import { providerFor } from './provider.js';
-import { setProviderRefundId } from './repository.js';
+import { getRefund, insertRefund, keptPaymentOf } from './repository.js';
+import { sendRefund } from './send-refund.js';
 
 export interface RequestRefundInput {
   orderId: bigint;
@@ -20,11 +18,7 @@ export interface RequestRefundInput {
  * sent to the provider. The provider's confirmation (webhook) completes it.
  */
 export async function requestRefund(ctx: ServiceContext, input: RequestRefundInput) {
-  const [kept] = await ctx.db
-    .select()
-    .from(payments)
-    .where(and(eq(payments.orderId, input.orderId), isNotNull(payments.succeededOrderId)))
-    .limit(1);
+  const kept = await keptPaymentOf(ctx.db, input.orderId);
   const refundId = ctx.ids.next();
   const res = await startRefund(ctx, {
     orderId: input.orderId,
@@ -34,7 +28,7 @@ export async function requestRefund(ctx: ServiceContext, input: RequestRefundInp
     refundWindowDays: ctx.config.order.refundWindowDays,
     recordRefund: async (tx, restock, amount) => {
       if (!kept) throw new AppError('PAYMENT_NOT_FOUND', `order ${input.orderId} has no kept payment to refund`);
-      await tx.insert(refunds).values({
+      await insertRefund(tx, {
         id: refundId,
         orderId: input.orderId,
         paymentId: kept.id,
@@ -47,14 +41,9 @@ export async function requestRefund(ctx: ServiceContext, input: RequestRefundInp
     },
   });
   if (res.changed && kept) {
-    const provider = providerFor(kept.provider, ctx.config.payment.providers);
-    const { providerRefundId } = await provider.refund({
-      refundId,
-      paymentId: kept.id,
-      providerTxnId: kept.providerTxnId ?? '',
-      amount: kept.amount,
-    });
-    await setProviderRefundId(ctx.db, refundId, providerRefundId);
+    // If this call fails the refund stays recorded without a provider id; the resend-refunds job sends it.
+    const refund = await getRefund(ctx.db, refundId);
+    if (refund) await sendRefund(ctx, refund);
   }
   return res;
 }

@@ -1,31 +1,24 @@
-import { and, eq, isNull, lt } from 'drizzle-orm';
-import { refunds } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
-import { providerFor } from './provider.js';
-import { getPayment, setProviderRefundId } from './repository.js';
+import { sweepEach } from '../sweep/index.js';
+import { unsentRefunds } from './repository.js';
+import { sendRefund } from './send-refund.js';
 
 /**
  * Refunds recorded but never accepted by the provider (the process died between the DB commit and the
- * provider call) are sent again. Providers deduplicate by our refund id.
+ * provider call) are sent again, each on its own: one that fails does not stop the rest.
  */
-export async function resendRefunds(ctx: ServiceContext, input: { now?: Date; olderThanMs?: number } = {}) {
+export async function resendRefunds(
+  ctx: ServiceContext,
+  input: { now?: Date; olderThanMs?: number; limit?: number } = {},
+) {
   const before = new Date((input.now ?? new Date()).getTime() - (input.olderThanMs ?? 60_000));
-  const stuck = await ctx.db
-    .select()
-    .from(refunds)
-    .where(and(eq(refunds.status, 'PENDING'), isNull(refunds.providerRefundId), lt(refunds.createdAt, before)))
-    .limit(200);
-  for (const r of stuck) {
-    const payment = await getPayment(ctx.db, r.paymentId);
-    if (!payment) continue;
-    const provider = providerFor(payment.provider, ctx.config.payment.providers);
-    const { providerRefundId } = await provider.refund({
-      refundId: r.id,
-      paymentId: payment.id,
-      providerTxnId: payment.providerTxnId ?? '',
-      amount: r.amount,
-    });
-    await setProviderRefundId(ctx.db, r.id, providerRefundId);
-  }
-  return { resent: stuck.length };
+  const stuck = await unsentRefunds(ctx.db, before, input.limit ?? 200);
+  const r = await sweepEach(
+    ctx,
+    'resend-refunds',
+    stuck,
+    (x) => String(x.id),
+    (refund) => sendRefund(ctx, refund),
+  );
+  return { due: r.total, resent: r.ok, failed: r.failed };
 }

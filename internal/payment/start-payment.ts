@@ -1,9 +1,8 @@
 import { AppError } from '../errorx/index.js';
-import { payments } from '../model/index.js';
 import { getOrder } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { providerFor } from './provider.js';
-import type { PaymentRow } from './repository.js';
+import { insertPayment, type PaymentRow } from './repository.js';
 
 export interface StartPaymentInput {
   orderId: bigint;
@@ -31,7 +30,7 @@ export async function startPayment(
   if (order.payDeadline <= new Date()) {
     throw new AppError('ORDER_NOT_PAYABLE', 'the payment deadline has passed', { currentStatus: order.status });
   }
-  const provider = providerFor(input.provider ?? 'sandbox', ctx.config.payment.providers);
+  const provider = providerFor(ctx, input.provider ?? ctx.config.payment.providers[0] ?? 'none');
   const id = ctx.ids.next();
   const charge = await provider.createCharge({
     paymentId: id,
@@ -54,6 +53,6 @@ export async function startPayment(
     createdAt: new Date(),
     updatedAt: new Date(),
   };
-  await ctx.db.insert(payments).values(row);
+  await insertPayment(ctx.db, row);
   return { payment: row, payUrl: charge.payUrl };
 }

@@ -1,48 +1,26 @@
-import { AppError } from '../errorx/index.js';
+import { AppError, rejectInvalidText } from '../errorx/index.js';
 import { newEnvelope, topics } from '../mq/index.js';
 import { requireMq, type ServiceContext } from '../svc/index.js';
 import { type ApplyOutcome, applyPaymentResult } from './apply-payment-result.js';
 import { completeRefund } from './complete-refund.js';
+import { failRefund } from './fail-refund.js';
+import { type PaymentNotification, parseNotification } from './notification.js';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, verifyWebhook } from './signature.js';
 
-/** What a provider tells us, after the signature was checked. Ids are decimal strings. */
-export type PaymentNotification =
-  | {
-      type: 'payment.succeeded' | 'payment.failed';
-      paymentId: string;
-      orderId: string;
-      providerTxnId: string;
-      amount: number;
-      currency: string;
-      failureReason?: string;
-      occurredAt: string;
-    }
-  | { type: 'refund.succeeded'; refundId: string; orderId: string; amount: number; occurredAt: string };
+/** How long a webhook's replay guard stays claimed while its enqueue runs (a crash frees it after this). */
+const ENQUEUE_GUARD_SECONDS = 30;
 
 export const PAYMENT_NOTIFICATION_EVENT = 'payment.notification';
 
-const decimalId = /^\d{1,20}$/;
-
-function parseNotification(body: string): PaymentNotification {
-  let n: Record<string, unknown>;
+function parseBody(body: string): PaymentNotification {
+  let n: unknown;
   try {
-    n = JSON.parse(body) as Record<string, unknown>;
+    n = JSON.parse(body);
   } catch {
     throw new AppError('VALIDATION_FAILED', 'webhook body is not JSON');
   }
-  const bad = (field: string) => new AppError('VALIDATION_FAILED', `webhook field ${field} is missing or malformed`);
-  if (typeof n.orderId !== 'string' || !decimalId.test(n.orderId)) throw bad('orderId');
-  if (!Number.isSafeInteger(n.amount) || (n.amount as number) <= 0) throw bad('amount');
-  if (typeof n.occurredAt !== 'string' || Number.isNaN(Date.parse(n.occurredAt))) throw bad('occurredAt');
-  if (n.type === 'refund.succeeded') {
-    if (typeof n.refundId !== 'string' || !decimalId.test(n.refundId)) throw bad('refundId');
-    return n as PaymentNotification;
-  }
-  if (n.type !== 'payment.succeeded' && n.type !== 'payment.failed') throw bad('type');
-  if (typeof n.paymentId !== 'string' || !decimalId.test(n.paymentId)) throw bad('paymentId');
-  if (typeof n.providerTxnId !== 'string' || n.providerTxnId.length > 64) throw bad('providerTxnId');
-  if (typeof n.currency !== 'string' || !/^[A-Z]{3}$/.test(n.currency)) throw bad('currency');
-  return n as PaymentNotification;
+  rejectInvalidText(n, 'webhook body');
+  return parseNotification(n);
 }
 
 /**
@@ -56,25 +34,53 @@ export async function ingestPaymentWebhook(
 ): Promise<PaymentNotification> {
   const { webhookSecret, webhookToleranceSeconds } = ctx.config.payment;
   verifyWebhook({ secret: webhookSecret, toleranceSeconds: webhookToleranceSeconds, ...input });
-  const notification = parseNotification(input.body);
-  const fresh = await ctx.redis.set(`webhook:${input.signature}`, '1', 'EX', webhookToleranceSeconds * 2, 'NX');
-  if (fresh !== 'OK') throw new AppError('WEBHOOK_REPLAYED', 'this signed webhook was already received');
-  await requireMq(ctx).send({
-    topic: topics.paymentNotify.name,
-    envelope: newEnvelope(PAYMENT_NOTIFICATION_EVENT, notification),
-    key: notification.orderId,
-    messageGroup: notification.orderId,
-  });
+  const notification = parseBody(input.body);
+  // The replay guard is claimed for the time of the enqueue and kept only once the notification is on
+  // the broker: a request whose enqueue failed (answered 5xx) is accepted when the provider resends it.
+  const guard = `webhook:${input.signature}`;
+  const claimed = await ctx.redis.set(guard, 'pending', 'EX', ENQUEUE_GUARD_SECONDS, 'NX');
+  if (claimed !== 'OK') {
+    const state = await ctx.redis.get(guard);
+    if (state === 'pending') {
+      throw new AppError('IDEMPOTENCY_KEY_IN_FLIGHT', 'this webhook is being received right now; retry shortly');
+    }
+    throw new AppError('WEBHOOK_REPLAYED', 'this signed webhook was already received');
+  }
+  try {
+    await requireMq(ctx).send({
+      topic: topics.paymentNotify.name,
+      envelope: newEnvelope(PAYMENT_NOTIFICATION_EVENT, notification),
+      key: notification.orderId,
+      messageGroup: notification.orderId,
+    });
+  } catch (err) {
+    await ctx.redis.del(guard).catch(() => {});
+    throw new AppError('DEPENDENCY_UNAVAILABLE', 'the notification could not be queued; send it again', undefined, {
+      cause: err,
+    });
+  }
+  await ctx.redis.set(guard, 'done', 'EX', webhookToleranceSeconds * 2);
   return notification;
 }
 
-/** The consumer side of payment_notify: applies one notification (idempotent). */
+/**
+ * The consumer side of payment_notify: validates the message's data, then applies it (idempotent).
+ * Invalid data is VALIDATION_FAILED, which the consumer parks at once.
+ */
 export async function applyNotification(
   ctx: ServiceContext,
-  n: PaymentNotification,
-): Promise<ApplyOutcome | 'REFUNDED'> {
+  data: unknown,
+): Promise<ApplyOutcome | 'REFUNDED' | 'REFUND_FAILED'> {
+  const n = parseNotification(data);
   if (n.type === 'refund.succeeded') {
     return completeRefund(ctx, { refundId: BigInt(n.refundId), amount: n.amount, at: new Date(n.occurredAt) });
+  }
+  if (n.type === 'refund.failed') {
+    return failRefund(ctx, {
+      refundId: BigInt(n.refundId),
+      amount: n.amount,
+      reason: n.failureReason ?? 'refused by the provider',
+    });
   }
   return applyPaymentResult(ctx, {
     paymentId: BigInt(n.paymentId),

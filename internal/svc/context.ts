@@ -105,7 +105,7 @@ export async function createServiceContext(config: Config, opts: ContextOptions)
       const producer = new MqProducer({
         ...config.rocketmq,
         topics: Object.values(topics).map((t) => t.name),
-        checker: txLogChecker(db),
+        checker: txLogChecker(db, config.rocketmq.txRollbackAfterMs),
         logger,
       });
       await producer.start();

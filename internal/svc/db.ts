@@ -1,9 +1,9 @@
-import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2';
+import { drizzle } from 'drizzle-orm/mysql2';
 import mysql from 'mysql2/promise';
 import type { Config } from '../config/index.js';
-import { tables as schema } from '../model/index.js';
+import { type Db, tables as schema } from '../model/index.js';
 
-export type Db = MySql2Database<typeof schema>;
+export type { Db };
 export type Pool = mysql.Pool;
 
 /**
@@ -28,7 +28,9 @@ export async function openDatabase(cfg: Config['mysql']): Promise<{ pool: Pool; 
     enableKeepAlive: true,
   });
   pool.pool.on('connection', (conn) => {
-    conn.query("SET time_zone = '+00:00'");
+    // innodb_lock_wait_timeout bounds how long one statement waits for a row lock (the default is
+    // 50 s), which keeps a transaction message's local transaction well inside its time bound.
+    conn.query(`SET time_zone = '+00:00', innodb_lock_wait_timeout = ${cfg.lockWaitTimeoutSeconds}`);
   });
   try {
     await pool.query('SELECT 1');

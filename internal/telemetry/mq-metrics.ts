@@ -6,8 +6,14 @@ function build(registry: Registry) {
   return {
     consumed: new Counter({
       name: 'qianfan_mq_consumed_total',
-      help: 'Messages handled by consumers, by result (ok, retry, malformed)',
+      help: 'Messages handled by consumers, by result (ok, retry, parked)',
       labelNames: ['topic', 'group', 'result'] as const,
+      registers: [registry],
+    }),
+    deadLetters: new Counter({
+      name: 'qianfan_mq_dead_letters_total',
+      help: 'Messages recorded in the dead-letter table, by source (PARKED by a consumer, DLQ read from the broker)',
+      labelNames: ['topic', 'group', 'source'] as const,
       registers: [registry],
     }),
     duration: new Histogram({

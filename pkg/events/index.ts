@@ -16,6 +16,7 @@ export const ORDER_EVENT_TYPES = {
   cancelled: 'order.cancelled',
   refunding: 'order.refunding',
   refunded: 'order.refunded',
+  refundFailed: 'order.refund_failed',
 } as const;
 
 export type OrderEventType = (typeof ORDER_EVENT_TYPES)[keyof typeof ORDER_EVENT_TYPES];
@@ -28,7 +29,8 @@ export type OrderStatus =
   | 'COMPLETED'
   | 'CANCELLED'
   | 'REFUNDING'
-  | 'REFUNDED';
+  | 'REFUNDED'
+  | 'REFUND_FAILED';
 
 /** The message body of every event (JSON). */
 export interface Envelope<T> {

@@ -2,7 +2,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { confirmReceipt } from '../../internal/delivery/index.js';
-import { cancelOrder, createOrder, getOrderDetail, listOrders } from '../../internal/order/index.js';
+import {
+  type CreatedOrder,
+  cancelOrder,
+  createOrder,
+  getOrderDetail,
+  listOrders,
+  type TransitionResult,
+} from '../../internal/order/index.js';
 import { requestRefund, startPayment } from '../../internal/payment/index.js';
 import type { ServiceContext } from '../../internal/svc/index.js';
 import { authenticate, principalOf } from '../auth.js';
@@ -46,15 +53,17 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
       },
     },
     (req, reply) =>
-      idempotent(ctx, req, reply, async () => {
-        const { order, items } = await createOrder(ctx, {
+      idempotent(ctx, req, reply, async (seal) => {
+        const answer = (r: CreatedOrder) => ({ status: 201, body: orderJson(r.order, r.items) });
+        const created = await createOrder(ctx, {
           userId: me(req),
           items: req.body.items.map((i) => ({ skuId: BigInt(i.skuId), quantity: i.quantity })),
           address: req.body.address,
           note: req.body.note,
           source: 'APP',
+          seal: (tx, r) => seal(tx, answer(r)),
         });
-        return { status: 201, body: orderJson(order, items) };
+        return answer(created);
       }),
   );
 
@@ -94,14 +103,16 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
       },
     },
     (req, reply) =>
-      idempotent(ctx, req, reply, async () => {
+      idempotent(ctx, req, reply, async (seal) => {
+        const answer = (r: TransitionResult) => ({ status: 200, body: orderJson(r.order) });
         const r = await cancelOrder(ctx, {
           orderId: BigInt(req.params.id),
           reason: 'USER',
           actor: userActor(req),
           userId: me(req),
+          seal: (tx, res) => seal(tx, answer(res)),
         });
-        return { status: 200, body: orderJson(r.order) };
+        return answer(r);
       }),
   );
 

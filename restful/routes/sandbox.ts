@@ -2,13 +2,19 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../internal/errorx/index.js';
-import { getPayment, type PaymentNotification, refundsOfOrder, sandboxWebhook } from '../../internal/payment/index.js';
+import {
+  getPayment,
+  type PaymentNotification,
+  recordSandboxOutcome,
+  refundsOfOrder,
+  sandboxWebhook,
+} from '../../internal/payment/index.js';
 import type { ServiceContext } from '../../internal/svc/index.js';
 import { IdParams } from '../schemas.js';
 
 /**
- * The sandbox payment provider's "payer" side, for development and tests only (never registered when
- * service.env is production): sends a correctly signed webhook to our own webhook route.
+ * The sandbox payment provider's "payer" side, for development and tests only: registered only with
+ * payment.sandbox.enabled (which production refuses). Sends a correctly signed webhook to our own webhook route.
  */
 export function sandboxRoutes(root: FastifyInstance, ctx: ServiceContext): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -39,6 +45,7 @@ export function sandboxRoutes(root: FastifyInstance, ctx: ServiceContext): void 
       const p = await getPayment(ctx.db, BigInt(req.params.id));
       if (p?.provider !== 'sandbox')
         throw new AppError('PAYMENT_NOT_FOUND', `sandbox payment ${req.params.id} not found`);
+      await recordSandboxOutcome(ctx, p.id, req.params.outcome);
       const r = await deliver({
         type: req.params.outcome === 'succeed' ? 'payment.succeeded' : 'payment.failed',
         paymentId: p.id.toString(),

@@ -1,11 +1,21 @@
 import type { Command } from 'commander';
-import { getPayment, refundsOfOrder, sandboxWebhook } from '../../internal/payment/index.js';
+import { getPayment, recordSandboxOutcome, refundsOfOrder, sandboxWebhook } from '../../internal/payment/index.js';
+import type { ServiceContext } from '../../internal/svc/index.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { withContext } from '../context.js';
 
 const id = (v: string) => {
   if (!/^[1-9]\d{0,19}$/.test(v)) throw new CliError(`'${v}' is not an id: expected a decimal id`, EXIT.USAGE);
   return v;
+};
+
+const requireEnabled = (ctx: ServiceContext) => {
+  if (!ctx.config.payment.sandbox.enabled) {
+    throw new CliError(
+      'the sandbox is disabled in this config (payment.sandbox.enabled is false); it exists for dev and test only',
+      EXIT.USAGE,
+    );
+  }
 };
 
 /** Plays the sandbox payment provider: sends correctly signed webhooks to the running HTTP API. */
@@ -35,11 +45,11 @@ export function sandboxCommand(program: Command): void {
       .action(async (paymentId: string) => {
         id(paymentId);
         await withContext(async (ctx) => {
-          if (ctx.config.service.env === 'production')
-            throw new CliError('the sandbox is not available with a production config');
+          requireEnabled(ctx);
           const p = await getPayment(ctx.db, BigInt(paymentId));
           if (p?.provider !== 'sandbox')
             throw new CliError(`no sandbox payment ${paymentId}; start one with POST /v1/orders/{id}/payments`);
+          await recordSandboxOutcome(ctx, p.id, outcome === 'pay' ? 'succeed' : 'fail');
           await send(
             sandbox.opts<{ api: string }>().api,
             {
@@ -64,6 +74,7 @@ export function sandboxCommand(program: Command): void {
     .action(async (orderId: string) => {
       id(orderId);
       await withContext(async (ctx) => {
+        requireEnabled(ctx);
         const pending = (await refundsOfOrder(ctx.db, BigInt(orderId))).filter((r) => r.status === 'PENDING');
         if (pending.length === 0) throw new CliError(`order ${orderId} has no pending refund`);
         for (const r of pending) {

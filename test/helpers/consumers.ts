@@ -1,13 +1,16 @@
-import { subscriptions } from '../../consumer/handlers.js';
+import { deadLetterHooks } from '../../consumer/dead-letters.js';
+import { type Subscription, subscriptions } from '../../consumer/handlers.js';
 import { ConsumerLoop } from '../../internal/mq/index.js';
 import type { ServiceContext } from '../../internal/svc/index.js';
 import { testLogger } from './logger.js';
 
-/** The consumer process's payment_notify subscription, running in the test process with a 1 s retry. */
-export async function startPaymentConsumer(ctx: ServiceContext): Promise<ConsumerLoop> {
-  const sub = subscriptions.find((s) => s.group.name === 'qianfan-order-payment')!;
+/** One of the consumer process's subscriptions, wired as consumer/main.ts wires it (dead letters, concurrency). */
+export async function startSubscription(ctx: ServiceContext, group: string): Promise<ConsumerLoop> {
+  const sub = subscriptions.find((s: Subscription) => s.group.name === group)!;
   const loop = new ConsumerLoop({
     ...ctx.config.rocketmq,
+    ...deadLetterHooks(ctx),
+    concurrency: ctx.config.rocketmq.consumerConcurrency,
     group: sub.group.name,
     topic: sub.group.topic,
     filter: sub.filter,
@@ -16,8 +19,10 @@ export async function startPaymentConsumer(ctx: ServiceContext): Promise<Consume
     logger: testLogger,
     metrics: ctx.metrics,
     tracer: ctx.tracer,
-    backoffMs: () => 1000,
   });
   await loop.start();
   return loop;
 }
+
+/** The consumer process's payment_notify subscription, running in the test process. */
+export const startPaymentConsumer = (ctx: ServiceContext) => startSubscription(ctx, 'qianfan-order-payment');

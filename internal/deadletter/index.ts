@@ -1,0 +1,9 @@
+export { DEAD_LETTER_PROPERTY, recordDeadLetter, resolveIfReplayed } from './record.js';
+export { type ReplayInput, type ReplayResult, replayDeadLetters } from './replay.js';
+export {
+  countOpenDeadLetters,
+  type DeadLetterFilter,
+  type DeadLetterRow,
+  type DeadLetterStatus,
+  listDeadLetters,
+} from './repository.js';

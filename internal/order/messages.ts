@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { AppError } from '../errorx/index.js';
+import { idString } from '../ids/index.js';
+
+const id = idString.transform((s) => BigInt(s));
+
+const deadline = z.object({ orderId: id, version: z.number().int().min(0).optional() });
+
+/** Data of an order_timeout message; anything else is VALIDATION_FAILED (parked by the consumer). */
+export function parseDeadlineMessage(data: unknown): { orderId: bigint } {
+  const r = deadline.safeParse(data);
+  if (!r.success) {
+    throw new AppError('VALIDATION_FAILED', `order_timeout message is invalid: ${r.error.issues[0]?.message}`, {
+      field: r.error.issues[0]?.path.join('.'),
+    });
+  }
+  return { orderId: r.data.orderId };
+}

@@ -1,0 +1,137 @@
+import { markPaid } from '../order/index.js';
+import type { ServiceContext } from '../svc/index.js';
+import { sweepEach } from '../sweep/index.js';
+import { applyPaymentResult } from './apply-payment-result.js';
+import { providerFor } from './provider.js';
+import {
+  keptPaymentsOfUnpaidOrders,
+  type PaymentRow,
+  paidOrdersWithoutKeptPayment,
+  stalePendingPayments,
+} from './repository.js';
+
+export interface ReconcileInput {
+  /** Look at payments and orders created since this time (default: 3 days ago). */
+  since?: Date;
+  now?: Date;
+  /** A payment still PENDING this long after it was opened is asked about at its provider (default 10 min). */
+  pendingAfterMs?: number;
+  limit?: number;
+}
+
+export interface ReconcileFinding {
+  kind: 'PENDING_RESOLVED' | 'PENDING_AT_PROVIDER' | 'KEPT_PAYMENT_ORDER_NOT_PAID' | 'PAID_ORDER_WITHOUT_PAYMENT';
+  paymentId?: string;
+  orderId: string;
+  /** What was done (fixed) or why it needs a person (reported). */
+  action: string;
+  fixed: boolean;
+}
+
+export interface PaymentsReport {
+  checked: number;
+  fixed: number;
+  reported: number;
+  failed: number;
+  findings: ReconcileFinding[];
+}
+
+/**
+ * Payment reconciliation (job `reconcile-payments`, command `qianfan-order reconcile payments`):
+ * - PENDING payments older than `pendingAfterMs`: the provider is asked; a success or failure it reports
+ *   is applied exactly as its webhook would have been (a success the order cannot keep is refunded);
+ * - a kept payment whose order is still PENDING_PAYMENT: the order is marked PAID; in any other unpaid
+ *   state it is reported;
+ * - an order in a paid state without a kept payment: reported (a person must look at it).
+ * Safe to run any number of times: every fix goes through the same guarded use cases.
+ */
+export async function reconcilePayments(ctx: ServiceContext, input: ReconcileInput = {}): Promise<PaymentsReport> {
+  const now = input.now ?? new Date();
+  const since = input.since ?? new Date(now.getTime() - 3 * 86_400_000);
+  const limit = input.limit ?? 500;
+  const before = new Date(now.getTime() - (input.pendingAfterMs ?? 10 * 60_000));
+  const findings: ReconcileFinding[] = [];
+
+  const pending = await stalePendingPayments(ctx.db, since, before, limit);
+  const swept = await sweepEach(
+    ctx,
+    'reconcile-payments',
+    pending,
+    (p) => String(p.id),
+    async (p) => {
+      findings.push(await resolvePending(ctx, p));
+    },
+  );
+
+  for (const { payment, orderStatus } of await keptPaymentsOfUnpaidOrders(ctx.db, since, limit)) {
+    const orderId = String(payment.orderId);
+    if (orderStatus === 'PENDING_PAYMENT') {
+      const r = await markPaid(ctx, {
+        orderId: payment.orderId,
+        amount: payment.amount,
+        currency: payment.currency,
+        paidAt: payment.paidAt ?? now,
+        actorId: 'reconcile',
+        settlePayment: async () => {}, // the payment is already SUCCEEDED and kept
+      });
+      findings.push({
+        kind: 'KEPT_PAYMENT_ORDER_NOT_PAID',
+        paymentId: String(payment.id),
+        orderId,
+        action: `order marked ${r.order.status}`,
+        fixed: true,
+      });
+    } else {
+      findings.push({
+        kind: 'KEPT_PAYMENT_ORDER_NOT_PAID',
+        paymentId: String(payment.id),
+        orderId,
+        action: `order is ${orderStatus} while payment ${payment.id} is kept: refund it by hand or restore the order`,
+        fixed: false,
+      });
+    }
+  }
+  for (const o of await paidOrdersWithoutKeptPayment(ctx.db, since, limit)) {
+    findings.push({
+      kind: 'PAID_ORDER_WITHOUT_PAYMENT',
+      orderId: String(o.id),
+      action: `order is ${o.status} but has no kept payment: check the provider's statement`,
+      fixed: false,
+    });
+  }
+  const fixed = findings.filter((f) => f.fixed).length;
+  const report = {
+    checked: pending.length,
+    fixed,
+    reported: findings.length - fixed,
+    failed: swept.failed,
+    findings,
+  };
+  if (report.reported > 0)
+    ctx.logger.warn({ findings: findings.filter((f) => !f.fixed) }, 'payment reconciliation found problems to look at');
+  return report;
+}
+
+async function resolvePending(ctx: ServiceContext, p: PaymentRow): Promise<ReconcileFinding> {
+  const base = { kind: 'PENDING_RESOLVED' as const, paymentId: String(p.id), orderId: String(p.orderId) };
+  const answer = await providerFor(ctx, p.provider).queryCharge({
+    paymentId: p.id,
+    orderId: p.orderId,
+    amount: p.amount,
+    currency: p.currency,
+    providerTxnId: p.providerTxnId ?? '',
+  });
+  if (answer.status === 'PENDING') {
+    return { ...base, kind: 'PENDING_AT_PROVIDER', action: 'the provider has no result yet', fixed: false };
+  }
+  const outcome = await applyPaymentResult(ctx, {
+    paymentId: p.id,
+    status: answer.status,
+    amount: answer.status === 'SUCCEEDED' ? answer.amount : p.amount,
+    currency: answer.status === 'SUCCEEDED' ? answer.currency : p.currency,
+    providerTxnId: answer.status === 'SUCCEEDED' ? answer.providerTxnId : (p.providerTxnId ?? ''),
+    failureReason: answer.status === 'FAILED' ? answer.reason : undefined,
+    occurredAt: answer.status === 'SUCCEEDED' ? answer.paidAt : undefined,
+  });
+  return { ...base, action: `provider says ${answer.status}: ${outcome}`, fixed: true };
+}
