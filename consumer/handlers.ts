@@ -1,5 +1,6 @@
 import { markDelivered, parseDeliveryUpdate } from '../internal/delivery/index.js';
 import { isAppError } from '../internal/errorx/index.js';
+import { createFlashSaleOrders, returnCancelledUnits } from '../internal/flashsale/index.js';
 import { consumerGroups, type GroupDef, type MessageHandler, RetryLaterError } from '../internal/mq/index.js';
 import { cancelOrder, parseDeadlineMessage } from '../internal/order/index.js';
 import { applyNotification } from '../internal/payment/index.js';
@@ -43,6 +44,21 @@ export const subscriptions: Subscription[] = [
           // Paid or cancelled meanwhile: nothing to do.
         },
       );
+    },
+  },
+  {
+    group: consumerGroups.flashsale,
+    filter: 'flashsale.tickets',
+    handler: (ctx) => async (env) => {
+      const r = await createFlashSaleOrders(ctx, env.data);
+      ctx.logger.debug({ eventId: env.eventId, ...r }, 'flash-sale batch handled');
+    },
+  },
+  {
+    group: consumerGroups.flashsaleReturns,
+    filter: 'order.cancelled',
+    handler: (ctx) => async (env) => {
+      await returnCancelledUnits(ctx, env.data);
     },
   },
   {

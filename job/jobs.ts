@@ -1,4 +1,5 @@
 import { autoConfirmReceipts } from '../internal/delivery/index.js';
+import { reconcileFlashSales, requeueLostTickets } from '../internal/flashsale/index.js';
 import { cleanupExpired } from '../internal/ops/index.js';
 import { closeExpiredOrders } from '../internal/order/index.js';
 import { reconcilePayments, resendRefunds } from '../internal/payment/index.js';
@@ -28,6 +29,18 @@ export const jobs: JobDef[] = [
     schedule: '45 */10 * * * *',
     leaseMs: 9 * 60_000,
     run: (ctx) => reconcilePayments(ctx),
+  },
+  {
+    name: 'flashsale-requeue',
+    schedule: '*/5 * * * * *',
+    leaseMs: 4_000,
+    run: (ctx) => requeueLostTickets(ctx),
+  },
+  {
+    name: 'reconcile-flash-sales',
+    schedule: '30 * * * * *',
+    leaseMs: 50_000,
+    run: (ctx) => reconcileFlashSales(ctx),
   },
   { name: 'cleanup-expired', schedule: '0 17 * * * *', leaseMs: 10 * 60_000, run: (ctx) => cleanupExpired(ctx) },
 ];

@@ -3,10 +3,12 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { rejectInvalidText } from '../internal/errorx/index.js';
+import { ticketBatcher } from '../internal/flashsale/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
 import { installErrorHandler } from './errors.js';
 import { installProtection } from './protection.js';
 import { adminRoutes } from './routes/admin.js';
+import { flashSaleRoutes } from './routes/flash-sales.js';
 import { healthRoutes } from './routes/health.js';
 import { orderRoutes } from './routes/orders.js';
 import { sandboxRoutes } from './routes/sandbox.js';
@@ -73,6 +75,10 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
   healthRoutes(app, ctx, state);
   orderRoutes(app, ctx);
   adminRoutes(app, ctx);
+  // Flash-sale tickets are aggregated per sale before they reach the broker; closing the app flushes them.
+  const tickets = ticketBatcher(ctx);
+  app.addHook('onClose', () => tickets.close());
+  flashSaleRoutes(app, ctx, (saleId, ticket) => tickets.add({ saleId, ticket }));
   await webhookRoutes(app, ctx);
   if (ctx.config.payment.sandbox.enabled) sandboxRoutes(app, ctx);
   return app;

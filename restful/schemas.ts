@@ -138,3 +138,64 @@ export const errorResponses = {
   429: ErrorBody,
   503: ErrorBody,
 };
+
+export const CreateFlashSaleBody = Type.Object(
+  {
+    skuId: Id,
+    price: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'fen' }),
+    stock: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    perUserLimit: Type.Integer({ minimum: 1, maximum: 100 }),
+    startsAt: Type.String({ format: 'date-time' }),
+    endsAt: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: false },
+);
+
+export const FlashSale = Type.Object({
+  id: Id,
+  skuId: Id,
+  title: Type.String(),
+  price: Type.Integer({ description: 'fen' }),
+  stock: Type.Integer(),
+  perUserLimit: Type.Integer(),
+  startsAt: Type.String({ format: 'date-time' }),
+  endsAt: Type.String({ format: 'date-time' }),
+  remaining: Type.Integer({ description: 'units left to sell' }),
+});
+
+export const FlashSaleStats = Type.Object({
+  sale: FlashSale,
+  redis: Type.Object({
+    remaining: Type.Union([Type.Integer(), Type.Null()]),
+    queuedTickets: Type.Integer(),
+    loaded: Type.Boolean(),
+  }),
+  db: Type.Object({
+    stock: Type.Integer(),
+    sold: Type.Integer({ description: 'units in orders (not returned)' }),
+    ordered: Type.Integer(),
+    failed: Type.Integer(),
+    returned: Type.Integer(),
+    orderedTickets: Type.Integer(),
+    failedTickets: Type.Integer(),
+  }),
+});
+
+export const PurchaseBody = Type.Object(
+  { quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), address: Address },
+  { additionalProperties: false },
+);
+
+export const TicketParams = Type.Object(
+  { ticketId: Type.String({ pattern: '^\\d{1,20}-\\d{1,20}$', maxLength: 41 }) },
+  { additionalProperties: false },
+);
+
+export const Ticket = Type.Object({
+  ticketId: Type.String(),
+  saleId: Id,
+  status: Type.Union([Type.Literal('QUEUED'), Type.Literal('ORDERED'), Type.Literal('FAILED')]),
+  quantity: Type.Integer(),
+  orderId: Type.Optional(Id),
+  failureReason: Type.Optional(Type.String()),
+});

@@ -8,6 +8,7 @@ import { testConfig } from './helpers/config.js';
 
 const EXPECTED_TABLES = [
   'dead_letters',
+  'flash_sale_tickets',
   'flash_sales',
   'idempotency_keys',
   'mq_tx_log',

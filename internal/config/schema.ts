@@ -119,6 +119,18 @@ export const configSchema = z
         })
         .default({ enabled: false }),
     }),
+    flashSale: z
+      .strictObject({
+        /** Tickets per flashsale_ticket message: a batch is sent at this many tickets... */
+        batchSize: int(1, 1000).default(100),
+        /** ...or this long after its first ticket, whichever comes first. */
+        batchIntervalMs: int(10, 60_000).default(1000),
+        /** Tickets buffered in one restful process at most; purchases wait for room beyond it. */
+        maxBuffered: int(1, 1_000_000).default(20_000),
+        /** A ticket still queued this long after purchase is re-sent by the flashsale-requeue job. */
+        requeueAfterSeconds: int(2, 3600).default(15),
+      })
+      .default({ batchSize: 100, batchIntervalMs: 1000, maxBuffered: 20_000, requeueAfterSeconds: 15 }),
     shutdown: z.strictObject({
       drainTimeoutMs: int(100, 60_000).default(8_000),
     }),

@@ -36,6 +36,11 @@ export const errorCodes = {
   RATE_LIMITED: 'rate_limited',
   OVERLOADED: 'unavailable',
   DEPENDENCY_UNAVAILABLE: 'unavailable',
+  FLASH_SALE_NOT_FOUND: 'not_found',
+  FLASH_SALE_NOT_ACTIVE: 'conflict',
+  SOLD_OUT: 'conflict',
+  PURCHASE_LIMIT_REACHED: 'conflict',
+  TICKET_NOT_FOUND: 'not_found',
   INTERNAL: 'internal',
 } as const satisfies Record<string, ErrorKind>;
 

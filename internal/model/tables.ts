@@ -1,4 +1,5 @@
 export { deadLetters } from './dead-letters.js';
+export { flashSaleTickets } from './flash-sale-tickets.js';
 export { flashSales } from './flash-sales.js';
 export { idempotencyKeys } from './idempotency-keys.js';
 export { mqTxLog } from './mq-tx-log.js';

@@ -1,3 +1,4 @@
+export { Batcher, type BatcherOptions } from './batcher.js';
 export {
   ConsumerLoop,
   type ConsumerLoopOptions,

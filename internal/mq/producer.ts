@@ -112,10 +112,20 @@ export class MqProducer {
    * The local transaction refuses to commit after `localTxMaxMs`, so a check-back that finds no row
    * long after that bound may safely roll back.
    */
-  async sendInTransaction<T>(msg: OutgoingMessage, local: (ltx: LocalTx) => Promise<T>): Promise<T & SentMessage> {
-    const tx = this.#producer.beginTransaction();
+  async sendInTransaction<T>(
+    msg: OutgoingMessage | OutgoingMessage[],
+    local: (ltx: LocalTx) => Promise<T>,
+  ): Promise<T & SentMessage> {
+    const list = Array.isArray(msg) ? msg : [msg];
+    const txs = list.map(() => this.#producer.beginTransaction());
     const startedAt = Date.now();
-    const receipt = await this.#producer.send(toOptions(msg), tx);
+    const sent = await Promise.allSettled(list.map((m, i) => this.#producer.send(toOptions(m), txs[i])));
+    const failed = sent.find((r) => r.status === 'rejected');
+    if (failed) {
+      await this.#settle(txs, sent, 'rollback');
+      throw failed.reason;
+    }
+    const ids = sent.map((r) => (r as PromiseFulfilledResult<{ messageId: string }>).value.messageId);
     let commitSent = false;
     const deadline = startedAt + (this.#opts.localTxMaxMs ?? DEFAULT_LOCAL_TX_MAX_MS);
     const ltx: LocalTx = {
@@ -135,30 +145,33 @@ export class MqProducer {
     } catch (err) {
       if (commitSent) {
         this.#opts.logger.warn(
-          { err, messageId: receipt.messageId, eventId: msg.envelope.eventId },
+          { err, messageIds: ids, eventIds: list.map((m) => m.envelope.eventId) },
           'COMMIT outcome unknown; the check-back decides from the tx-log',
         );
         throw err;
       }
-      await tx
-        .rollback()
-        .catch((rollbackErr: unknown) =>
-          this.#opts.logger.warn(
-            { err: rollbackErr, messageId: receipt.messageId },
-            'rollback failed; the check-back will roll it back',
-          ),
-        );
+      await this.#settle(txs, sent, 'rollback');
       throw err;
     }
-    await tx
-      .commit()
-      .catch((commitErr: unknown) =>
-        this.#opts.logger.warn(
-          { err: commitErr, messageId: receipt.messageId },
-          'commit failed; the check-back will commit it',
-        ),
-      );
-    return { ...result, messageId: receipt.messageId };
+    await this.#settle(txs, sent, 'commit');
+    return { ...result, messageId: ids[0]! };
+  }
+
+  /** Commits or rolls back the half messages that were sent; a lost reply is left to the check-back. */
+  async #settle(
+    txs: Array<{ commit(): Promise<void>; rollback(): Promise<void> }>,
+    sent: PromiseSettledResult<unknown>[],
+    how: 'commit' | 'rollback',
+  ) {
+    await Promise.all(
+      txs.map((tx, i) =>
+        sent[i]?.status !== 'fulfilled'
+          ? undefined
+          : tx[how]().catch((err: unknown) =>
+              this.#opts.logger.warn({ err }, `${how} failed; the check-back will ${how} it`),
+            ),
+      ),
+    );
   }
 
   async close(): Promise<void> {

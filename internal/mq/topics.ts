@@ -44,7 +44,15 @@ export const consumerGroups = {
     topic: topics.flashsaleTicket.name,
     orderly: false,
     maxRetries: 8,
-    dlq: false,
+    dlq: true,
+  },
+  /** Our own order.cancelled events: a cancelled flash-sale order gives its units back to the sale. */
+  flashsaleReturns: {
+    name: 'qianfan-order-flashsale-returns',
+    topic: topics.orderEvent.name,
+    orderly: false,
+    maxRetries: 8,
+    dlq: true,
   },
 } as const satisfies Record<string, GroupDef>;
 

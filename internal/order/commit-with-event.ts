@@ -10,24 +10,30 @@ import { insertTxLog } from './repository.js';
 export type Seal<T> = (tx: Tx, result: T) => Promise<void>;
 
 /**
- * Runs `work` in one DB transaction together with the event's tx-log row, published as a RocketMQ
- * transaction message (internal/mq producer): the event exists on the broker exactly when the change
- * committed. The transaction refuses to commit past rocketmq.localTxMaxMs after the half message.
+ * Runs `work` in one DB transaction together with the events' tx-log rows, each published as a
+ * RocketMQ transaction message (internal/mq producer): the events exist on the broker exactly when the
+ * change committed. The transaction refuses to commit past rocketmq.localTxMaxMs after the half message.
  */
 export async function commitWithEvent<T>(
   ctx: ServiceContext,
-  msg: ReturnType<typeof orderEnvelope>,
+  msg: OrderMessage | OrderMessage[],
   work: (tx: Tx) => Promise<T>,
   seal?: Seal<T>,
 ): Promise<T> {
-  const { value } = await requireMq(ctx).sendInTransaction(msg, (ltx) =>
+  const msgs = Array.isArray(msg) ? msg : [msg];
+  const { value } = await requireMq(ctx).sendInTransaction(msgs, (ltx) =>
     ctx.db.transaction(async (tx) => {
       const value = await work(tx);
       await seal?.(tx, value);
-      await insertTxLog(tx, txLogRow(ctx.ids.next(), msg));
+      await insertTxLog(
+        tx,
+        msgs.map((m) => txLogRow(ctx.ids.next(), m)),
+      );
       ltx.beforeCommit();
       return { value };
     }),
   );
   return value;
 }
+
+type OrderMessage = ReturnType<typeof orderEnvelope>;

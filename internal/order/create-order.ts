@@ -1,13 +1,10 @@
 import { AppError, rejectInvalidText } from '../errorx/index.js';
 import type { AddressSnapshot } from '../model/index.js';
-import { orderItems, orders } from '../model/index.js';
-import { newEnvelope, topics } from '../mq/index.js';
-import { requireMq, type ServiceContext } from '../svc/index.js';
+import type { ServiceContext } from '../svc/index.js';
 import { commitWithEvent, type Seal } from './commit-with-event.js';
-import { orderDetailCache } from './detail-cache.js';
-import { orderEnvelope } from './events.js';
-import { findSkus, insertStatusLog, type OrderItemRow, type OrderRow, reserveStock } from './repository.js';
-import { orderNoOf, priceLines } from './rules.js';
+import { afterOrdersCreated, newOrderRows, type OrderSource } from './new-order.js';
+import { findSkus, insertOrders, type OrderItemRow, type OrderRow, reserveStock } from './repository.js';
+import { priceLines } from './rules.js';
 
 export const LIMITS = { maxLines: 50, maxQuantity: 999, maxNote: 500 } as const;
 
@@ -16,7 +13,7 @@ export interface CreateOrderInput {
   items: Array<{ skuId: bigint; quantity: number }>;
   address: AddressSnapshot;
   note?: string;
-  source?: 'APP' | 'WEB' | 'RPC' | 'FLASHSALE';
+  source?: OrderSource;
   /** Stores the caller's idempotent answer in the order's own transaction. */
   seal?: Seal<CreatedOrder>;
 }
@@ -55,41 +52,21 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderInput):
   if (currencies.size > 1) throw new AppError('VALIDATION_FAILED', 'all SKUs of one order must share a currency');
   const { lines: priced, itemsAmount } = priceLines(lines, byId);
 
-  const now = new Date();
-  const id = ctx.ids.next();
-  const order: OrderRow = {
-    id,
-    orderNo: orderNoOf(id),
+  const created = newOrderRows(ctx, {
     userId: input.userId,
-    status: 'PENDING_PAYMENT',
-    currency: found[0]!.currency,
+    lines: priced,
     itemsAmount,
-    shippingFee: 0,
-    discountAmount: 0,
-    totalAmount: itemsAmount,
-    paidAmount: 0,
-    refundedAmount: 0,
+    currency: found[0]!.currency,
     address: input.address,
-    note: input.note ?? '',
+    note: input.note,
     source: input.source ?? 'APP',
-    version: 0,
-    payDeadline: new Date(now.getTime() + ctx.config.order.paymentTimeoutMinutes * 60_000),
-    paidAt: null,
-    shippedAt: null,
-    deliveredAt: null,
-    completedAt: null,
-    cancelledAt: null,
-    cancelReason: null,
-    createdAt: now,
-    updatedAt: now,
-  };
-  const items: OrderItemRow[] = priced.map((p) => ({ id: ctx.ids.next(), orderId: id, createdAt: now, ...p }));
-  const msg = orderEnvelope(order, 'PENDING_PAYMENT', null, 0, 'created');
-
-  const created: CreatedOrder = { order, items };
+    actor: { type: 'USER', id: input.userId.toString() },
+    now: new Date(),
+  });
+  const result: CreatedOrder = { order: created.order, items: created.items };
   await commitWithEvent(
     ctx,
-    msg,
+    created.message,
     async (tx) => {
       for (const l of lines) {
         if (!(await reserveStock(tx, l.skuId, l.quantity))) {
@@ -98,38 +75,13 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderInput):
           });
         }
       }
-      await tx.insert(orders).values(order);
-      await tx.insert(orderItems).values(items);
-      await insertStatusLog(tx, {
-        id: ctx.ids.next(),
-        orderId: id,
-        fromStatus: '',
-        toStatus: 'PENDING_PAYMENT',
-        version: 0,
-        actorType: 'USER',
-        actorId: input.userId.toString(),
-        reason: 'created',
-      });
-      return created;
+      await insertOrders(tx, [created]);
+      return result;
     },
     input.seal,
   );
-
-  await orderDetailCache(ctx).invalidate(id.toString()); // a not-found placeholder may exist
-
-  // The deadline message closes the order on time; if it is lost, the close-expired job is the backstop.
-  await requireMq(ctx)
-    .send({
-      topic: topics.orderTimeout.name,
-      envelope: newEnvelope('order.payment_deadline', { orderId: id.toString(), version: 0 }),
-      key: id.toString(),
-      deliverAt: order.payDeadline,
-    })
-    .catch((err: unknown) =>
-      ctx.logger.warn({ err, orderId: id.toString() }, 'could not schedule the payment deadline'),
-    );
-
-  return created;
+  await afterOrdersCreated(ctx, [created.order]);
+  return result;
 }
 
 function validate(input: CreateOrderInput): void {
@@ -155,7 +107,12 @@ function validate(input: CreateOrderInput): void {
 }
 
 /** The address rules every transport applies (HTTP's schema says the same; gRPC relies on this). */
-function validateAddress(a: AddressSnapshot | undefined, fail: (message: string) => never): void {
+export function validateAddress(
+  a: AddressSnapshot | undefined,
+  fail: (message: string) => never = (message) => {
+    throw new AppError('VALIDATION_FAILED', message);
+  },
+): void {
   if (!a || typeof a !== 'object') fail('address is required');
   const text = (field: keyof AddressSnapshot, max: number) => {
     const v = a[field];

@@ -26,6 +26,8 @@ export interface OrderEventData {
   totalAmount: number;
   currency: string;
   reason: string;
+  /** APP, WEB, RPC or FLASHSALE. */
+  source: string;
 }
 
 export function orderEnvelope(
@@ -45,6 +47,7 @@ export function orderEnvelope(
     totalAmount: o.totalAmount,
     currency: o.currency,
     reason,
+    source: o.source,
   };
   return { topic: topics.orderEvent.name, envelope: newEnvelope(orderEventType[status], data), key: data.orderId };
 }

@@ -1,14 +1,25 @@
 export { type CancelOrderInput, type CancelReason, cancelOrder } from './cancel-order.js';
 export { closeExpiredOrders } from './close-expired.js';
 export { commitWithEvent, type Seal } from './commit-with-event.js';
-export { type CreatedOrder, type CreateOrderInput, createOrder, LIMITS } from './create-order.js';
+export { type CreatedOrder, type CreateOrderInput, createOrder, LIMITS, validateAddress } from './create-order.js';
 export { type OrderEventData, orderEventType } from './events.js';
 export { getOrderDetail, type OrderDetail } from './get-order.js';
 export { type ListOrdersInput, listOrders, MAX_PAGE_SIZE, type OrderPage } from './list-orders.js';
 export { type MarkPaidInput, markPaid } from './mark-paid.js';
 export { parseDeadlineMessage } from './messages.js';
+export { afterOrdersCreated, type NewOrder, newOrderRows, type OrderSource } from './new-order.js';
 export { finishRefund, moveRefund, type StartRefundInput, startRefund } from './refund-transitions.js';
 export type { OrderItemRow, OrderRow } from './repository.js';
-export { deliveredBefore, getOrder, type Tx } from './repository.js';
-export { decide, isOrderStatus, type OrderEvent, type OrderStatus, orderStatuses, transitions } from './rules.js';
+export { deliveredBefore, findSkus, getOrder, insertOrders, releaseStock, type Tx } from './repository.js';
+export {
+  decide,
+  isOrderStatus,
+  type OrderEvent,
+  type OrderStatus,
+  orderNoOf,
+  orderStatuses,
+  type PricedLine,
+  priceLines,
+  transitions,
+} from './rules.js';
 export { type Actor, type TransitionResult, transitionOrder } from './transition.js';

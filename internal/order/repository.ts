@@ -131,8 +131,8 @@ export async function insertStatusLog(tx: Tx, row: typeof orderStatusLog.$inferI
   await tx.insert(orderStatusLog).values(row);
 }
 
-export async function insertTxLog(tx: Tx, row: typeof mqTxLog.$inferInsert) {
-  await tx.insert(mqTxLog).values(row);
+export async function insertTxLog(tx: Tx, rows: Array<typeof mqTxLog.$inferInsert>) {
+  if (rows.length > 0) await tx.insert(mqTxLog).values(rows);
 }
 
 /** PENDING_PAYMENT orders whose deadline passed before `now`, oldest deadline first. */
@@ -155,4 +155,15 @@ export async function deliveredBefore(tx: Db, before: Date, limit: number): Prom
     .orderBy(asc(orders.deliveredAt))
     .limit(limit);
   return rows.map((r) => r.id);
+}
+
+/** Multi-row inserts of new orders with their items and first status-log rows. */
+export async function insertOrders(
+  tx: Tx,
+  created: Array<{ order: OrderRow; items: OrderItemRow[]; log: typeof orderStatusLog.$inferInsert }>,
+) {
+  if (created.length === 0) return;
+  await tx.insert(orders).values(created.map((c) => c.order));
+  await tx.insert(orderItems).values(created.flatMap((c) => c.items));
+  await tx.insert(orderStatusLog).values(created.map((c) => c.log));
 }

@@ -1,4 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { reconcileFlashSale } from '../../internal/flashsale/index.js';
+import { parseId } from '../../internal/ids/index.js';
 import { reconcilePayments } from '../../internal/payment/index.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { withContext } from '../context.js';
@@ -45,5 +47,26 @@ export function reconcileCommand(program: Command): void {
         },
         { mq: true },
       );
+    });
+
+  reconcile
+    .command('flash-sale')
+    .description("compare a flash sale's Redis counters with the DB; load or repair Redis where safe")
+    .argument('<saleId>', 'the flash sale id')
+    .option('--dry-run', 'report only, change nothing')
+    .option('--json', 'the result as one JSON document on stdout')
+    .addHelpText('after', '\nExample:\n  qianfan-order reconcile flash-sale 384870123456789 --dry-run')
+    .action(async (raw: string, opts: { dryRun?: boolean; json?: boolean }) => {
+      const id = parseId(raw);
+      if (id === undefined) throw new CliError(`'${raw}' is not a flash sale id`, EXIT.USAGE);
+      await withContext(async (ctx) => {
+        const r = await reconcileFlashSale(ctx, id, { dryRun: opts.dryRun });
+        if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+        else {
+          process.stdout.write(
+            `flash sale ${r.saleId}: ${r.action}; Redis remaining ${r.redisRemaining ?? 'missing'}, expected ${r.expectedRemaining}, ${r.queuedTickets} tickets queued${r.note ? ` (${r.note})` : ''}\n`,
+          );
+        }
+      });
     });
 }

@@ -1,0 +1,13 @@
+export { type BatchResult, createFlashSaleOrders } from './create-orders.js';
+export { createFlashSale } from './create-sale.js';
+export { flashSaleStats, getFlashSale, type PublicSale, type SaleStats } from './get-sale.js';
+export { parseTicketId, saleKeys, ticketIdOf } from './keys.js';
+export { FLASHSALE_BATCH_EVENT, type QueuedTicket, type TicketBatch } from './messages.js';
+export { type PurchaseInput, type PurchaseResult, purchase } from './purchase.js';
+export { reconcileFlashSale, reconcileFlashSales, type SaleReconciliation } from './reconcile.js';
+export type { SaleRow } from './repository.js';
+export { requeueLostTickets } from './requeue.js';
+export { returnCancelledUnits } from './return-units.js';
+export { SALE_LIMITS, type SaleSpec } from './rules.js';
+export { getTicket, type TicketView } from './ticket.js';
+export { sendTicketBatch, ticketBatcher } from './ticket-batcher.js';

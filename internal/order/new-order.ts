@@ -1,0 +1,109 @@
+import type { AddressSnapshot } from '../model/index.js';
+import { newEnvelope, topics } from '../mq/index.js';
+import { requireMq, type ServiceContext } from '../svc/index.js';
+import { orderDetailCache } from './detail-cache.js';
+import { orderEnvelope } from './events.js';
+import type { OrderItemRow, OrderRow } from './repository.js';
+import { orderNoOf, type PricedLine } from './rules.js';
+
+export type OrderSource = 'APP' | 'WEB' | 'RPC' | 'FLASHSALE';
+
+export interface NewOrder {
+  order: OrderRow;
+  items: OrderItemRow[];
+  /** order.created, to publish with the rows (commitWithEvent). */
+  message: ReturnType<typeof orderEnvelope>;
+  /** The first status-log row. */
+  log: {
+    id: bigint;
+    orderId: bigint;
+    fromStatus: string;
+    toStatus: string;
+    version: number;
+    actorType: string;
+    actorId: string;
+    reason: string;
+  };
+}
+
+/** The rows of a new PENDING_PAYMENT order (nothing written): id, order number, totals, deadline. */
+export function newOrderRows(
+  ctx: ServiceContext,
+  input: {
+    userId: bigint;
+    lines: PricedLine[];
+    itemsAmount: number;
+    currency: string;
+    address: AddressSnapshot;
+    note?: string;
+    source: OrderSource;
+    actor: { type: 'USER' | 'SYSTEM'; id: string };
+    now: Date;
+  },
+): NewOrder {
+  const { now } = input;
+  const id = ctx.ids.next();
+  const order: OrderRow = {
+    id,
+    orderNo: orderNoOf(id),
+    userId: input.userId,
+    status: 'PENDING_PAYMENT',
+    currency: input.currency,
+    itemsAmount: input.itemsAmount,
+    shippingFee: 0,
+    discountAmount: 0,
+    totalAmount: input.itemsAmount,
+    paidAmount: 0,
+    refundedAmount: 0,
+    address: input.address,
+    note: input.note ?? '',
+    source: input.source,
+    version: 0,
+    payDeadline: new Date(now.getTime() + ctx.config.order.paymentTimeoutMinutes * 60_000),
+    paidAt: null,
+    shippedAt: null,
+    deliveredAt: null,
+    completedAt: null,
+    cancelledAt: null,
+    cancelReason: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const items: OrderItemRow[] = input.lines.map((p) => ({ id: ctx.ids.next(), orderId: id, createdAt: now, ...p }));
+  return {
+    order,
+    items,
+    message: orderEnvelope(order, 'PENDING_PAYMENT', null, 0, 'created'),
+    log: {
+      id: ctx.ids.next(),
+      orderId: id,
+      fromStatus: '',
+      toStatus: 'PENDING_PAYMENT',
+      version: 0,
+      actorType: input.actor.type,
+      actorId: input.actor.id,
+      reason: 'created',
+    },
+  };
+}
+
+/**
+ * After new orders committed: drops not-found placeholders from the detail cache and schedules each
+ * order's order_timeout message (best effort: the close-expired job is the backstop).
+ */
+export async function afterOrdersCreated(ctx: ServiceContext, created: OrderRow[]): Promise<void> {
+  await Promise.all(
+    created.map(async (order) => {
+      const id = order.id.toString();
+      await orderDetailCache(ctx).invalidate(id);
+      await requireMq(ctx)
+        .send({
+          topic: topics.orderTimeout.name,
+          envelope: newEnvelope('order.payment_deadline', { orderId: id, version: 0 }),
+          key: id,
+          deliverAt: order.payDeadline,
+        })
+        .catch((err: unknown) => ctx.logger.warn({ err, orderId: id }, 'could not schedule the payment deadline'));
+    }),
+  );
+}

@@ -1,0 +1,129 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import {
+  createFlashSale,
+  flashSaleStats,
+  getFlashSale,
+  getTicket,
+  purchase,
+  type QueuedTicket,
+  type SaleRow,
+} from '../../internal/flashsale/index.js';
+import type { ServiceContext } from '../../internal/svc/index.js';
+import { authenticate, principalOf, requireAdmin } from '../auth.js';
+import {
+  CreateFlashSaleBody,
+  errorResponses,
+  FlashSale,
+  FlashSaleStats,
+  IdParams,
+  PurchaseBody,
+  Ticket,
+  TicketParams,
+} from '../schemas.js';
+
+const security = [{ bearer: [] }];
+const tags = ['flash-sales'];
+
+const saleJson = (sale: SaleRow, remaining: number) => ({
+  id: String(sale.id),
+  skuId: String(sale.skuId),
+  title: sale.title,
+  price: sale.price,
+  stock: sale.stock,
+  perUserLimit: sale.perUserLimit,
+  startsAt: sale.startsAt.toISOString(),
+  endsAt: sale.endsAt.toISOString(),
+  remaining,
+});
+
+/**
+ * Flash sales: admins create and inspect them; buyers read one, buy (202 + a ticket; admission in Redis,
+ * no database access) and poll their ticket. `enqueue` hands tickets to the process's batcher.
+ */
+export function flashSaleRoutes(
+  root: FastifyInstance,
+  ctx: ServiceContext,
+  enqueue: (saleId: string, ticket: QueuedTicket) => Promise<void>,
+): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const auth = authenticate(ctx);
+
+  app.post(
+    '/v1/admin/flash-sales',
+    {
+      preHandler: [...auth, requireAdmin],
+      schema: { tags, security, body: CreateFlashSaleBody, response: { 201: FlashSale, ...errorResponses } },
+    },
+    async (req, reply) => {
+      const sale = await createFlashSale(ctx, {
+        ...req.body,
+        skuId: BigInt(req.body.skuId),
+        startsAt: new Date(req.body.startsAt),
+        endsAt: new Date(req.body.endsAt),
+      });
+      return reply.status(201).send(saleJson(sale, sale.stock));
+    },
+  );
+
+  app.get(
+    '/v1/admin/flash-sales/:id',
+    {
+      preHandler: [...auth, requireAdmin],
+      schema: { tags, security, params: IdParams, response: { 200: FlashSaleStats, ...errorResponses } },
+    },
+    async (req) => {
+      const s = await flashSaleStats(ctx, BigInt(req.params.id));
+      return { sale: saleJson(s.sale, s.remaining), redis: s.redis, db: s.db };
+    },
+  );
+
+  app.get(
+    '/v1/flash-sales/:id',
+    { preHandler: auth, schema: { tags, security, params: IdParams, response: { 200: FlashSale, ...errorResponses } } },
+    async (req) => {
+      const s = await getFlashSale(ctx, BigInt(req.params.id));
+      return saleJson(s.sale, s.remaining);
+    },
+  );
+
+  app.post(
+    '/v1/flash-sales/:id/purchases',
+    {
+      preHandler: auth,
+      schema: {
+        tags,
+        security,
+        params: IdParams,
+        headers: Type.Object({ 'idempotency-key': Type.String({ minLength: 8, maxLength: 128 }) }),
+        body: PurchaseBody,
+        response: {
+          202: Type.Object({ ticketId: Type.String(), status: Type.Literal('QUEUED') }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const r = await purchase(ctx, {
+        saleId: BigInt(req.params.id),
+        userId: BigInt(principalOf(req).userId),
+        quantity: req.body.quantity ?? 1,
+        address: req.body.address,
+        idempotencyKey: req.headers['idempotency-key'],
+        enqueue,
+      });
+      if (r.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.status(202).send({ ticketId: r.ticketId, status: r.status });
+    },
+  );
+
+  app.get(
+    '/v1/flash-sales/tickets/:ticketId',
+    {
+      preHandler: auth,
+      schema: { tags, security, params: TicketParams, response: { 200: Ticket, ...errorResponses } },
+    },
+    async (req) => getTicket(ctx, { ticketId: req.params.ticketId, userId: BigInt(principalOf(req).userId) }),
+  );
+}

@@ -1,0 +1,326 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { eq, inArray } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { signDevToken } from '../internal/auth/index.js';
+import { flashSaleStats, reconcileFlashSale, requeueLostTickets, saleKeys } from '../internal/flashsale/index.js';
+import { flashSaleTickets, orders } from '../internal/model/index.js';
+import { Batcher, type ConsumerLoop } from '../internal/mq/index.js';
+import { cancelOrder } from '../internal/order/index.js';
+import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
+import { buildApp } from '../restful/app.js';
+import { testConfig } from './helpers/config.js';
+import { startSubscription } from './helpers/consumers.js';
+import { testLogger } from './helpers/logger.js';
+import { address, makeSkus, stockOf } from './helpers/orders.js';
+import { startProcess } from './helpers/process.js';
+import { sleep, waitFor } from './helpers/wait.js';
+
+const overrides = {
+  // Its own Redis key space: 5,000 requests from 127.0.0.1 must not use up other tests' per-IP limit.
+  QIANFAN_REDIS__KEY_PREFIX: 'qf:order:test:flash:',
+  QIANFAN_HTTP__RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
+  QIANFAN_HTTP__RATE_LIMIT_PER_USER_PER_MINUTE: '1000000',
+  QIANFAN_FLASH_SALE__REQUEUE_AFTER_SECONDS: '2',
+};
+let nextUser = BigInt(Date.now()) * 1000n + 900_000n;
+
+describe('flash sale (real Redis, RocketMQ, MariaDB)', () => {
+  let ctx: ServiceContext;
+  let app: FastifyInstance;
+  let loops: ConsumerLoop[];
+  before(async () => {
+    ctx = await createServiceContext(testConfig(overrides), { process: 'restful', mq: true, logger: testLogger });
+    app = await buildApp(ctx);
+    loops = [
+      await startSubscription(ctx, 'qianfan-order-flashsale'),
+      await startSubscription(ctx, 'qianfan-order-flashsale-returns'),
+    ];
+  });
+  after(async () => {
+    for (const l of loops ?? []) await l.stop();
+    await app?.close();
+    await ctx?.close();
+  });
+
+  const token = (userId: bigint, roles = ['user']) =>
+    signDevToken(ctx.config.auth, { userId: String(userId), roles }, 600);
+  async function call(method: 'GET' | 'POST', url: string, tok: string, body?: unknown, key?: string) {
+    const res = await app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${tok}`, ...(key ? { 'idempotency-key': key } : {}) },
+      ...(body !== undefined ? { payload: body as object } : {}),
+    });
+    return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : {}, headers: res.headers };
+  }
+
+  async function newSale(stock: number, perUserLimit: number, skuUnits = stock + 10, startsIn = -1000) {
+    const [sku] = await makeSkus(ctx, [{ price: 9900, available: skuUnits }]);
+    const adminTok = await token(1n, ['admin']);
+    const r = await call('POST', '/v1/admin/flash-sales', adminTok, {
+      skuId: String(sku),
+      price: 100,
+      stock,
+      perUserLimit,
+      startsAt: new Date(Date.now() + startsIn).toISOString(),
+      endsAt: new Date(Date.now() + Math.max(startsIn, 0) + 3600_000).toISOString(),
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return { sku: sku!, saleId: r.body.id as string, adminTok };
+  }
+
+  const saleOrders = (saleId: string) =>
+    ctx.db
+      .select()
+      .from(flashSaleTickets)
+      .where(eq(flashSaleTickets.saleId, BigInt(saleId)));
+
+  it('an admin sale takes its stock from the SKU; refusals are 409/404 with codes', async () => {
+    const { sku, saleId, adminTok } = await newSale(5, 1, 8);
+    assert.deepEqual(await stockOf(ctx, sku), { available: 3, reserved: 0, sold: 0 });
+    const over = await call('POST', '/v1/admin/flash-sales', adminTok, {
+      skuId: String(sku),
+      price: 100,
+      stock: 4,
+      perUserLimit: 1,
+      startsAt: new Date().toISOString(),
+      endsAt: new Date(Date.now() + 60_000).toISOString(),
+    });
+    assert.equal(over.status, 409);
+    assert.equal(over.body.code, 'INSUFFICIENT_STOCK');
+    const user = await token(++nextUser);
+    const asUser = await call('POST', '/v1/admin/flash-sales', user, {
+      skuId: String(sku),
+      price: 1,
+      stock: 1,
+      perUserLimit: 1,
+      startsAt: new Date().toISOString(),
+      endsAt: new Date(Date.now() + 60_000).toISOString(),
+    });
+    assert.equal(asUser.status, 403);
+    const pub = await call('GET', `/v1/flash-sales/${saleId}`, user);
+    assert.equal(pub.status, 200);
+    assert.equal(pub.body.remaining, 5);
+    assert.equal(pub.body.price, 100);
+    assert.equal((await call('GET', '/v1/flash-sales/1', user)).status, 404);
+    const unknown = await call('POST', '/v1/flash-sales/1/purchases', user, { address }, randomUUID());
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.code, 'FLASH_SALE_NOT_FOUND');
+    const future = await newSale(5, 1, 5, 3600_000);
+    const early = await call('POST', `/v1/flash-sales/${future.saleId}/purchases`, user, { address }, randomUUID());
+    assert.equal(early.status, 409);
+    assert.equal(early.body.code, 'FLASH_SALE_NOT_ACTIVE');
+    const bad = await call(
+      'POST',
+      `/v1/flash-sales/${saleId}/purchases`,
+      user,
+      { address: { ...address, phone: 'x' } },
+      randomUUID(),
+    );
+    assert.equal(bad.status, 400);
+  });
+
+  it('5,000 buyers for 100 units (limit 1): exactly 100 tickets, then 100 orders, no oversell; Redis and DB agree', async () => {
+    const { sku, saleId } = await newSale(100, 1, 100);
+    const buyers = Array.from({ length: 5000 }, () => ++nextUser);
+    const tokens = await Promise.all(buyers.map((u) => token(u)));
+    const results: Array<{ status: number; body: { ticketId?: string; code?: string } }> = [];
+    for (let i = 0; i < buyers.length; i += 500) {
+      results.push(
+        ...(await Promise.all(
+          tokens
+            .slice(i, i + 500)
+            .map((t) => call('POST', `/v1/flash-sales/${saleId}/purchases`, t, { address }, randomUUID())),
+        )),
+      );
+    }
+    const queued = results.filter((r) => r.status === 202);
+    const soldOut = results.filter((r) => r.status === 409 && r.body.code === 'SOLD_OUT');
+    assert.equal(queued.length, 100);
+    assert.equal(soldOut.length, 4900);
+    const tickets = await waitFor('100 tickets to become orders', 60_000, async () => {
+      const rows = await saleOrders(saleId);
+      return rows.length === 100 ? rows : undefined;
+    });
+    assert.ok(tickets.every((t) => t.status === 'ORDERED' && t.orderId));
+    const made = await ctx.db
+      .select()
+      .from(orders)
+      .where(
+        inArray(
+          orders.id,
+          tickets.map((t) => t.orderId!),
+        ),
+      );
+    assert.equal(made.length, 100);
+    assert.ok(made.every((o) => o.source === 'FLASHSALE' && o.status === 'PENDING_PAYMENT' && o.totalAmount === 100));
+    assert.equal(new Set(made.map((o) => String(o.userId))).size, 100);
+    assert.deepEqual(await stockOf(ctx, sku), { available: 0, reserved: 100, sold: 0 });
+    const stats = await flashSaleStats(ctx, BigInt(saleId));
+    assert.equal(stats.redis.remaining, 0);
+    assert.equal(stats.redis.queuedTickets, 0);
+    assert.equal(stats.db.sold, 100);
+    assert.equal((await reconcileFlashSale(ctx, BigInt(saleId))).action, 'ok');
+    // A buyer polls the ticket and sees the order; another buyer cannot see it.
+    const first = queued[0]!.body.ticketId!;
+    const owner = buyers[results.indexOf(queued[0]!)]!;
+    const view = await call('GET', `/v1/flash-sales/tickets/${first}`, await token(owner));
+    assert.equal(view.status, 200);
+    assert.equal(view.body.status, 'ORDERED');
+    assert.ok(view.body.orderId);
+    assert.equal((await call('GET', `/v1/flash-sales/tickets/${first}`, await token(++nextUser))).status, 404);
+  });
+
+  it('one buyer racing 50 purchases with limit 2 gets at most 2 tickets; a repeated key replays', async () => {
+    const { saleId } = await newSale(20, 2);
+    const buyer = ++nextUser;
+    const tok = await token(buyer);
+    const rs = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        call('POST', `/v1/flash-sales/${saleId}/purchases`, tok, { address }, randomUUID()),
+      ),
+    );
+    assert.equal(rs.filter((r) => r.status === 202).length, 2);
+    assert.equal(rs.filter((r) => r.body.code === 'PURCHASE_LIMIT_REACHED').length, 48);
+    const key = randomUUID();
+    const other = await token(++nextUser);
+    const a = await call('POST', `/v1/flash-sales/${saleId}/purchases`, other, { address }, key);
+    const b = await call('POST', `/v1/flash-sales/${saleId}/purchases`, other, { address }, key);
+    assert.equal(b.status, 202);
+    assert.equal(b.body.ticketId, a.body.ticketId);
+    assert.equal(b.headers['idempotent-replayed'], 'true');
+    const c = await call('POST', `/v1/flash-sales/${saleId}/purchases`, other, { quantity: 2, address }, key);
+    assert.equal(c.status, 422);
+  });
+
+  it('a cancelled flash-sale order returns its unit to the sale, once', async () => {
+    const { sku, saleId } = await newSale(3, 1, 3);
+    const buyer = ++nextUser;
+    const r = await call('POST', `/v1/flash-sales/${saleId}/purchases`, await token(buyer), { address }, randomUUID());
+    assert.equal(r.status, 202);
+    const [ticket] = await waitFor('the order', 30_000, async () => {
+      const rows = await saleOrders(saleId);
+      return rows.length === 1 && rows[0]!.status === 'ORDERED' ? rows : undefined;
+    });
+    assert.equal((await flashSaleStats(ctx, BigInt(saleId))).redis.remaining, 2);
+    await cancelOrder(ctx, {
+      orderId: ticket!.orderId!,
+      reason: 'TIMEOUT',
+      actor: { type: 'SYSTEM', id: 't' },
+      now: new Date(Date.now() + 3600_000_000),
+    });
+    await waitFor(
+      'the unit to come back',
+      30_000,
+      async () => (await flashSaleStats(ctx, BigInt(saleId))).redis.remaining === 3,
+    );
+    const stats = await flashSaleStats(ctx, BigInt(saleId));
+    assert.equal(stats.db.sold, 0);
+    assert.equal(stats.db.returned, 1);
+    assert.deepEqual(await stockOf(ctx, sku), { available: 0, reserved: 0, sold: 0 });
+    // The buyer may buy again: the unit and their allowance came back.
+    const again = await call(
+      'POST',
+      `/v1/flash-sales/${saleId}/purchases`,
+      await token(buyer),
+      { address },
+      randomUUID(),
+    );
+    assert.equal(again.status, 202);
+  });
+
+  it('a batch flushes at 100 tickets at once, and after 1 s with fewer (measured)', async () => {
+    const flushes: Array<{ count: number; reason: string; ms: number }> = [];
+    let t0 = Date.now();
+    const sent: number[] = [];
+    const b = new Batcher<number>({
+      size: 100,
+      intervalMs: 1000,
+      maxBuffered: 1000,
+      shardOf: () => 'sale',
+      flush: async (_s, items) => {
+        sent.push(items.length);
+      },
+      onFlush: (_s, count, reason) => flushes.push({ count, reason, ms: Date.now() - t0 }),
+    });
+    for (let i = 0; i < 100; i++) await b.add(i);
+    t0 = Date.now();
+    for (let i = 0; i < 7; i++) await b.add(i);
+    await waitFor('the interval flush', 3000, () => flushes.length === 2, 10);
+    await b.close();
+    assert.equal(flushes[0]!.count, 100);
+    assert.equal(flushes[0]!.reason, 'size');
+    assert.equal(flushes[1]!.count, 7);
+    assert.equal(flushes[1]!.reason, 'interval');
+    assert.ok(flushes[1]!.ms >= 990 && flushes[1]!.ms < 1500, `interval flush after ${flushes[1]!.ms} ms`);
+    assert.deepEqual(sent, [100, 7]);
+  });
+
+  it('kill -9 of restful with tickets buffered, and of the consumer mid-batch: every ticket ends ORDERED, once', async () => {
+    const { saleId } = await newSale(60, 1, 60);
+    // A restful process that buffers tickets for a minute, killed before it flushes.
+    const port = 18000 + Math.floor(Math.random() * 500);
+    const restful = startProcess('restful/main.ts', [], {
+      ...overrides,
+      QIANFAN_HTTP__PORT: String(port),
+      QIANFAN_FLASH_SALE__BATCH_INTERVAL_MS: '60000',
+      QIANFAN_FLASH_SALE__BATCH_SIZE: '1000',
+    });
+    await waitFor('restful to listen', 30_000, async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok);
+    const buyers = Array.from({ length: 30 }, () => ++nextUser);
+    for (const u of buyers) {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/flash-sales/${saleId}/purchases`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${await token(u)}`,
+          'idempotency-key': randomUUID(),
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ address }),
+      });
+      assert.equal(res.status, 202);
+    }
+    restful.child.kill('SIGKILL');
+    await restful.exited;
+    assert.equal((await saleOrders(saleId)).length, 0, 'tickets reached the DB although they were buffered');
+    assert.equal((await flashSaleStats(ctx, BigInt(saleId))).redis.queuedTickets, 30);
+
+    // The in-test consumers stop; a consumer process takes the re-sent batch and is killed while on it.
+    for (const l of loops) await l.stop();
+    const consumer = startProcess('consumer/main.ts', [], overrides);
+    await waitFor(
+      'the consumer to be ready',
+      60_000,
+      async () => (await fetch(`http://127.0.0.1:${ctx.config.admin.consumerPort}/readyz`).catch(() => undefined))?.ok,
+    );
+    await sleep(2100); // past requeueAfterSeconds
+    const first = await requeueLostTickets(ctx);
+    assert.ok(first.resent >= 30, JSON.stringify(first));
+    await sleep(150);
+    consumer.child.kill('SIGKILL');
+    await consumer.exited;
+
+    // After restart (in-test consumers again) and the requeue job, every ticket ends ORDERED exactly once.
+    loops = [
+      await startSubscription(ctx, 'qianfan-order-flashsale'),
+      await startSubscription(ctx, 'qianfan-order-flashsale-returns'),
+    ];
+    const rows = await waitFor('all 30 tickets ordered', 90_000, async () => {
+      await sleep(2100);
+      await requeueLostTickets(ctx);
+      const r = await saleOrders(saleId);
+      return r.length === 30 ? r : undefined;
+    });
+    assert.ok(rows.every((t) => t.status === 'ORDERED'));
+    const made = await ctx.db.select().from(orders).where(inArray(orders.userId, buyers));
+    assert.equal(made.length, 30, 'duplicate or missing orders');
+    const stats = await flashSaleStats(ctx, BigInt(saleId));
+    assert.equal(stats.redis.queuedTickets, 0);
+    assert.equal(stats.redis.remaining, 30);
+    assert.equal(stats.db.sold, 30);
+    const k = saleKeys(saleId);
+    assert.equal(Number(await ctx.redis.get(k.stock)) + stats.db.sold, stats.db.stock);
+  });
+});
