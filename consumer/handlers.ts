@@ -34,16 +34,19 @@ export const subscriptions: Subscription[] = [
     group: consumerGroups.timeout,
     filter: 'order.payment_deadline',
     handler: (ctx) => async (env) => {
-      const { orderId } = parseDeadlineMessage(env.data);
-      await cancelOrder(ctx, { orderId, reason: 'TIMEOUT', actor: { type: 'SYSTEM', id: 'order_timeout' } }).catch(
-        (err: unknown) => {
-          const state = stateOf(err);
-          if (state === undefined) throw err;
-          // The timer may fire up to a second early: still PENDING_PAYMENT means "not yet", retried.
-          if (state === 'PENDING_PAYMENT') throw new RetryLaterError('the payment deadline has not passed yet');
-          // Paid or cancelled meanwhile: nothing to do.
-        },
-      );
+      const { orderIds } = parseDeadlineMessage(env.data);
+      for (const orderId of orderIds) {
+        await cancelOrder(ctx, { orderId, reason: 'TIMEOUT', actor: { type: 'SYSTEM', id: 'order_timeout' } }).catch(
+          (err: unknown) => {
+            const state = stateOf(err);
+            if (state === undefined) throw err;
+            // The timer may fire up to a second early: still PENDING_PAYMENT means "not yet", retried
+            // (orders of the message cancelled already are no-ops then).
+            if (state === 'PENDING_PAYMENT') throw new RetryLaterError('the payment deadline has not passed yet');
+            // Paid or cancelled meanwhile: nothing to do.
+          },
+        );
+      }
     },
   },
   {

@@ -1,14 +1,27 @@
-import { context, propagation, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  context,
+  isSpanContextValid,
+  propagation,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../internal/svc/index.js';
 
 /**
  * One server span per request, continuing an incoming `traceparent`. The rest of the request runs in
- * the span's context, so the events it publishes carry the same trace into RocketMQ.
+ * the span's context, so the events it publishes carry the same trace into RocketMQ. `x-trace-id` is the
+ * request's real trace id, or absent when there is none (tracing off and no incoming trace): never zeros.
+ * With tracing off and no incoming trace there is nothing to record or propagate, so no span is made.
  */
 export function installTracing(app: FastifyInstance, ctx: ServiceContext): void {
   const spans = new WeakMap<object, Span>();
+  // Whether this process records spans (a probe span, never ended, so never exported).
+  const recording = ctx.config.tracing.enabled || ctx.tracer.startSpan('probe').isRecording();
   app.addHook('onRequest', (req, reply, done) => {
+    if (!recording && req.headers.traceparent === undefined) return done();
     const parent = propagation.extract(context.active(), req.headers);
     const span = ctx.tracer.startSpan(
       `HTTP ${req.method}`,
@@ -19,7 +32,7 @@ export function installTracing(app: FastifyInstance, ctx: ServiceContext): void 
       parent,
     );
     spans.set(req, span);
-    reply.header('x-trace-id', span.spanContext().traceId);
+    if (isSpanContextValid(span.spanContext())) reply.header('x-trace-id', span.spanContext().traceId);
     context.with(trace.setSpan(parent, span), done);
   });
   app.addHook('onResponse', async (req, reply) => {

@@ -20,7 +20,7 @@ BROKER_PORT=${QIANFAN_RMQ_BROKER_PORT:-10911}
 REMOTING_PORT=${QIANFAN_RMQ_PROXY_REMOTING_PORT:-8180}
 # The catalog is also created in these namespaces (resources named <ns>%<name>): the test suite uses
 # `qftest` (config/test.yaml rocketmq.namespace) so its messages never meet a dev stack's.
-NAMESPACES=${QIANFAN_RMQ_NAMESPACES:-qftest}
+NAMESPACES=${QIANFAN_RMQ_NAMESPACES:-qftest qfbench}
 
 JAVA_OPTS=(-server -XX:ActiveProcessorCount=2 -XX:+UseG1GC
   --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED

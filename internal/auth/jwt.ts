@@ -11,17 +11,35 @@ export interface Principal {
 
 type AuthConfig = Config['auth'];
 
+const keys = new WeakMap<AuthConfig, KeyObject>();
+
+/** The verification key of a config, built once (not per request). */
 function verifyKey(cfg: AuthConfig): KeyObject {
-  if (cfg.jwtAlgorithm === 'RS256') {
-    if (!cfg.jwtPublicKey) throw new Error('auth.jwtPublicKey is required when auth.jwtAlgorithm is RS256');
-    return createPublicKey(cfg.jwtPublicKey);
+  let key = keys.get(cfg);
+  if (!key) {
+    if (cfg.jwtAlgorithm === 'RS256') {
+      if (!cfg.jwtPublicKey) throw new Error('auth.jwtPublicKey is required when auth.jwtAlgorithm is RS256');
+      key = createPublicKey(cfg.jwtPublicKey);
+    } else {
+      if (cfg.jwtSecret.length < 32) throw new Error('auth.jwtSecret must be at least 32 characters for HS256');
+      key = createSecretKey(Buffer.from(cfg.jwtSecret));
+    }
+    keys.set(cfg, key);
   }
-  if (cfg.jwtSecret.length < 32) throw new Error('auth.jwtSecret must be at least 32 characters for HS256');
-  return createSecretKey(Buffer.from(cfg.jwtSecret));
+  return key;
 }
+
+/**
+ * Tokens verified recently, so a client polling with the same token pays for the signature once.
+ * Bounded (oldest dropped first); an entry is used only before the token's own expiry.
+ */
+const verified = new Map<string, { principal: Principal; expMs: number; cfg: AuthConfig }>();
+const MAX_CACHED = 10_000;
 
 /** Checks a bearer token: signature, algorithm, issuer, expiry; claims sub (user id) and roles. */
 export async function verifyToken(cfg: AuthConfig, token: string): Promise<Principal> {
+  const hit = verified.get(token);
+  if (hit && hit.cfg === cfg && hit.expMs > Date.now()) return hit.principal;
   try {
     const { payload } = await jwtVerify(token, verifyKey(cfg), {
       algorithms: [cfg.jwtAlgorithm],
@@ -32,7 +50,12 @@ export async function verifyToken(cfg: AuthConfig, token: string): Promise<Princ
       throw new AppError('UNAUTHENTICATED', 'token subject must be a numeric 64-bit user id');
     }
     const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
-    return { userId: payload.sub, roles };
+    const principal = { userId: payload.sub, roles };
+    if (typeof payload.exp === 'number') {
+      if (verified.size >= MAX_CACHED) verified.delete(verified.keys().next().value as string);
+      verified.set(token, { principal, expMs: payload.exp * 1000, cfg });
+    }
+    return principal;
   } catch (err) {
     if (err instanceof AppError) throw err;
     const reason = err instanceof errors.JWTExpired ? 'token expired' : 'token is invalid';

@@ -1,1 +1,2 @@
 export { type CacheAside, cacheAside } from './cache-aside.js';
+export { type LuaScript, luaScript } from './lua.js';

@@ -78,16 +78,18 @@ export async function createFlashSaleOrders(ctx: ServiceContext, data: unknown):
       ctx,
       made.map((m) => m.order.message),
       async (tx) => {
-        if (!(await sellUnits(tx, sale, units))) {
-          // Redis admitted more than the sale holds: refuse the batch rather than oversell (transient:
-          // an operator reconciles the sale, then the batch is retried or replayed).
-          throw new AppError('CONCURRENT_MODIFICATION', `flash sale ${saleId} has fewer unsold units than this batch`);
-        }
         await insertOrders(
           tx,
           made.map((m) => m.order),
         );
         await insertTickets(tx, [...ordered, ...failed]);
+        // The sale and SKU rows are every batch's hot rows: locked last, so each batch holds them only
+        // for its commit.
+        if (!(await sellUnits(tx, sale, units))) {
+          // Redis admitted more than the sale holds: refuse the batch rather than oversell (transient:
+          // an operator reconciles the sale, then the batch is retried or replayed).
+          throw new AppError('CONCURRENT_MODIFICATION', `flash sale ${saleId} has fewer unsold units than this batch`);
+        }
       },
     );
     await afterOrdersCreated(

@@ -6,16 +6,16 @@ import { LOAD } from './scripts.js';
 /** Puts a sale's window, limit and price into Redis, and its remaining stock if Redis has none yet. */
 export async function loadSale(ctx: ServiceContext, sale: SaleRow): Promise<void> {
   const k = saleKeys(sale.id);
-  await ctx.redis.eval(
-    LOAD,
-    2,
-    k.meta,
-    k.stock,
-    sale.startsAt.getTime(),
-    sale.endsAt.getTime(),
-    sale.perUserLimit,
-    sale.price,
-    String(sale.skuId),
-    sale.stock - sale.sold,
+  await LOAD.run(
+    ctx.redis,
+    [k.meta, k.stock],
+    [
+      sale.startsAt.getTime(),
+      sale.endsAt.getTime(),
+      sale.perUserLimit,
+      sale.price,
+      String(sale.skuId),
+      sale.stock - sale.sold,
+    ],
   );
 }

@@ -51,22 +51,18 @@ export async function purchase(ctx: ServiceContext, input: PurchaseInput): Promi
     queuedAt: now,
   };
   const k = saleKeys(input.saleId);
-  const [code, got] = (await ctx.redis.eval(
-    PURCHASE,
-    6,
-    k.meta,
-    k.stock,
-    k.users,
-    k.tickets,
-    k.queued,
-    k.idem(userId, input.idempotencyKey),
-    now,
-    userId,
-    input.quantity,
-    seq,
-    JSON.stringify(ticket),
-    requestHash({ saleId: String(input.saleId), quantity: input.quantity, address: input.address }),
-    IDEMPOTENCY_TTL_SECONDS,
+  const [code, got] = (await PURCHASE.run(
+    ctx.redis,
+    [k.meta, k.stock, k.users, k.tickets, k.queued, k.idem(userId, input.idempotencyKey)],
+    [
+      now,
+      userId,
+      input.quantity,
+      seq,
+      JSON.stringify(ticket),
+      requestHash({ saleId: String(input.saleId), quantity: input.quantity, address: input.address }),
+      IDEMPOTENCY_TTL_SECONDS,
+    ],
   )) as [number, string?];
   switch (code) {
     case 1:

@@ -37,18 +37,10 @@ export async function returnCancelledUnits(ctx: ServiceContext, data: unknown): 
   if (toSale) {
     const k = saleKeys(sale.id);
     const state = { ...stateOf(ticket, Date.now()), status: 'ORDERED' as const };
-    await ctx.redis.eval(
-      RETURN_ORDER,
-      4,
-      k.stock,
-      k.users,
-      k.returned,
-      k.tickets,
-      String(orderId),
-      ticket.quantity,
-      String(ticket.userId),
-      String(ticket.id),
-      JSON.stringify(state),
+    await RETURN_ORDER.run(
+      ctx.redis,
+      [k.stock, k.users, k.returned, k.tickets],
+      [String(orderId), ticket.quantity, String(ticket.userId), String(ticket.id), JSON.stringify(state)],
     );
   }
   return 'RETURNED';

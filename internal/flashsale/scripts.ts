@@ -1,3 +1,5 @@
+import { luaScript } from '../cache/index.js';
+
 /**
  * The flash sale's Redis Lua scripts. Each runs atomically and touches the keys of one sale only
  * (one cluster slot, see keys.ts).
@@ -9,7 +11,7 @@
  * Returns {1, seq} queued | {2, seq} replay of the same request | {-1} unknown sale | {-2} not active |
  * {-3} over the buyer's limit | {-4} sold out | {-5} idempotency key reused with another body.
  */
-export const PURCHASE = `
+export const PURCHASE = luaScript(`
 local prev = redis.call('GET', KEYS[6])
 if prev then
   local sep = string.find(prev, '|', 1, true)
@@ -30,14 +32,14 @@ redis.call('HINCRBY', KEYS[3], ARGV[2], qty)
 redis.call('HSET', KEYS[4], ARGV[4], ARGV[5])
 redis.call('ZADD', KEYS[5], now, ARGV[4])
 redis.call('SET', KEYS[6], ARGV[6] .. '|' .. ARGV[4], 'EX', tonumber(ARGV[7]))
-return {1, ARGV[4]}`;
+return {1, ARGV[4]}`);
 
 /**
  * After the DB recorded tickets. KEYS: tickets, queued, stock, users, returned.
  * ARGV: groups of (seq, ticket JSON, failed 0|1, quantity, userId). A failed ticket's units go back
  * to the sale exactly once.
  */
-export const SETTLE = `
+export const SETTLE = luaScript(`
 for i = 1, #ARGV, 5 do
   local seq = ARGV[i]
   redis.call('HSET', KEYS[1], seq, ARGV[i + 1])
@@ -47,21 +49,21 @@ for i = 1, #ARGV, 5 do
     redis.call('HINCRBY', KEYS[4], ARGV[i + 4], -tonumber(ARGV[i + 3]))
   end
 end
-return 1`;
+return 1`);
 
 /**
  * A cancelled flash-sale order gives its units back, once per order. KEYS: stock, users, returned, tickets.
  * ARGV: orderId, quantity, userId, seq, ticket JSON. Returns 1 when returned now, 0 when already done.
  */
-export const RETURN_ORDER = `
+export const RETURN_ORDER = luaScript(`
 if redis.call('HSETNX', KEYS[3], 'o:' .. ARGV[1], 1) == 0 then return 0 end
 redis.call('INCRBY', KEYS[1], tonumber(ARGV[2]))
 redis.call('HINCRBY', KEYS[2], ARGV[3], -tonumber(ARGV[2]))
 redis.call('HSET', KEYS[4], ARGV[4], ARGV[5])
-return 1`;
+return 1`);
 
 /** Loads a sale. KEYS: meta, stock. ARGV: startsAt, endsAt, limit, price, skuId, stock. Stock is set only if absent. */
-export const LOAD = `
+export const LOAD = luaScript(`
 redis.call('HSET', KEYS[1], 'startsAt', ARGV[1], 'endsAt', ARGV[2], 'limit', ARGV[3], 'price', ARGV[4], 'skuId', ARGV[5])
 redis.call('SET', KEYS[2], ARGV[6], 'NX')
-return 1`;
+return 1`);

@@ -88,22 +88,30 @@ export function newOrderRows(
 }
 
 /**
- * After new orders committed: drops not-found placeholders from the detail cache and schedules each
- * order's order_timeout message (best effort: the close-expired job is the backstop).
+ * After new orders committed: drops not-found placeholders from the detail cache and schedules the
+ * order_timeout message — one per deadline, naming every order due then (a flash-sale batch shares one)
+ * — best effort: the close-expired job is the backstop.
  */
 export async function afterOrdersCreated(ctx: ServiceContext, created: OrderRow[]): Promise<void> {
+  await Promise.all(created.map((o) => orderDetailCache(ctx).invalidate(o.id.toString())));
+  const byDeadline = new Map<number, string[]>();
+  for (const o of created) {
+    const ids = byDeadline.get(o.payDeadline.getTime()) ?? [];
+    ids.push(o.id.toString());
+    byDeadline.set(o.payDeadline.getTime(), ids);
+  }
   await Promise.all(
-    created.map(async (order) => {
-      const id = order.id.toString();
-      await orderDetailCache(ctx).invalidate(id);
-      await requireMq(ctx)
+    [...byDeadline].map(([deadline, orderIds]) =>
+      requireMq(ctx)
         .send({
           topic: topics.orderTimeout.name,
-          envelope: newEnvelope('order.payment_deadline', { orderId: id, version: 0 }),
-          key: id,
-          deliverAt: order.payDeadline,
+          envelope: newEnvelope('order.payment_deadline', { orderIds }),
+          key: orderIds[0],
+          deliverAt: new Date(deadline),
         })
-        .catch((err: unknown) => ctx.logger.warn({ err, orderId: id }, 'could not schedule the payment deadline'));
-    }),
+        .catch((err: unknown) =>
+          ctx.logger.warn({ err, orderIds: orderIds.slice(0, 10) }, 'could not schedule the payment deadline'),
+        ),
+    ),
   );
 }

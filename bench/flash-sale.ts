@@ -1,0 +1,332 @@
+// Flash-sale benchmark: purchases/s with the batcher on (100 or 1 s) and with one message per ticket,
+// beside a bare Fastify route and the raw Lua admission script measured in the same run; then
+// tickets -> orders per second beside a raw multi-row INSERT of the same shape. Needs MariaDB, Redis and
+// RocketMQ (npm run dev, or bash deploy/local/infra.sh up). Uses its own database and Redis prefix.
+import { randomUUID } from 'node:crypto';
+import { eq, sql } from 'drizzle-orm';
+import { signDevToken } from '../internal/auth/index.js';
+import { loadConfig } from '../internal/config/index.js';
+import { createFlashSale, saleKeys } from '../internal/flashsale/index.js';
+// The admission script itself, for the raw-Lua ceiling (not part of the module's public surface).
+import { PURCHASE } from '../internal/flashsale/scripts.js';
+import { flashSaleTickets, runMigrations, skus } from '../internal/model/index.js';
+import { newEnvelope } from '../internal/mq/index.js';
+import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
+import { httpOk, load, machine, pct, saveResult, sleep, startProcess } from './lib.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const HTTP_PORT = 28888;
+const BARE_PORT = 28999;
+const env: NodeJS.ProcessEnv = {
+  QIANFAN_CONFIG: 'config/test.yaml',
+  QIANFAN_MYSQL__DATABASE: 'qianfan_order_bench',
+  QIANFAN_REDIS__KEY_PREFIX: 'qf:order:bench:',
+  // Its own RocketMQ namespace (created by rocketmq.sh): leftovers never reach the test suite's consumers.
+  QIANFAN_ROCKETMQ__NAMESPACE: 'qfbench',
+  QIANFAN_LOG__LEVEL: 'warn',
+  QIANFAN_HTTP__PORT: String(HTTP_PORT),
+  QIANFAN_HTTP__RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
+  QIANFAN_HTTP__RATE_LIMIT_PER_USER_PER_MINUTE: '1000000',
+  QIANFAN_HTTP__MAX_EVENT_LOOP_DELAY_MS: '60000',
+  QIANFAN_ADMIN__CONSUMER_PORT: '29102',
+  // Production bounds for transaction messages (config/test.yaml shortens them for the check-back tests).
+  QIANFAN_ROCKETMQ__LOCAL_TX_MAX_MS: '10000',
+  QIANFAN_ROCKETMQ__TX_ROLLBACK_AFTER_MS: '60000',
+};
+const address = {
+  name: 'Li Lei',
+  phone: '13800000000',
+  province: 'Zhejiang',
+  city: 'Hangzhou',
+  district: 'Xihu',
+  detail: '1 Longjing Rd',
+};
+const body = JSON.stringify({ address });
+
+async function main() {
+  const config = loadConfig(env);
+  let ctx: ServiceContext;
+  try {
+    await ensureDatabase(config.mysql.database);
+    ctx = await createServiceContext(config, { process: 'script', mq: true });
+  } catch (err) {
+    process.stderr.write(
+      `the bench needs MariaDB, Redis and RocketMQ running: start them with \`npm run dev\` or \`bash deploy/local/infra.sh up\`\n(${(err as Error).message})\n`,
+    );
+    process.exit(2);
+  }
+  await runMigrations(ctx.db, ctx.pool);
+  const tokens = await Promise.all(
+    Array.from({ length: 2000 }, (_, i) =>
+      signDevToken(config.auth, { userId: String(1_000_000 + i), roles: ['user'] }, 3600),
+    ),
+  );
+  let next = 0;
+  const purchaseReq = () => ({
+    headers: {
+      authorization: `Bearer ${tokens[next++ % tokens.length]}`,
+      'idempotency-key': randomUUID(),
+      'content-type': 'application/json',
+    },
+    body,
+  });
+
+  // 1. Ceiling: a bare Fastify route answering the same 202 body.
+  const bare = await startProcess('bench/bare-fastify.ts', {}, httpOk(`http://127.0.0.1:${BARE_PORT}/bare`), [
+    String(BARE_PORT),
+    '48',
+  ]);
+  // The same load-generator work per request (a token, a fresh Idempotency-Key, the body) as the real runs.
+  const bareRun = await load({
+    url: `http://127.0.0.1:${BARE_PORT}/bare`,
+    method: 'POST',
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+    setup: purchaseReq,
+  });
+  await bare.stop();
+
+  // 2. Ceiling: the raw admission script through ioredis at the same concurrency.
+  const luaRun = await rawLuaRate(ctx, await newSale(ctx, 1_000_000), CONNECTIONS, SECONDS);
+
+  const purchases: Record<string, Awaited<ReturnType<typeof load>> & { saleId: string }> = {};
+  for (const [name, batchSize] of [
+    ['batched (100 or 1 s)', '100'],
+    ['one message per ticket', '1'],
+  ] as const) {
+    const saleId = await newSale(ctx, 1_000_000);
+    const restful = await startProcess(
+      'restful/main.ts',
+      { ...env, QIANFAN_FLASH_SALE__BATCH_SIZE: batchSize },
+      httpOk(`http://127.0.0.1:${HTTP_PORT}/healthz`),
+    );
+    await load({
+      url: `http://127.0.0.1:${HTTP_PORT}/v1/flash-sales/${saleId}/purchases`,
+      method: 'POST',
+      connections: 8,
+      seconds: 2,
+      setup: purchaseReq,
+    });
+    const run = await load({
+      url: `http://127.0.0.1:${HTTP_PORT}/v1/flash-sales/${saleId}/purchases`,
+      method: 'POST',
+      connections: CONNECTIONS,
+      seconds: SECONDS,
+      setup: purchaseReq,
+    });
+    await restful.stop(); // flushes the batcher
+    purchases[name] = { ...run, saleId };
+  }
+
+  // 3. Zero oversell under load: 3x more buyers than units.
+  const smallSale = await newSale(ctx, 1000);
+  const restful = await startProcess('restful/main.ts', env, httpOk(`http://127.0.0.1:${HTTP_PORT}/healthz`));
+  let buyer = 0;
+  const oversell = await load({
+    url: `http://127.0.0.1:${HTTP_PORT}/v1/flash-sales/${smallSale}/purchases`,
+    method: 'POST',
+    connections: CONNECTIONS,
+    seconds: 3,
+    setup: () => ({
+      ...purchaseReq(),
+      headers: { ...purchaseReq().headers, authorization: `Bearer ${tokens[buyer++ % tokens.length]}` },
+    }),
+  });
+  await restful.stop();
+  const admitted = await ctx.redis.hlen(saleKeys(smallSale).tickets);
+
+  // 4. Tickets -> orders: the consumer drains the batched run's tickets.
+  const batchedSale = purchases['batched (100 or 1 s)']!.saleId;
+  const tickets = purchases['batched (100 or 1 s)']!.status2xx;
+  const consumer = await startProcess('consumer/main.ts', env, httpOk(`http://127.0.0.1:29102/readyz`));
+  const started = Date.now();
+  let ordered = 0;
+  for (;;) {
+    ordered = await countTickets(ctx, batchedSale);
+    if (ordered >= tickets || Date.now() - started > 600_000) break;
+    await sleep(250);
+  }
+  const drainSeconds = (Date.now() - started) / 1000;
+  await consumer.stop();
+  const insertCeiling = await rawInsertRate(ctx, 100, ctx.config.rocketmq.consumerConcurrency, 3000);
+  const txCeiling = await rawTxMessageRate(ctx, 100, ctx.config.rocketmq.consumerConcurrency, 5);
+
+  const small = await countTickets(ctx, smallSale);
+  const result = {
+    machine: machine(),
+    load: { connections: CONNECTIONS, seconds: SECONDS },
+    bareFastify: bareRun,
+    rawLua: luaRun,
+    purchases,
+    oversell: {
+      stock: 1000,
+      attempts: oversell.requests,
+      admittedInRedis: admitted,
+      accepted: oversell.status2xx,
+      orderedSoFar: small,
+    },
+    ticketsToOrders: { tickets, ordered, seconds: drainSeconds, perSecond: Math.round(ordered / drainSeconds) },
+    rawInsertCeiling: insertCeiling,
+    rawTransactionMessages: txCeiling,
+  };
+  const file = saveResult('flash-sale', result);
+  const b = purchases['batched (100 or 1 s)']!;
+  const one = purchases['one message per ticket']!;
+  process.stdout.write(
+    [
+      `| measurement | per second | p50 ms | p99 ms | vs ceiling |`,
+      `| --- | --- | --- | --- | --- |`,
+      `| bare Fastify POST (ceiling) | ${bareRun.rps} | ${bareRun.p50} | ${bareRun.p99} | — |`,
+      `| raw Lua admission, ioredis (ceiling) | ${luaRun.opsPerSecond} | — | — | — |`,
+      `| purchases, batcher on | ${b.rps} | ${b.p50} | ${b.p99} | ${pct(b.rps, bareRun.rps)} of bare Fastify, ${pct(b.rps, luaRun.opsPerSecond)} of raw Lua |`,
+      `| purchases, one message per ticket | ${one.rps} | ${one.p50} | ${one.p99} | ${pct(one.rps, bareRun.rps)} of bare Fastify |`,
+      `| tickets -> orders (consumer) | ${result.ticketsToOrders.perSecond} | — | — | ${pct(result.ticketsToOrders.perSecond, insertCeiling.ordersPerSecond)} of raw multi-row INSERT |`,
+      `| raw multi-row INSERT, same shape (ceiling) | ${insertCeiling.ordersPerSecond} | — | — | — |`,
+      `| transaction messages alone, 100 per batch, no DB (ceiling) | ${txCeiling.messagesPerSecond} | — | — | tickets -> orders is ${pct(result.ticketsToOrders.perSecond, txCeiling.messagesPerSecond)} of it |`,
+      `| oversell check: 1,000 units, ${oversell.requests} attempts | ${oversell.status2xx} accepted | | | ${admitted} tickets in Redis |`,
+      '',
+      `saved ${file}`,
+      '',
+    ].join('\n'),
+  );
+  await ctx.close();
+}
+
+/** A sale of `stock` units on a fresh SKU, created through the use case (as the admin route does). */
+async function newSale(ctx: ServiceContext, stock: number): Promise<string> {
+  const skuId = ctx.ids.next();
+  await ctx.db.insert(skus).values({ id: skuId, title: 'bench sku', price: 9900, currency: 'CNY', available: stock });
+  const sale = await createFlashSale(ctx, {
+    skuId,
+    price: 100,
+    stock,
+    perUserLimit: 100,
+    startsAt: new Date(Date.now() - 1000),
+    endsAt: new Date(Date.now() + 3600_000),
+  });
+  return String(sale.id);
+}
+
+async function countTickets(ctx: ServiceContext, saleId: string) {
+  const [row] = await ctx.db
+    .select({ n: sql<string>`COUNT(*)` })
+    .from(flashSaleTickets)
+    .where(eq(flashSaleTickets.saleId, BigInt(saleId)));
+  return Number(row?.n ?? 0);
+}
+
+/** The consumer's write of one batch, as plain multi-row INSERTs through mysql2 (same pool size). */
+async function rawInsertRate(ctx: ServiceContext, batch: number, concurrency: number, total: number) {
+  const conn = ctx.pool;
+  await conn.query('CREATE TABLE IF NOT EXISTS bench_orders LIKE orders');
+  await conn.query('CREATE TABLE IF NOT EXISTS bench_order_items LIKE order_items');
+  await conn.query('CREATE TABLE IF NOT EXISTS bench_status_log LIKE order_status_log');
+  await conn.query('CREATE TABLE IF NOT EXISTS bench_tickets LIKE flash_sale_tickets');
+  await conn.query('CREATE TABLE IF NOT EXISTS bench_tx_log LIKE mq_tx_log');
+  const addr = JSON.stringify(address);
+  const started = Date.now();
+  let done = 0;
+  const worker = async () => {
+    while (done < total) {
+      done += batch;
+      const ids = Array.from({ length: batch }, () => ctx.ids.next());
+      const c = await conn.getConnection();
+      try {
+        await c.query('START TRANSACTION');
+        await c.query('UPDATE skus SET reserved = reserved WHERE id = 0');
+        await c.query(
+          'INSERT INTO bench_orders (id, order_no, user_id, status, currency, items_amount, total_amount, address, source, pay_deadline) VALUES ?',
+          [ids.map((id) => [id, `QF${id}`, 1, 'PENDING_PAYMENT', 'CNY', 100, 100, addr, 'FLASHSALE', new Date()])],
+        );
+        await c.query(
+          'INSERT INTO bench_order_items (id, order_id, sku_id, title, unit_price, quantity, line_total) VALUES ?',
+          [ids.map((id) => [ctx.ids.next(), id, 1, 'bench sku', 100, 1, 100])],
+        );
+        await c.query(
+          'INSERT INTO bench_status_log (id, order_id, from_status, to_status, version, actor_type) VALUES ?',
+          [ids.map((id) => [ctx.ids.next(), id, '', 'PENDING_PAYMENT', 0, 'SYSTEM'])],
+        );
+        await c.query('INSERT INTO bench_tickets (id, sale_id, user_id, quantity, status, order_id) VALUES ?', [
+          ids.map((id) => [ctx.ids.next(), 1, 1, 1, 'ORDERED', id]),
+        ]);
+        await c.query('INSERT INTO bench_tx_log (id, event_id, topic, event_type, message_key, payload) VALUES ?', [
+          ids.map((id) => [ctx.ids.next(), randomUUID(), 'order_event', 'order.created', String(id), '{}']),
+        ]);
+        await c.query('COMMIT');
+      } finally {
+        c.release();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (Date.now() - started) / 1000;
+  for (const t of ['bench_orders', 'bench_order_items', 'bench_status_log', 'bench_tickets', 'bench_tx_log'])
+    await conn.query(`DROP TABLE ${t}`);
+  return { orders: done, seconds, ordersPerSecond: Math.round(done / seconds), batch, concurrency };
+}
+
+/** The admission script alone: `concurrency` callers in a loop for `seconds`, through ioredis. */
+async function rawLuaRate(ctx: ServiceContext, saleId: string, concurrency: number, seconds: number) {
+  const k = saleKeys(saleId);
+  const until = Date.now() + seconds * 1000;
+  let ops = 0;
+  let n = 0;
+  const worker = async () => {
+    while (Date.now() < until) {
+      const user = String(2_000_000 + (n++ % 2000));
+      const seq = ctx.ids.next().toString();
+      await PURCHASE.run(
+        ctx.redis,
+        [k.meta, k.stock, k.users, k.tickets, k.queued, k.idem(user, seq)],
+        [Date.now(), user, 1, seq, body, 'h', 60],
+      );
+      ops++;
+    }
+  };
+  const started = Date.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return {
+    ops,
+    seconds: (Date.now() - started) / 1000,
+    opsPerSecond: Math.round((ops * 1000) / (Date.now() - started)),
+  };
+}
+
+/** The broker side of a batch alone: 100 transaction messages (half + commit) per batch, no DB work. */
+async function rawTxMessageRate(ctx: ServiceContext, batch: number, concurrency: number, seconds: number) {
+  const until = Date.now() + seconds * 1000;
+  let sent = 0;
+  const worker = async () => {
+    while (Date.now() < until) {
+      const msgs = Array.from({ length: batch }, () => ({
+        topic: 'order_event',
+        envelope: newEnvelope('bench.tx', {}),
+        key: String(ctx.ids.next()),
+      }));
+      await ctx.mq!.sendInTransaction(msgs, async (ltx) => {
+        ltx.beforeCommit();
+        return {};
+      });
+      sent += batch;
+    }
+  };
+  const started = Date.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { messages: sent, messagesPerSecond: Math.round((sent * 1000) / (Date.now() - started)), batch, concurrency };
+}
+
+async function ensureDatabase(name: string) {
+  const mysql = (await import('mysql2/promise')).default;
+  const c = await mysql.createConnection({
+    host: '127.0.0.1',
+    port: 3306,
+    user: 'root',
+    password: process.env.QIANFAN_MYSQL__PASSWORD ?? '',
+  });
+  await c.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await c.end();
+}
+
+await main();
+process.exit(0);
