@@ -1,6 +1,6 @@
+import { jobs } from '../internal/jobs/index.js';
 import { runProcess } from '../internal/svc/index.js';
 import { startAdminServer } from '../internal/telemetry/index.js';
-import { jobs } from './jobs.js';
 import { startScheduler } from './scheduler.js';
 
 // Scheduler process: cron jobs under Redis leases; on SIGTERM stop scheduling and wait for running jobs.

@@ -1,38 +1,21 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import { tryLock } from '../internal/lock/index.js';
+import { type JobDef, runJob } from '../internal/jobs/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
-import type { JobDef } from './jobs.js';
 
 /**
- * Schedules each job with node-cron. A Redis lease makes one run happen on one instance only, and
- * noOverlap keeps a slow run from stacking. `stop()` stops the schedule and waits for running jobs.
+ * Schedules each job with node-cron (schedule from config `jobs.*`, UTC). runJob makes each tick run on
+ * one instance only (lease + tick marker); noOverlap keeps a slow run from stacking in this process.
+ * `stop()` stops the schedule and waits for running jobs.
  */
 export function startScheduler(ctx: ServiceContext, defs: JobDef[]) {
   const running = new Set<Promise<unknown>>();
   const tasks: ScheduledTask[] = [];
-
-  const runOnce = async (def: JobDef) => {
-    const lock = await tryLock(ctx.redis, `job:${def.name}`, def.leaseMs);
-    if (!lock) {
-      ctx.logger.debug({ job: def.name }, 'job skipped: another instance holds its lease');
-      return;
-    }
-    const started = Date.now();
-    try {
-      const result = await def.run(ctx);
-      ctx.logger.info({ job: def.name, ms: Date.now() - started, result }, 'job finished');
-    } catch (err) {
-      ctx.logger.error({ err, job: def.name, ms: Date.now() - started }, 'job failed');
-    } finally {
-      await lock.release().catch(() => {});
-    }
-  };
-
   for (const def of defs) {
+    const schedule = ctx.config.jobs[def.configKey];
     const task = cron.schedule(
-      def.schedule,
-      () => {
-        const p = runOnce(def);
+      schedule,
+      (c) => {
+        const p = runJob(ctx, def, { tick: Math.floor(c.date.getTime() / 1000) });
         running.add(p);
         return p.finally(() => running.delete(p));
       },
@@ -40,8 +23,7 @@ export function startScheduler(ctx: ServiceContext, defs: JobDef[]) {
     );
     tasks.push(task);
   }
-  ctx.logger.info({ jobs: defs.map((d) => `${d.name} @ ${d.schedule}`) }, 'jobs scheduled');
-
+  ctx.logger.info({ jobs: defs.map((d) => `${d.name} @ ${ctx.config.jobs[d.configKey]}`) }, 'jobs scheduled');
   return {
     async stop() {
       for (const t of tasks) await t.stop();

@@ -1,7 +1,12 @@
 import { Command } from 'commander';
+import { backfillCommand } from './commands/backfill.js';
 import { configCommand } from './commands/config.js';
 import { dlqCommand } from './commands/dlq.js';
+import { eventsCommand } from './commands/events.js';
+import { importCommand } from './commands/import.js';
+import { jobCommand } from './commands/job.js';
 import { migrateCommand } from './commands/migrate.js';
+import { orderCommand } from './commands/order.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { refundCommand } from './commands/refund.js';
 import { sandboxCommand } from './commands/sandbox.js';
@@ -20,6 +25,11 @@ export function buildProgram(): Command {
   seedCommand(program);
   tokenCommand(program);
   configCommand(program);
+  orderCommand(program);
+  jobCommand(program);
+  backfillCommand(program);
+  importCommand(program);
+  eventsCommand(program);
   dlqCommand(program);
   reconcileCommand(program);
   refundCommand(program);

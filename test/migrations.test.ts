@@ -7,6 +7,7 @@ import { openDatabase } from '../internal/svc/index.js';
 import { testConfig } from './helpers/config.js';
 
 const EXPECTED_TABLES = [
+  'backfill_runs',
   'dead_letters',
   'flash_sale_tickets',
   'flash_sales',

@@ -15,6 +15,9 @@ const list = z.preprocess(
       : v,
   z.array(z.string().min(1)),
 );
+const CRON = z
+  .string()
+  .regex(/^(\S+\s+){5}\S+$/, 'expected a 6-field cron expression (seconds first), e.g. "0 */5 * * * *"');
 const hostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'expected host:port');
 
 export const configSchema = z
@@ -131,6 +134,26 @@ export const configSchema = z
         requeueAfterSeconds: int(2, 3600).default(15),
       })
       .default({ batchSize: 100, batchIntervalMs: 1000, maxBuffered: 20_000, requeueAfterSeconds: 15 }),
+    /** Job schedules: node-cron expressions with a seconds field, in UTC. */
+    jobs: z
+      .strictObject({
+        closeExpiredOrders: CRON.default('15 * * * * *'),
+        autoConfirmReceipts: CRON.default('0 5 * * * *'),
+        resendRefunds: CRON.default('30 */5 * * * *'),
+        reconcilePayments: CRON.default('45 */10 * * * *'),
+        flashsaleRequeue: CRON.default('*/5 * * * * *'),
+        reconcileFlashSales: CRON.default('30 * * * * *'),
+        cleanupExpired: CRON.default('0 17 * * * *'),
+      })
+      .default({
+        closeExpiredOrders: '15 * * * * *',
+        autoConfirmReceipts: '0 5 * * * *',
+        resendRefunds: '30 */5 * * * *',
+        reconcilePayments: '45 */10 * * * *',
+        flashsaleRequeue: '*/5 * * * * *',
+        reconcileFlashSales: '30 * * * * *',
+        cleanupExpired: '0 17 * * * *',
+      }),
     shutdown: z.strictObject({
       drainTimeoutMs: int(100, 60_000).default(8_000),
     }),

@@ -1,4 +1,4 @@
 export { affectedRows, type Db, type Tx } from './handle.js';
-export { MIGRATIONS_DIR, type MigrateResult, runMigrations } from './migrate.js';
+export { MIGRATIONS_DIR, type MigrateResult, type MigrationState, migrationStatus, runMigrations } from './migrate.js';
 export * from './tables.js';
 export * as tables from './tables.js';

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MySql2Database } from 'drizzle-orm/mysql2';
 import { migrate } from 'drizzle-orm/mysql2/migrator';
@@ -46,4 +47,23 @@ async function appliedCount(pool: Pool): Promise<number> {
   if ((tables as unknown[]).length === 0) return 0;
   const [rows] = await pool.query('SELECT COUNT(*) AS n FROM `__drizzle_migrations`');
   return Number((rows as Array<{ n: number | string }>)[0]?.n ?? 0);
+}
+
+export interface MigrationState {
+  tag: string;
+  applied: boolean;
+}
+
+/** Every migration in the journal and whether this database has applied it (drizzle's own record). */
+export async function migrationStatus(pool: Pool): Promise<MigrationState[]> {
+  const journal = JSON.parse(readFileSync(`${MIGRATIONS_DIR}/meta/_journal.json`, 'utf8')) as {
+    entries: Array<{ tag: string; when: number }>;
+  };
+  const [tables] = await pool.query("SHOW TABLES LIKE '__drizzle_migrations'");
+  const applied = new Set<number>();
+  if ((tables as unknown[]).length > 0) {
+    const [rows] = await pool.query('SELECT created_at FROM `__drizzle_migrations`');
+    for (const r of rows as Array<{ created_at: number | string }>) applied.add(Number(r.created_at));
+  }
+  return journal.entries.map((e) => ({ tag: e.tag, applied: applied.has(e.when) }));
 }

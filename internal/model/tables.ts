@@ -1,3 +1,4 @@
+export { backfillRuns } from './backfill-runs.js';
 export { deadLetters } from './dead-letters.js';
 export { flashSaleTickets } from './flash-sale-tickets.js';
 export { flashSales } from './flash-sales.js';

@@ -22,3 +22,8 @@ export async function getOrderDetail(
   }
   return detail;
 }
+
+/** Drops an order from the detail cache (the next read loads it from MySQL). */
+export async function invalidateOrderDetail(ctx: ServiceContext, orderId: bigint): Promise<void> {
+  await orderDetailCache(ctx).invalidate(orderId.toString());
+}

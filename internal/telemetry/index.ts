@@ -5,6 +5,7 @@ export {
   runChecks,
   startAdminServer,
 } from './admin-server.js';
+export { jobMetrics } from './job-metrics.js';
 export { createLogger, type Logger } from './logger.js';
 export { createMetrics } from './metrics.js';
 export { mqMetrics } from './mq-metrics.js';

@@ -18,6 +18,7 @@ export function configCommand(program: Command): void {
   program
     .command('config')
     .description('print the effective configuration (file + QIANFAN_* overrides), secrets redacted; exits 2 if invalid')
+    .addHelpText('after', '\nExample:\n  QIANFAN_CONFIG=config/test.yaml qianfan-order config')
     .action(() => {
       process.stdout.write(stringify(redact(cliConfig())));
     });

@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
-import { runMigrations } from '../../internal/model/index.js';
+import { migrationStatus, runMigrations } from '../../internal/model/index.js';
+import { printJson } from '../args.js';
 import { withContext } from '../context.js';
 
 export function migrateCommand(program: Command): void {
-  program
+  const migrate = program
     .command('migrate')
     .description('apply pending database migrations (drizzle-kit SQL); a no-op when the schema is up to date')
+    .addHelpText('after', '\nExamples:\n  qianfan-order migrate\n  qianfan-order migrate status --json')
     .action(async () => {
       await withContext(async (ctx) => {
         const db = ctx.config.mysql;
@@ -16,6 +18,19 @@ export function migrateCommand(program: Command): void {
             ? `up to date (${r.total} migrations applied earlier)\n`
             : `applied ${r.applied} migration(s); ${r.total} in total\n`,
         );
+      });
+    });
+  migrate
+    .command('status')
+    .description('list every migration and whether this database has applied it')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (opts: { json?: boolean }) => {
+      await withContext(async (ctx) => {
+        const states = await migrationStatus(ctx.pool);
+        if (opts.json) return printJson(states);
+        for (const m of states) process.stdout.write(`${m.applied ? 'applied' : 'PENDING'}  ${m.tag}\n`);
+        const pending = states.filter((m) => !m.applied).length;
+        process.stdout.write(pending ? `${pending} pending: run qianfan-order migrate\n` : 'up to date\n');
       });
     });
 }

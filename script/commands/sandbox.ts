@@ -23,7 +23,11 @@ export function sandboxCommand(program: Command): void {
   const sandbox = program
     .command('sandbox')
     .description('play the sandbox payment provider: send signed webhooks to the HTTP API (development only)')
-    .option('--api <url>', 'base URL of the HTTP API', 'http://127.0.0.1:8888');
+    .option('--api <url>', 'base URL of the HTTP API', 'http://127.0.0.1:8888')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  qianfan-order sandbox pay 384870123456789012\n  qianfan-order sandbox refund 384870123456789000',
+    );
 
   const send = async (api: string, n: Parameters<typeof sandboxWebhook>[1], secret: string) => {
     const w = sandboxWebhook(secret, n);

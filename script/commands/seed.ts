@@ -7,6 +7,7 @@ export function seedCommand(program: Command): void {
   program
     .command('seed')
     .description('insert the demo catalogue (SKUs 10001-10005) or top its stock back up; safe to repeat')
+    .addHelpText('after', '\nExample:\n  qianfan-order seed')
     .action(async () => {
       await withContext(async (ctx) => {
         if (ctx.config.service.env === 'production') {

@@ -17,6 +17,7 @@ export function tokenCommand(program: Command): void {
   program
     .command('token')
     .description('mint a development JWT (HS256 with auth.jwtSecret) for calling the HTTP API')
+    .addHelpText('after', '\nExample:\n  qianfan-order token --user 1001 --roles user,admin --ttl 12h')
     .requiredOption('-u, --user <id>', 'user id (the token subject)', parseUser)
     .option('-r, --roles <roles>', 'comma-separated roles, e.g. user,admin', 'user')
     .option('-t, --ttl <duration>', 'lifetime, e.g. 30m, 12h, 7d', parseTtl, 86400)

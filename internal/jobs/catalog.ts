@@ -1,0 +1,84 @@
+import type { Config } from '../config/index.js';
+import { autoConfirmReceipts } from '../delivery/index.js';
+import { reconcileFlashSales, requeueLostTickets } from '../flashsale/index.js';
+import { cleanupExpired } from '../ops/index.js';
+import { closeExpiredOrders } from '../order/index.js';
+import { reconcilePayments, resendRefunds } from '../payment/index.js';
+import type { ServiceContext } from '../svc/index.js';
+
+export interface JobDef {
+  name: string;
+  /** Its key under `jobs` in the config (the cron schedule). */
+  configKey: keyof Config['jobs'];
+  /** Lease TTL: renewed while the job runs; a crashed holder's lease expires after it. */
+  leaseMs: number;
+  does: string;
+  run(ctx: ServiceContext): Promise<unknown>;
+  /** How many items a run's result says it handled (for metrics and the log line). */
+  items(result: never): number;
+}
+
+/** Every scheduled job: one use case each, bounded batches, safe to run twice. */
+export const jobs: JobDef[] = [
+  {
+    name: 'close-expired-orders',
+    configKey: 'closeExpiredOrders',
+    leaseMs: 30_000,
+    does: 'cancel PENDING_PAYMENT orders past their deadline (backstop for order_timeout), 500 per run',
+    run: (ctx) => closeExpiredOrders(ctx),
+    items: (r: { closed: number }) => r.closed,
+  },
+  {
+    name: 'auto-confirm-receipts',
+    configKey: 'autoConfirmReceipts',
+    leaseMs: 30_000,
+    does: 'complete orders delivered more than order.autoConfirmDays ago, 500 per run',
+    run: (ctx) => autoConfirmReceipts(ctx),
+    items: (r: { confirmed: number }) => r.confirmed,
+  },
+  {
+    name: 'resend-refunds',
+    configKey: 'resendRefunds',
+    leaseMs: 30_000,
+    does: 're-send refunds recorded but never accepted by the provider, 200 per run',
+    run: (ctx) => resendRefunds(ctx),
+    items: (r: { resent: number }) => r.resent,
+  },
+  {
+    name: 'reconcile-payments',
+    configKey: 'reconcilePayments',
+    leaseMs: 30_000,
+    does: 'ask providers about payments PENDING over 10 min; fix what is safe, report the rest',
+    run: (ctx) => reconcilePayments(ctx),
+    items: (r: { fixed: number }) => r.fixed,
+  },
+  {
+    name: 'flashsale-requeue',
+    configKey: 'flashsaleRequeue',
+    leaseMs: 15_000,
+    does: 're-send flash-sale tickets queued in Redis but never recorded in the DB',
+    run: (ctx) => requeueLostTickets(ctx),
+    items: (r: { resent: number; settled: number; failed: number }) => r.resent + r.settled + r.failed,
+  },
+  {
+    name: 'reconcile-flash-sales',
+    configKey: 'reconcileFlashSales',
+    leaseMs: 30_000,
+    does: 'load sales missing from Redis; repair Redis stock when no ticket is in flight',
+    run: (ctx) => reconcileFlashSales(ctx),
+    items: (r: { sales: number }) => r.sales,
+  },
+  {
+    name: 'cleanup-expired',
+    configKey: 'cleanupExpired',
+    leaseMs: 60_000,
+    does: 'delete expired idempotency keys, old tx-log rows and resolved dead letters, 1000 rows a statement',
+    run: (ctx) => cleanupExpired(ctx),
+    items: (r: { idempotencyKeys: number; txLog: number; resolvedDeadLetters: number }) =>
+      r.idempotencyKeys + r.txLog + r.resolvedDeadLetters,
+  },
+];
+
+export function jobNamed(name: string): JobDef | undefined {
+  return jobs.find((j) => j.name === name);
+}

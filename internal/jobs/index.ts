@@ -1,0 +1,2 @@
+export { type JobDef, jobNamed, jobs } from './catalog.js';
+export { type JobRun, runJob } from './run-job.js';

@@ -1,0 +1,106 @@
+import type { Command } from 'commander';
+import { findOrders, orderDossier } from '../../internal/ops/index.js';
+import { cancelOrder } from '../../internal/order/index.js';
+import { idArg, printJson } from '../args.js';
+import { CliError, EXIT } from '../cli-error.js';
+import { withContext } from '../context.js';
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : '-');
+
+/** `qianfan-order order show|cancel|find`. */
+export function orderCommand(program: Command): void {
+  const order = program.command('order').description('look at and act on single orders');
+  order
+    .command('show')
+    .description('the order with its items, payments, refunds, shipments, status history and published events')
+    .argument('<orderId>', 'the order id', idArg('order'))
+    .option('--json', 'one JSON document on stdout')
+    .addHelpText('after', '\nExample:\n  qianfan-order order show 384870123456789012 --json')
+    .action(async (id: bigint, opts: { json?: boolean }) => {
+      await withContext(async (ctx) => {
+        const d = await orderDossier(ctx, id);
+        if (opts.json) return printJson(d);
+        const o = d.order;
+        const out = [
+          `order ${o.id} (${o.orderNo}) user ${o.userId}: ${o.status} v${o.version}, total ${o.totalAmount} ${o.currency}, paid ${o.paidAmount}, refunded ${o.refundedAmount}, source ${o.source}`,
+          `  created ${iso(o.createdAt)}, pay by ${iso(o.payDeadline)}, paid ${iso(o.paidAt)}, shipped ${iso(o.shippedAt)}, delivered ${iso(o.deliveredAt)}`,
+          'items:',
+          ...d.items.map((i) => `  SKU ${i.skuId} x${i.quantity} @ ${i.unitPrice} = ${i.lineTotal}  ${i.title}`),
+          'payments:',
+          ...d.payments.map(
+            (p) =>
+              `  ${p.id} ${p.provider} ${p.status} ${p.amount} ${p.currency}${p.succeededOrderId ? ' (kept)' : ''}${p.failureReason ? ` ${p.failureReason}` : ''}`,
+          ),
+          'refunds:',
+          ...d.refunds.map(
+            (r) => `  ${r.id} ${r.kind} ${r.status} ${r.amount}${r.restock ? ' restock' : ''} ${r.reason}`,
+          ),
+          'shipments:',
+          ...d.shipments.map((s) => `  ${s.carrier} ${s.trackingNo} ${s.status}`),
+          'history:',
+          ...d.history.map(
+            (h) =>
+              `  ${iso(h.createdAt)} ${h.fromStatus || '-'} -> ${h.toStatus} v${h.version} by ${h.actorType}:${h.actorId} (${h.reason})`,
+          ),
+          'events (order_event):',
+          ...d.events.map((e) => `  ${iso(e.createdAt)} ${e.eventType} ${e.eventId}`),
+        ];
+        process.stdout.write(`${out.join('\n')}\n`);
+      });
+    });
+  order
+    .command('cancel')
+    .description('cancel an unpaid order as an admin (stock goes back); paid orders need a refund instead')
+    .argument('<orderId>', 'the order id', idArg('order'))
+    .requiredOption('--reason <text>', 'why, for the status history (up to 200 characters)')
+    .option('--dry-run', 'say what would happen, change nothing')
+    .addHelpText(
+      'after',
+      '\nExample:\n  qianfan-order order cancel 384870123456789012 --reason "fraud check failed" --dry-run',
+    )
+    .action(async (id: bigint, opts: { reason: string; dryRun?: boolean }) => {
+      if (opts.reason.trim() === '' || opts.reason.length > 200)
+        throw new CliError('--reason must be 1 to 200 characters', EXIT.USAGE);
+      await withContext(
+        async (ctx) => {
+          const d = await orderDossier(ctx, id);
+          if (opts.dryRun) {
+            const ok = d.order.status === 'PENDING_PAYMENT' || d.order.status === 'CANCELLED';
+            process.stdout.write(
+              ok
+                ? `order ${id} is ${d.order.status}: it would be cancelled (reason: ${opts.reason})\n`
+                : `order ${id} is ${d.order.status}: cancel would be refused; refund it instead\n`,
+            );
+            return;
+          }
+          const r = await cancelOrder(ctx, { orderId: id, reason: 'ADMIN', actor: { type: 'ADMIN', id: 'cli' } });
+          process.stdout.write(r.changed ? `order ${id} cancelled\n` : `order ${id} was already cancelled\n`);
+        },
+        { mq: !opts.dryRun },
+      );
+    });
+  order
+    .command('find')
+    .description('find orders by user id or order number')
+    .option('--user <id>', "the user's orders (oldest first, at most 100)", idArg('user'))
+    .option('--order-no <no>', 'the order with this number, e.g. QF0384870123456789012')
+    .option('--json', 'one JSON document on stdout')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  qianfan-order order find --user 1001\n  qianfan-order order find --order-no QF0384870123456789012 --json',
+    )
+    .action(async (opts: { user?: bigint; orderNo?: string; json?: boolean }) => {
+      if ((opts.user === undefined) === (opts.orderNo === undefined)) {
+        throw new CliError('give exactly one of --user <id> or --order-no <no>', EXIT.USAGE);
+      }
+      await withContext(async (ctx) => {
+        const rows = await findOrders(ctx, { userId: opts.user, orderNo: opts.orderNo });
+        if (opts.json) return printJson(rows);
+        if (rows.length === 0) process.stdout.write('no orders found\n');
+        for (const o of rows)
+          process.stdout.write(
+            `${o.id} ${o.orderNo} ${o.status.padEnd(16)} ${o.totalAmount} ${o.currency} ${iso(o.createdAt)}\n`,
+          );
+      });
+    });
+}
