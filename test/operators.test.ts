@@ -33,7 +33,7 @@ describe("operators' tools: jobs and the CLI (real MariaDB, Redis, RocketMQ)", (
 
   it('two job processes at once: every tick of a job runs exactly once', async () => {
     const env = (port: number) => ({
-      QIANFAN_LOG__LEVEL: 'info',
+      QIANFAN_LOG__LEVEL: 'debug',
       QIANFAN_ADMIN__JOB_PORT: String(port),
       QIANFAN_JOBS__CLEANUP_EXPIRED: '* * * * * *',
     });

@@ -44,10 +44,10 @@ export async function runJob(ctx: ServiceContext, def: JobDef, opts: { tick?: nu
   if (done.status === 'ok') {
     m.items.inc({ job: def.name }, done.items);
     m.lastSuccess.set({ job: def.name }, Date.now() / 1000);
-    ctx.logger.info(
-      { job: def.name, ms: done.ms, items: done.items, result: done.result, tick: opts.tick },
-      'job finished',
-    );
+    // One line per run; runs that found nothing to do are logged at debug so frequent jobs stay quiet.
+    const line = { job: def.name, ms: done.ms, items: done.items, result: done.result, tick: opts.tick };
+    if (done.items > 0 || done.ms > 1000) ctx.logger.info(line, 'job finished');
+    else ctx.logger.debug(line, 'job finished');
   }
   if (leased.lost)
     ctx.logger.warn({ job: def.name }, 'job lease was lost while running: another instance may have run it too');
