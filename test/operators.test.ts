@@ -215,6 +215,15 @@ describe("operators' tools: jobs and the CLI (real MariaDB, Redis, RocketMQ)", (
     const run = cli(['job', 'run', 'cleanup-expired', '--json']);
     assert.equal(run.status, 0, run.stderr);
     assert.equal(JSON.parse(run.stdout).status, 'ok');
+    assert.match(cli(['job', 'run', 'cleanup-expired', '--dry-run']).stdout, /cleanup-expired: would run now/);
+    assert.match(cli(['migrate', '--dry-run']).stdout, /up to date/);
+    assert.match(cli(['seed', '--dry-run']).stdout, /would seed 10001/);
+    const rec = cli(['reconcile', 'payments', '--dry-run', '--pending-after', '0', '--json']);
+    assert.equal(rec.status, 0, rec.stderr);
+    assert.ok(
+      JSON.parse(rec.stdout).findings.every((f: { fixed: boolean }) => !f.fixed),
+      'a dry run fixed something',
+    );
     const st = JSON.parse(cli(['migrate', 'status', '--json']).stdout);
     assert.ok(st.length >= 5 && st.every((m: { applied: boolean }) => m.applied));
   });

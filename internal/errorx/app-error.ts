@@ -28,7 +28,3 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   return new AppError('INTERNAL', 'internal error', undefined, { cause: err });
 }
-
-export const invalid = (message: string, details?: ErrorDetails) => new AppError('VALIDATION_FAILED', message, details);
-export const notFound = (code: ErrorCode, message: string, details?: ErrorDetails) =>
-  new AppError(code, message, details);

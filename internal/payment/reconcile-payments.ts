@@ -17,6 +17,8 @@ export interface ReconcileInput {
   /** A payment still PENDING this long after it was opened is asked about at its provider (default 10 min). */
   pendingAfterMs?: number;
   limit?: number;
+  /** Ask and report only: nothing is applied. */
+  dryRun?: boolean;
 }
 
 export interface ReconcileFinding {
@@ -59,13 +61,21 @@ export async function reconcilePayments(ctx: ServiceContext, input: ReconcileInp
     pending,
     (p) => String(p.id),
     async (p) => {
-      findings.push(await resolvePending(ctx, p));
+      findings.push(await resolvePending(ctx, p, Boolean(input.dryRun)));
     },
   );
 
   for (const { payment, orderStatus } of await keptPaymentsOfUnpaidOrders(ctx.db, since, limit)) {
     const orderId = String(payment.orderId);
-    if (orderStatus === 'PENDING_PAYMENT') {
+    if (orderStatus === 'PENDING_PAYMENT' && input.dryRun) {
+      findings.push({
+        kind: 'KEPT_PAYMENT_ORDER_NOT_PAID',
+        paymentId: String(payment.id),
+        orderId,
+        action: 'would mark the order PAID',
+        fixed: false,
+      });
+    } else if (orderStatus === 'PENDING_PAYMENT') {
       const r = await markPaid(ctx, {
         orderId: payment.orderId,
         amount: payment.amount,
@@ -112,7 +122,7 @@ export async function reconcilePayments(ctx: ServiceContext, input: ReconcileInp
   return report;
 }
 
-async function resolvePending(ctx: ServiceContext, p: PaymentRow): Promise<ReconcileFinding> {
+async function resolvePending(ctx: ServiceContext, p: PaymentRow, dryRun: boolean): Promise<ReconcileFinding> {
   const base = { kind: 'PENDING_RESOLVED' as const, paymentId: String(p.id), orderId: String(p.orderId) };
   const answer = await providerFor(ctx, p.provider).queryCharge({
     paymentId: p.id,
@@ -124,6 +134,7 @@ async function resolvePending(ctx: ServiceContext, p: PaymentRow): Promise<Recon
   if (answer.status === 'PENDING') {
     return { ...base, kind: 'PENDING_AT_PROVIDER', action: 'the provider has no result yet', fixed: false };
   }
+  if (dryRun) return { ...base, action: `provider says ${answer.status}: would apply it`, fixed: false };
   const outcome = await applyPaymentResult(ctx, {
     paymentId: p.id,
     status: answer.status,

@@ -27,11 +27,21 @@ export function jobCommand(program: Command): void {
     .command('run')
     .description('run one tick of a job now, honouring its lease (refused while another instance runs it)')
     .argument('<name>', `one of: ${jobs.map((j) => j.name).join(', ')}`)
+    .option('--dry-run', 'say whether the job could run now (its lease is free), run nothing')
     .option('--json', 'the run as one JSON document on stdout')
     .addHelpText('after', '\nExample:\n  qianfan-order job run close-expired-orders')
-    .action(async (name: string, opts: { json?: boolean }) => {
+    .action(async (name: string, opts: { dryRun?: boolean; json?: boolean }) => {
       const def = jobNamed(name);
       if (!def) throw new CliError(`no job '${name}'; see qianfan-order job list`, EXIT.USAGE);
+      if (opts.dryRun) {
+        await withContext(async (ctx) => {
+          const held = (await ctx.redis.exists(`lock:job:${def.name}`)) === 1;
+          process.stdout.write(
+            `${name}: ${held ? 'running on another instance now' : 'would run now'} (${def.does})\n`,
+          );
+        });
+        return;
+      }
       await withContext(
         async (ctx) => {
           const r = await runJob(ctx, def);

@@ -7,9 +7,17 @@ export function migrateCommand(program: Command): void {
   const migrate = program
     .command('migrate')
     .description('apply pending database migrations (drizzle-kit SQL); a no-op when the schema is up to date')
+    .option('--dry-run', 'list the migrations that would be applied, apply nothing')
     .addHelpText('after', '\nExamples:\n  qianfan-order migrate\n  qianfan-order migrate status --json')
-    .action(async () => {
+    .action(async (opts: { dryRun?: boolean }) => {
       await withContext(async (ctx) => {
+        if (opts.dryRun) {
+          const pending = (await migrationStatus(ctx.pool)).filter((m) => !m.applied);
+          process.stdout.write(
+            pending.length ? `would apply: ${pending.map((m) => m.tag).join(', ')}\n` : 'up to date\n',
+          );
+          return;
+        }
         const db = ctx.config.mysql;
         process.stdout.write(`migrating ${db.database} at ${db.host}:${db.port} ...\n`);
         const r = await runMigrations(ctx.db, ctx.pool);

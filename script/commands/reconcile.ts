@@ -23,15 +23,20 @@ export function reconcileCommand(program: Command): void {
     )
     .option('--since <time>', 'payments and orders created since (default: 3 days ago)', parseTime)
     .option('--pending-after <minutes>', 'ask about payments PENDING at least this long', (v) => Number(v), 10)
+    .option('--dry-run', 'ask the provider and report what would be fixed; apply nothing')
     .option('--json', 'the report as one JSON document on stdout')
     .addHelpText('after', '\nExample:\n  qianfan-order reconcile payments --since 2026-11-27T00:00:00Z --json')
-    .action(async (opts: { since?: Date; pendingAfter: number; json?: boolean }) => {
+    .action(async (opts: { since?: Date; pendingAfter: number; dryRun?: boolean; json?: boolean }) => {
       if (!Number.isFinite(opts.pendingAfter) || opts.pendingAfter < 0) {
         throw new CliError('--pending-after must be a number of minutes', EXIT.USAGE);
       }
       await withContext(
         async (ctx) => {
-          const r = await reconcilePayments(ctx, { since: opts.since, pendingAfterMs: opts.pendingAfter * 60_000 });
+          const r = await reconcilePayments(ctx, {
+            since: opts.since,
+            pendingAfterMs: opts.pendingAfter * 60_000,
+            dryRun: opts.dryRun,
+          });
           if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
           else {
             process.stdout.write(

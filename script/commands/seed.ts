@@ -8,7 +8,13 @@ export function seedCommand(program: Command): void {
     .command('seed')
     .description('insert the demo catalogue (SKUs 10001-10005) or top its stock back up; safe to repeat')
     .addHelpText('after', '\nExample:\n  qianfan-order seed')
-    .action(async () => {
+    .option('--dry-run', 'list the demo SKUs, write nothing')
+    .action(async (opts: { dryRun?: boolean }) => {
+      if (opts.dryRun) {
+        for (const s of demoSkus)
+          process.stdout.write(`would seed ${s.id}  ${s.title}  ${s.price} fen  stock ${s.available}\n`);
+        return;
+      }
       await withContext(async (ctx) => {
         if (ctx.config.service.env === 'production') {
           throw new CliError('refusing to seed demo data into a production config (service.env=production)');
