@@ -1,6 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
 import { describeFailure } from '../mq/index.js';
 import type { ServiceContext } from '../svc/index.js';
+import { perRegistry } from '../telemetry/index.js';
 
 export interface SweepResult {
   total: number;
@@ -8,21 +9,15 @@ export interface SweepResult {
   failed: number;
 }
 
-const counters = new WeakMap<Registry, Counter<'sweep' | 'result'>>();
-
-function itemsCounter(registry: Registry) {
-  let c = counters.get(registry);
-  if (!c) {
-    c = new Counter({
+const itemsCounter = perRegistry(
+  (registry: Registry) =>
+    new Counter({
       name: 'qianfan_sweep_items_total',
       help: 'Items handled by sweep jobs, by sweep and result (ok, failed)',
       labelNames: ['sweep', 'result'] as const,
       registers: [registry],
-    });
-    counters.set(registry, c);
-  }
-  return c;
-}
+    }),
+);
 
 /**
  * Runs `fn` for every item of a sweep (expired orders, stale refunds, ...), one at a time: a failing

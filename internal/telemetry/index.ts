@@ -9,5 +9,6 @@ export { jobMetrics } from './job-metrics.js';
 export { createLogger, type Logger } from './logger.js';
 export { createMetrics } from './metrics.js';
 export { mqMetrics } from './mq-metrics.js';
+export { perRegistry } from './per-registry.js';
 export { activeTraceId, inSpan, SpanKind } from './spans.js';
 export { createTracing, type Tracing } from './tracing.js';

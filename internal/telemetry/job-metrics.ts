@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-
-const cache = new WeakMap<Registry, ReturnType<typeof build>>();
+import { perRegistry } from './per-registry.js';
 
 function build(registry: Registry) {
   return {
@@ -33,11 +32,4 @@ function build(registry: Registry) {
 }
 
 /** Job metrics, created once per registry. */
-export function jobMetrics(registry: Registry) {
-  let m = cache.get(registry);
-  if (!m) {
-    m = build(registry);
-    cache.set(registry, m);
-  }
-  return m;
-}
+export const jobMetrics = perRegistry(build);

@@ -1,6 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
-
-const cache = new WeakMap<Registry, ReturnType<typeof build>>();
+import { perRegistry } from './per-registry.js';
 
 function build(registry: Registry) {
   return {
@@ -27,11 +26,4 @@ function build(registry: Registry) {
 }
 
 /** Consumer metrics, created once per registry. */
-export function mqMetrics(registry: Registry) {
-  let m = cache.get(registry);
-  if (!m) {
-    m = build(registry);
-    cache.set(registry, m);
-  }
-  return m;
-}
+export const mqMetrics = perRegistry(build);
