@@ -126,21 +126,24 @@ export class OrderClient {
     }
   }
 
-  createOrder = (req: pb.CreateOrderRequest) => this.#call<pb.CreateOrderRequest, pb.OrderReply>('createOrder', req);
-  getOrder = (req: pb.GetOrderRequest) => this.#call<pb.GetOrderRequest, pb.OrderReply>('getOrder', req);
-  listOrders = (req: pb.ListOrdersRequest) => this.#call<pb.ListOrdersRequest, pb.ListOrdersReply>('listOrders', req);
-  cancelOrder = (req: pb.CancelOrderRequest) => this.#call<pb.CancelOrderRequest, pb.OrderReply>('cancelOrder', req);
+  createOrder = (req: pb.CreateOrderRequest) =>
+    this.#call<pb.CreateOrderRequest, pb.CreateOrderResponse>('createOrder', req);
+  getOrder = (req: pb.GetOrderRequest) => this.#call<pb.GetOrderRequest, pb.GetOrderResponse>('getOrder', req);
+  listOrders = (req: pb.ListOrdersRequest) =>
+    this.#call<pb.ListOrdersRequest, pb.ListOrdersResponse>('listOrders', req);
+  cancelOrder = (req: pb.CancelOrderRequest) =>
+    this.#call<pb.CancelOrderRequest, pb.CancelOrderResponse>('cancelOrder', req);
   startPayment = (req: pb.StartPaymentRequest) =>
-    this.#call<pb.StartPaymentRequest, pb.PaymentReply>('startPayment', req);
+    this.#call<pb.StartPaymentRequest, pb.StartPaymentResponse>('startPayment', req);
   applyPaymentResult = (req: pb.ApplyPaymentResultRequest) =>
-    this.#call<pb.ApplyPaymentResultRequest, pb.ApplyPaymentResultReply>('applyPaymentResult', req);
-  shipOrder = (req: pb.ShipOrderRequest) => this.#call<pb.ShipOrderRequest, pb.OrderReply>('shipOrder', req);
+    this.#call<pb.ApplyPaymentResultRequest, pb.ApplyPaymentResultResponse>('applyPaymentResult', req);
+  shipOrder = (req: pb.ShipOrderRequest) => this.#call<pb.ShipOrderRequest, pb.ShipOrderResponse>('shipOrder', req);
   markDelivered = (req: pb.MarkDeliveredRequest) =>
-    this.#call<pb.MarkDeliveredRequest, pb.OrderReply>('markDelivered', req);
+    this.#call<pb.MarkDeliveredRequest, pb.MarkDeliveredResponse>('markDelivered', req);
   confirmReceipt = (req: pb.ConfirmReceiptRequest) =>
-    this.#call<pb.ConfirmReceiptRequest, pb.OrderReply>('confirmReceipt', req);
+    this.#call<pb.ConfirmReceiptRequest, pb.ConfirmReceiptResponse>('confirmReceipt', req);
   requestRefund = (req: pb.RequestRefundRequest) =>
-    this.#call<pb.RequestRefundRequest, pb.OrderReply>('requestRefund', req);
+    this.#call<pb.RequestRefundRequest, pb.RequestRefundResponse>('requestRefund', req);
 
   async close(): Promise<void> {
     await this.#watcher?.cancel();

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { rejectInvalidText } from '../internal/errorx/index.js';
 import { ticketBatcher } from '../internal/flashsale/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
 import { installErrorHandler } from './errors.js';
+import { installOpenApi } from './openapi.js';
 import { installProtection } from './protection.js';
 import { adminRoutes } from './routes/admin.js';
 import { flashSaleRoutes } from './routes/flash-sales.js';
@@ -62,15 +61,7 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
     if (req.method === 'POST' && req.body === undefined) req.body = {};
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: 'qianfan-order', version: '1', description: 'Order service of the qianfan platform' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await installOpenApi(app);
 
   healthRoutes(app, ctx, state);
   orderRoutes(app, ctx);

@@ -7,6 +7,8 @@ import type { ServiceContext } from '../internal/svc/index.js';
 export interface Answer {
   status: number;
   body: unknown;
+  /** Response headers that belong to the answer (e.g. Location on 201), replayed with it. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -30,5 +32,6 @@ export async function idempotent(
     run,
   );
   if (replayed) reply.header('idempotent-replayed', 'true');
+  if (value.headers) reply.headers(value.headers);
   return reply.status(value.status).send(value.body);
 }

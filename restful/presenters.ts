@@ -1,11 +1,21 @@
 import type { Static } from '@sinclair/typebox';
-import type { ListOrdersInput, OrderItemRow, OrderPage, OrderRow, OrderStatus } from '../internal/order/index.js';
+import {
+  itemsByOrder,
+  type ListOrdersInput,
+  type OrderItemRow,
+  type OrderPage,
+  type OrderRow,
+  type OrderStatus,
+} from '../internal/order/index.js';
 import type { ListQuery } from './schemas.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-/** An order as the API shows it: ids as strings, money in fen, times in ISO 8601 UTC. */
-export function orderJson(o: OrderRow, items?: OrderItemRow[]) {
+/**
+ * The one representation of an order (schema `Order`) that every route returning an order uses:
+ * ids as strings, money in fen, times in ISO 8601 UTC, items included.
+ */
+export function orderJson(o: OrderRow, items: OrderItemRow[]) {
   return {
     id: o.id.toString(),
     orderNo: o.orderNo,
@@ -29,17 +39,13 @@ export function orderJson(o: OrderRow, items?: OrderItemRow[]) {
     cancelledAt: iso(o.cancelledAt),
     cancelReason: o.cancelReason,
     createdAt: o.createdAt.toISOString(),
-    ...(items
-      ? {
-          items: items.map((i) => ({
-            skuId: i.skuId.toString(),
-            title: i.title,
-            unitPrice: i.unitPrice,
-            quantity: i.quantity,
-            lineTotal: i.lineTotal,
-          })),
-        }
-      : {}),
+    items: items.map((i) => ({
+      skuId: i.skuId.toString(),
+      title: i.title,
+      unitPrice: i.unitPrice,
+      quantity: i.quantity,
+      lineTotal: i.lineTotal,
+    })),
   };
 }
 
@@ -56,5 +62,6 @@ export function listInput(q: Static<typeof ListQuery>, userId: bigint | undefine
 }
 
 export function pageJson(page: OrderPage) {
-  return { orders: page.orders.map((o) => orderJson(o)), nextCursor: page.nextCursor };
+  const byOrder = itemsByOrder(page.items);
+  return { orders: page.orders.map((o) => orderJson(o, byOrder.get(o.id) ?? [])), nextCursor: page.nextCursor };
 }

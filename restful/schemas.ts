@@ -1,14 +1,27 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+
+/**
+ * Named schemas: each has an `$id`, is registered once on the app (`sharedSchemas`) and referenced with
+ * `ref()`, so /openapi.json lists it under components.schemas and generated clients get named types.
+ */
+export function ref<T extends TSchema>(schema: T): T {
+  if (!schema.$id) throw new Error('ref() needs a schema with an $id');
+  // Typed as the schema it points to, so route handlers see the referenced shape.
+  return Type.Ref(schema.$id) as unknown as T;
+}
 
 export const Id = Type.String({ pattern: '^[1-9]\\d{0,19}$', description: '64-bit id as a decimal string' });
 export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
 
-export const ErrorBody = Type.Object({
-  code: Type.String(),
-  message: Type.String(),
-  details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  requestId: Type.String(),
-});
+export const ErrorBody = Type.Object(
+  {
+    code: Type.String({ description: 'Stable error code, e.g. ORDER_NOT_FOUND (docs/api.md lists them)' }),
+    message: Type.String({ description: 'What went wrong and what to do next, for humans' }),
+    details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    requestId: Type.String({ description: 'The x-request-id of the request' }),
+  },
+  { $id: 'Error' },
+);
 
 export const Address = Type.Object(
   {
@@ -20,20 +33,23 @@ export const Address = Type.Object(
     detail: Type.String({ minLength: 1, maxLength: 200 }),
     postcode: Type.Optional(Type.String({ pattern: '^\\d{6}$' })),
   },
-  { additionalProperties: false },
+  { $id: 'Address', additionalProperties: false },
 );
 
-export const OrderStatus = Type.Union([
-  Type.Literal('PENDING_PAYMENT'),
-  Type.Literal('PAID'),
-  Type.Literal('SHIPPED'),
-  Type.Literal('DELIVERED'),
-  Type.Literal('COMPLETED'),
-  Type.Literal('CANCELLED'),
-  Type.Literal('REFUNDING'),
-  Type.Literal('REFUNDED'),
-  Type.Literal('REFUND_FAILED'),
-]);
+export const OrderStatus = Type.Union(
+  [
+    Type.Literal('PENDING_PAYMENT'),
+    Type.Literal('PAID'),
+    Type.Literal('SHIPPED'),
+    Type.Literal('DELIVERED'),
+    Type.Literal('COMPLETED'),
+    Type.Literal('CANCELLED'),
+    Type.Literal('REFUNDING'),
+    Type.Literal('REFUNDED'),
+    Type.Literal('REFUND_FAILED'),
+  ],
+  { $id: 'OrderStatus', description: 'The order state machine (docs/api.md shows its transitions)' },
+);
 
 export const CreateOrderBody = Type.Object(
   {
@@ -41,57 +57,87 @@ export const CreateOrderBody = Type.Object(
       Type.Object({ skuId: Id, quantity: Type.Integer({ minimum: 1, maximum: 999 }) }, { additionalProperties: false }),
       { minItems: 1, maxItems: 50 },
     ),
-    address: Address,
+    address: ref(Address),
     note: Type.Optional(Type.String({ maxLength: 500 })),
   },
-  { additionalProperties: false },
+  {
+    $id: 'CreateOrderRequest',
+    additionalProperties: false,
+    examples: [
+      {
+        items: [
+          { skuId: '1001', quantity: 2 },
+          { skuId: '1002', quantity: 1 },
+        ],
+        address: {
+          name: 'Li Lei',
+          phone: '13800000000',
+          province: 'Zhejiang',
+          city: 'Hangzhou',
+          district: 'Xihu',
+          detail: '1 Wensan Road',
+          postcode: '310000',
+        },
+        note: 'leave at the door',
+      },
+    ],
+  },
 );
 export type CreateOrderBody = Static<typeof CreateOrderBody>;
 
-export const OrderItem = Type.Object({
-  skuId: Id,
-  title: Type.String(),
-  unitPrice: Type.Integer({ description: 'fen' }),
-  quantity: Type.Integer(),
-  lineTotal: Type.Integer({ description: 'fen' }),
-});
+export const OrderItem = Type.Object(
+  {
+    skuId: Id,
+    title: Type.String({ description: "The SKU's title when the order was created" }),
+    unitPrice: Type.Integer({ description: 'fen, the price when the order was created' }),
+    quantity: Type.Integer(),
+    lineTotal: Type.Integer({ description: 'fen: unitPrice × quantity' }),
+  },
+  { $id: 'OrderItem' },
+);
 
 const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 
-export const Order = Type.Object({
-  id: Id,
-  orderNo: Type.String(),
-  userId: Id,
-  status: OrderStatus,
-  currency: Type.String(),
-  itemsAmount: Type.Integer(),
-  shippingFee: Type.Integer(),
-  discountAmount: Type.Integer(),
-  totalAmount: Type.Integer({ description: 'fen' }),
-  paidAmount: Type.Integer(),
-  refundedAmount: Type.Integer(),
-  address: Address,
-  note: Type.String(),
-  version: Type.Integer(),
-  payDeadline: Type.String({ format: 'date-time' }),
-  paidAt: Time,
-  shippedAt: Time,
-  deliveredAt: Time,
-  completedAt: Time,
-  cancelledAt: Time,
-  cancelReason: Type.Union([Type.String(), Type.Null()]),
-  createdAt: Type.String({ format: 'date-time' }),
-  items: Type.Optional(Type.Array(OrderItem)),
-});
+export const Order = Type.Object(
+  {
+    id: Id,
+    orderNo: Type.String(),
+    userId: Id,
+    status: ref(OrderStatus),
+    currency: Type.String({ description: 'ISO 4217, e.g. CNY' }),
+    itemsAmount: Type.Integer(),
+    shippingFee: Type.Integer(),
+    discountAmount: Type.Integer(),
+    totalAmount: Type.Integer({ description: 'fen' }),
+    paidAmount: Type.Integer(),
+    refundedAmount: Type.Integer(),
+    address: ref(Address),
+    note: Type.String(),
+    version: Type.Integer({ description: 'Increases with every state change (also the ETag)' }),
+    payDeadline: Type.String({ format: 'date-time' }),
+    paidAt: Time,
+    shippedAt: Time,
+    deliveredAt: Time,
+    completedAt: Time,
+    cancelledAt: Time,
+    cancelReason: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Type.String({ format: 'date-time' }),
+    items: Type.Array(ref(OrderItem)),
+  },
+  { $id: 'Order', description: 'An order; every route that returns an order returns all of this' },
+);
 
-export const OrderPage = Type.Object({
-  orders: Type.Array(Order),
-  nextCursor: Type.Union([Type.String(), Type.Null()]),
-});
+export const OrderPage = Type.Object(
+  {
+    orders: Type.Array(ref(Order)),
+    nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page' }),
+  },
+  { $id: 'OrderPage' },
+);
 
 export const ListQuery = Type.Object(
   {
-    status: Type.Optional(OrderStatus),
+    status: Type.Optional(ref(OrderStatus)),
     createdFrom: Type.Optional(Type.String({ format: 'date-time' })),
     createdTo: Type.Optional(Type.String({ format: 'date-time' })),
     cursor: Type.Optional(Type.String({ maxLength: 64 })),
@@ -102,41 +148,70 @@ export const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const Payment = Type.Object({
-  id: Id,
-  orderId: Id,
-  provider: Type.String(),
-  amount: Type.Integer(),
-  currency: Type.String(),
-  status: Type.String(),
-  payUrl: Type.String(),
-});
+export const Payment = Type.Object(
+  {
+    id: Id,
+    orderId: Id,
+    provider: Type.String(),
+    amount: Type.Integer({ description: 'fen' }),
+    currency: Type.String(),
+    status: Type.Union([
+      Type.Literal('PENDING'),
+      Type.Literal('SUCCEEDED'),
+      Type.Literal('FAILED'),
+      Type.Literal('REFUNDED'),
+    ]),
+    payUrl: Type.String({ description: 'Where the buyer completes the payment' }),
+  },
+  { $id: 'Payment' },
+);
 
 export const ShipBody = Type.Object(
   {
     carrier: Type.String({ pattern: '^[A-Za-z0-9_-]{2,32}$' }),
     trackingNo: Type.String({ pattern: '^[A-Za-z0-9-]{4,64}$' }),
   },
-  { additionalProperties: false },
+  { $id: 'ShipRequest', additionalProperties: false, examples: [{ carrier: 'SF', trackingNo: 'SF1234567890' }] },
 );
 export const ReasonBody = Type.Object(
   { reason: Type.Optional(Type.String({ maxLength: 200 })) },
-  { additionalProperties: false },
+  { $id: 'RefundRequest', additionalProperties: false, examples: [{ reason: 'arrived damaged' }] },
 );
 export const StartPaymentBody = Type.Object(
-  { provider: Type.Optional(Type.String({ maxLength: 32 })) },
-  { additionalProperties: false },
+  { provider: Type.Optional(Type.String({ maxLength: 32, description: 'Empty: the configured default' })) },
+  { $id: 'StartPaymentRequest', additionalProperties: false, examples: [{ provider: 'sandbox' }] },
 );
 
+/** A response of a named schema, with its description and (documented) response headers. */
+export function reply<T extends TSchema>(
+  schema: T,
+  description: string,
+  headers?: Record<string, { type: 'string'; description: string }>,
+): T {
+  if (!schema.$id) throw new Error('reply() needs a schema with an $id');
+  return Type.Ref(schema.$id, { description, ...(headers ? { headers } : {}) }) as unknown as T;
+}
+
+export const locationHeader = { location: { type: 'string' as const, description: 'URL of the created resource' } };
+
+export const IdempotencyHeader = Type.Object({
+  'idempotency-key': Type.String({
+    minLength: 8,
+    maxLength: 128,
+    description: 'Makes the request safe to retry: the same key replays the first answer (e.g. a UUID)',
+  }),
+});
+
+const error = (description: string) => Type.Ref('Error', { description }) as unknown as typeof ErrorBody;
 export const errorResponses = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  422: ErrorBody,
-  429: ErrorBody,
-  503: ErrorBody,
+  400: error('Invalid input (VALIDATION_FAILED, ...)'),
+  401: error('Missing or invalid credentials'),
+  403: error('Not allowed (FORBIDDEN)'),
+  404: error('Not found, or not yours'),
+  409: error('Conflicts with the current state or an in-flight request with the same Idempotency-Key'),
+  422: error('Refused by a business rule'),
+  429: error('Rate limited; retry after the Retry-After header'),
+  503: error('A dependency is unavailable; retry with the same Idempotency-Key'),
 };
 
 export const CreateFlashSaleBody = Type.Object(
@@ -148,42 +223,82 @@ export const CreateFlashSaleBody = Type.Object(
     startsAt: Type.String({ format: 'date-time' }),
     endsAt: Type.String({ format: 'date-time' }),
   },
-  { additionalProperties: false },
+  {
+    $id: 'CreateFlashSaleRequest',
+    additionalProperties: false,
+    examples: [
+      {
+        skuId: '1001',
+        price: 990,
+        stock: 100,
+        perUserLimit: 1,
+        startsAt: '2026-12-12T02:00:00Z',
+        endsAt: '2026-12-12T03:00:00Z',
+      },
+    ],
+  },
 );
 
-export const FlashSale = Type.Object({
-  id: Id,
-  skuId: Id,
-  title: Type.String(),
-  price: Type.Integer({ description: 'fen' }),
-  stock: Type.Integer(),
-  perUserLimit: Type.Integer(),
-  startsAt: Type.String({ format: 'date-time' }),
-  endsAt: Type.String({ format: 'date-time' }),
-  remaining: Type.Integer({ description: 'units left to sell' }),
-});
-
-export const FlashSaleStats = Type.Object({
-  sale: FlashSale,
-  redis: Type.Object({
-    remaining: Type.Union([Type.Integer(), Type.Null()]),
-    queuedTickets: Type.Integer(),
-    loaded: Type.Boolean(),
-  }),
-  db: Type.Object({
+export const FlashSale = Type.Object(
+  {
+    id: Id,
+    skuId: Id,
+    title: Type.String(),
+    price: Type.Integer({ description: 'fen' }),
     stock: Type.Integer(),
-    sold: Type.Integer({ description: 'units in orders (not returned)' }),
-    ordered: Type.Integer(),
-    failed: Type.Integer(),
-    returned: Type.Integer(),
-    orderedTickets: Type.Integer(),
-    failedTickets: Type.Integer(),
-  }),
-});
+    perUserLimit: Type.Integer(),
+    startsAt: Type.String({ format: 'date-time' }),
+    endsAt: Type.String({ format: 'date-time' }),
+    remaining: Type.Integer({ description: 'units left to sell' }),
+  },
+  { $id: 'FlashSale' },
+);
+
+export const FlashSaleStats = Type.Object(
+  {
+    sale: ref(FlashSale),
+    redis: Type.Object({
+      remaining: Type.Union([Type.Integer(), Type.Null()]),
+      queuedTickets: Type.Integer(),
+      loaded: Type.Boolean(),
+    }),
+    db: Type.Object({
+      stock: Type.Integer(),
+      sold: Type.Integer({ description: 'units in orders (not returned)' }),
+      ordered: Type.Integer(),
+      failed: Type.Integer(),
+      returned: Type.Integer(),
+      orderedTickets: Type.Integer(),
+      failedTickets: Type.Integer(),
+    }),
+  },
+  { $id: 'FlashSaleStats' },
+);
 
 export const PurchaseBody = Type.Object(
-  { quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), address: Address },
-  { additionalProperties: false },
+  { quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), address: ref(Address) },
+  {
+    $id: 'PurchaseRequest',
+    additionalProperties: false,
+    examples: [
+      {
+        quantity: 1,
+        address: {
+          name: 'Li Lei',
+          phone: '13800000000',
+          province: 'Zhejiang',
+          city: 'Hangzhou',
+          district: 'Xihu',
+          detail: '1 Wensan Road',
+        },
+      },
+    ],
+  },
+);
+
+export const PurchaseAccepted = Type.Object(
+  { ticketId: Type.String(), status: Type.Literal('QUEUED') },
+  { $id: 'PurchaseAccepted', description: 'Poll GET /v1/flash-sales/tickets/{ticketId} for the order' },
 );
 
 export const TicketParams = Type.Object(
@@ -191,11 +306,41 @@ export const TicketParams = Type.Object(
   { additionalProperties: false },
 );
 
-export const Ticket = Type.Object({
-  ticketId: Type.String(),
-  saleId: Id,
-  status: Type.Union([Type.Literal('QUEUED'), Type.Literal('ORDERED'), Type.Literal('FAILED')]),
-  quantity: Type.Integer(),
-  orderId: Type.Optional(Id),
-  failureReason: Type.Optional(Type.String()),
-});
+export const Ticket = Type.Object(
+  {
+    ticketId: Type.String(),
+    saleId: Id,
+    status: Type.Union([Type.Literal('QUEUED'), Type.Literal('ORDERED'), Type.Literal('FAILED')]),
+    quantity: Type.Integer(),
+    orderId: Type.Optional(Id),
+    failureReason: Type.Optional(Type.String()),
+  },
+  { $id: 'Ticket' },
+);
+
+export const WebhookAccepted = Type.Object(
+  { accepted: Type.Boolean(), type: Type.String() },
+  { $id: 'WebhookAccepted' },
+);
+
+/** Every named schema, registered on the app in this order (referenced ones first). */
+export const sharedSchemas: TSchema[] = [
+  ErrorBody,
+  Address,
+  OrderStatus,
+  OrderItem,
+  Order,
+  OrderPage,
+  CreateOrderBody,
+  Payment,
+  StartPaymentBody,
+  ShipBody,
+  ReasonBody,
+  CreateFlashSaleBody,
+  FlashSale,
+  FlashSaleStats,
+  PurchaseBody,
+  PurchaseAccepted,
+  Ticket,
+  WebhookAccepted,
+];

@@ -1,7 +1,7 @@
 import { AppError } from '../internal/errorx/index.js';
 import { parseId } from '../internal/ids/index.js';
-import type { OrderItemRow, OrderRow } from '../internal/order/index.js';
-import type { Order } from '../pkg/gen/qianfan/order/v1/order.js';
+import { isOrderStatus, type OrderItemRow, type OrderRow, type OrderStatus } from '../internal/order/index.js';
+import { type Order, OrderStatus as PbOrderStatus } from '../pkg/gen/qianfan/order/v1/order.js';
 
 /** Parses a decimal id field; empty, malformed or past 64 bits is INVALID_ARGUMENT naming the field. */
 export function idField(value: string, field: string): bigint {
@@ -15,22 +15,53 @@ export function optionalId(value: string, field: string): bigint | undefined {
   return value === '' ? undefined : idField(value, field);
 }
 
-export function orderMessage(o: OrderRow, items?: OrderItemRow[]): Order {
+const PREFIX = 'ORDER_STATUS_';
+
+/** The status filter of a request: the enum field, else the deprecated text field of release 0.1. */
+export function statusFilter(status: PbOrderStatus, legacy: string): OrderStatus | undefined {
+  if (status === PbOrderStatus.UNSPECIFIED) {
+    if (legacy === '') return undefined;
+    if (!isOrderStatus(legacy)) throw new AppError('VALIDATION_FAILED', `unknown status '${legacy.slice(0, 32)}'`);
+    return legacy;
+  }
+  const name = status.slice(PREFIX.length);
+  if (!status.startsWith(PREFIX) || !isOrderStatus(name)) throw new AppError('VALIDATION_FAILED', 'unknown status');
+  return name;
+}
+
+const time = (d: Date | null) => (d ? d.toISOString() : undefined);
+
+/** The one gRPC representation of an order (every RPC that returns an order returns all of it). */
+export function orderMessage(o: OrderRow, items: OrderItemRow[]): Order {
+  const payDeadline = o.payDeadline.toISOString();
+  const createdAt = o.createdAt.toISOString();
   return {
     id: o.id.toString(),
     orderNo: o.orderNo,
     userId: o.userId.toString(),
-    status: o.status,
+    status: `${PREFIX}${o.status}` as PbOrderStatus,
+    legacyStatus: o.status,
     currency: o.currency,
+    itemsAmount: String(o.itemsAmount),
+    shippingFee: String(o.shippingFee),
+    discountAmount: String(o.discountAmount),
     totalAmount: String(o.totalAmount),
     paidAmount: String(o.paidAmount),
     refundedAmount: String(o.refundedAmount),
     address: { postcode: '', ...o.address },
     note: o.note,
     version: o.version,
-    payDeadline: o.payDeadline.toISOString(),
-    createdAt: o.createdAt.toISOString(),
-    items: (items ?? []).map((i) => ({
+    payDeadline,
+    legacyPayDeadline: payDeadline,
+    createdAt,
+    legacyCreatedAt: createdAt,
+    paidAt: time(o.paidAt),
+    shippedAt: time(o.shippedAt),
+    deliveredAt: time(o.deliveredAt),
+    completedAt: time(o.completedAt),
+    cancelledAt: time(o.cancelledAt),
+    cancelReason: o.cancelReason ?? '',
+    items: items.map((i) => ({
       skuId: i.skuId.toString(),
       title: i.title,
       unitPrice: String(i.unitPrice),

@@ -6,7 +6,7 @@ import {
   cancelOrder,
   createOrder,
   getOrderDetail,
-  isOrderStatus,
+  itemsByOrder,
   listOrders,
   type OrderItemRow,
   type OrderRow,
@@ -15,7 +15,7 @@ import { applyPaymentResult, requestRefund, startPayment } from '../internal/pay
 import type { ServiceContext } from '../internal/svc/index.js';
 import { inSpan, SpanKind } from '../internal/telemetry/index.js';
 import type { OrderServiceServer } from '../pkg/gen/qianfan/order/v1/order.js';
-import { idField, optionalId, orderMessage } from './convert.js';
+import { idField, optionalId, orderMessage, statusFilter } from './convert.js';
 import { toServiceError } from './status.js';
 
 /**
@@ -95,15 +95,17 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
     ),
     getOrder: unary('GetOrder', (r) => order(idField(r.orderId, 'order_id'), optionalId(r.userId, 'user_id'))),
     listOrders: unary('ListOrders', async (r) => {
-      if (r.status !== '' && !isOrderStatus(r.status))
-        throw new AppError('VALIDATION_FAILED', `unknown status '${r.status}'`);
       const page = await listOrders(ctx, {
         userId: optionalId(r.userId, 'user_id'),
-        status: r.status === '' ? undefined : (r.status as never),
+        status: statusFilter(r.status, r.legacyStatus),
         cursor: r.cursor === '' ? undefined : r.cursor,
         limit: r.limit === 0 ? undefined : r.limit,
       });
-      return { orders: page.orders.map((o) => orderMessage(o)), nextCursor: page.nextCursor ?? '' };
+      const items = itemsByOrder(page.items);
+      return {
+        orders: page.orders.map((o) => orderMessage(o, items.get(o.id) ?? [])),
+        nextCursor: page.nextCursor ?? '',
+      };
     }),
     cancelOrder: unary(
       'CancelOrder',
@@ -116,7 +118,7 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
           userId: optionalId(r.userId, 'user_id'),
           actor: { type: r.reason === 'ADMIN' ? 'ADMIN' : 'USER', id: r.userId },
         });
-        return { order: orderMessage(res.order) };
+        return { order: orderMessage(res.order, res.items) };
       },
       true,
     ),
@@ -169,18 +171,19 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
           trackingNo: r.trackingNo,
           actor: { type: 'ADMIN', id: 'rpc' },
         });
-        return { order: orderMessage(res.order) };
+        return { order: orderMessage(res.order, res.items) };
       },
       true,
     ),
     markDelivered: unary(
       'MarkDelivered',
-      async (r) => ({
-        order: orderMessage(
-          (await markDelivered(ctx, { orderId: idField(r.orderId, 'order_id'), actor: { type: 'SYSTEM', id: 'rpc' } }))
-            .order,
-        ),
-      }),
+      async (r) => {
+        const res = await markDelivered(ctx, {
+          orderId: idField(r.orderId, 'order_id'),
+          actor: { type: 'SYSTEM', id: 'rpc' },
+        });
+        return { order: orderMessage(res.order, res.items) };
+      },
       true,
     ),
     confirmReceipt: unary(
@@ -191,7 +194,7 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
           userId: optionalId(r.userId, 'user_id'),
           actor: { type: 'USER', id: r.userId },
         });
-        return { order: orderMessage(res.order) };
+        return { order: orderMessage(res.order, res.items) };
       },
       true,
     ),
@@ -204,7 +207,7 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
           actor: { type: r.userId ? 'USER' : 'ADMIN', id: r.userId || 'rpc' },
           reason: r.reason || 'requested over RPC',
         });
-        return { order: orderMessage(res.order) };
+        return { order: orderMessage(res.order, res.items) };
       },
       true,
     ),

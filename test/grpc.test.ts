@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import { fileURLToPath } from 'node:url';
+import { credentials, loadPackageDefinition, Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
-import { OrderServiceClient } from '../pkg/gen/qianfan/order/v1/order.js';
+import {
+  type CancelOrderResponse,
+  type CreateOrderResponse,
+  type GetOrderResponse,
+  type ListOrdersResponse,
+  type Order,
+  OrderServiceClient,
+  OrderStatus,
+} from '../pkg/gen/qianfan/order/v1/order.js';
 import { buildServer } from '../service/server.js';
 import { testConfig } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
@@ -16,12 +26,13 @@ describe('gRPC OrderService (real MariaDB, Redis, RocketMQ)', () => {
   let ctx: ServiceContext;
   let rpc: ReturnType<typeof buildServer>;
   let client: OrderServiceClient;
+  let port: number;
   const token = testConfig().grpc.serviceTokens[0]!;
 
   before(async () => {
     ctx = await createServiceContext(testConfig(), { process: 'service', mq: true, logger: testLogger });
     rpc = buildServer(ctx);
-    const port = await rpc.listen('127.0.0.1', 0);
+    port = await rpc.listen('127.0.0.1', 0);
     client = new OrderServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
   });
   after(async () => {
@@ -57,9 +68,9 @@ describe('gRPC OrderService (real MariaDB, Redis, RocketMQ)', () => {
       address: { ...address, postcode: '' },
       note: '',
     };
-    const first = await call<{ order: { id: string; totalAmount: string; status: string } }>('createOrder', req);
+    const first = (await call<CreateOrderResponse>('createOrder', req)) as { order: Order };
     assert.equal(first.order.totalAmount, '5000');
-    assert.equal(first.order.status, 'PENDING_PAYMENT');
+    assert.equal(first.order.status, OrderStatus.PENDING_PAYMENT);
     const again = await call<typeof first>('createOrder', req);
     assert.deepEqual(again, first);
     await assert.rejects(
@@ -67,22 +78,32 @@ describe('gRPC OrderService (real MariaDB, Redis, RocketMQ)', () => {
       code(status.INVALID_ARGUMENT, 'IDEMPOTENCY_KEY_REUSED'),
     );
     assert.equal((await ordersOfUser(ctx, userId)).length, 1);
-    const got = await call<{ order: { items: unknown[] } }>('getOrder', {
-      orderId: first.order.id,
-      userId: String(userId),
-    });
-    assert.equal(got.order.items.length, 1);
+    const got = await call<GetOrderResponse>('getOrder', { orderId: first.order.id, userId: String(userId) });
+    assert.equal(got.order?.items.length, 1);
+    assert.equal(got.order?.createdAt, first.order.createdAt);
+    assert.match(got.order?.payDeadline ?? '', /^\d{4}-\d\d-\d\dT/);
     await assert.rejects(
       call('getOrder', { orderId: first.order.id, userId: '1' }),
       code(status.NOT_FOUND, 'ORDER_NOT_FOUND'),
     );
-    const cancelled = await call<{ order: { status: string } }>('cancelOrder', {
+    const cancelled = await call<CancelOrderResponse>('cancelOrder', {
       requestId: randomUUID(),
       orderId: first.order.id,
       userId: String(userId),
       reason: 'USER',
     });
-    assert.equal(cancelled.order.status, 'CANCELLED');
+    // Every RPC returns the whole order: the same items as the create, the new state and its time.
+    assert.equal(cancelled.order?.status, OrderStatus.CANCELLED);
+    assert.deepEqual(cancelled.order?.items, first.order.items);
+    assert.equal(cancelled.order?.cancelReason, 'USER');
+    assert.ok(cancelled.order?.cancelledAt);
+    const listed = await call<ListOrdersResponse>('listOrders', {
+      userId: String(userId),
+      status: OrderStatus.CANCELLED,
+      cursor: '',
+      limit: 0,
+    });
+    assert.deepEqual(listed.orders, [cancelled.order]);
     await assert.rejects(
       call('shipOrder', { requestId: randomUUID(), orderId: first.order.id, carrier: 'SF', trackingNo: 'SF00001' }),
       code(status.FAILED_PRECONDITION, 'ORDER_STATE_CONFLICT'),
@@ -119,8 +140,12 @@ describe('gRPC OrderService (real MariaDB, Redis, RocketMQ)', () => {
       code(status.INVALID_ARGUMENT, 'VALIDATION_FAILED'),
     );
     await assert.rejects(
+      call('listOrders', { userId: String(userId), legacyStatus: 'NOPE', cursor: '', limit: 0 }),
+      code(status.INVALID_ARGUMENT, 'VALIDATION_FAILED'),
+    );
+    await assert.rejects(
       call('listOrders', { userId: String(userId), status: 'NOPE', cursor: '', limit: 0 }),
-      code(status.INVALID_ARGUMENT),
+      code(status.INVALID_ARGUMENT, 'VALIDATION_FAILED'),
     );
     // A user id past 64 bits, an address HTTP would refuse, and amounts Number() would take.
     await assert.rejects(
@@ -190,7 +215,54 @@ describe('gRPC OrderService (real MariaDB, Redis, RocketMQ)', () => {
     };
     assert.deepEqual(await call('applyPaymentResult', apply), { outcome: 'PAID' });
     assert.deepEqual(await call('applyPaymentResult', { ...apply, requestId: randomUUID() }), { outcome: 'DUPLICATE' });
-    const got = await call<{ order: { status: string } }>('getOrder', { orderId: order.id, userId });
-    assert.equal(got.order.status, 'PAID');
+    const got = await call<GetOrderResponse>('getOrder', { orderId: order.id, userId });
+    assert.equal(got.order?.status, OrderStatus.PAID);
+    assert.equal(got.order?.paidAmount, '700');
+    assert.ok(got.order?.paidAt);
+  });
+
+  it('a caller built against release 0.1 of the proto still works (wire compatible for one release)', async () => {
+    const def = loadSync(fileURLToPath(new URL('./fixtures/proto-v0.1/order.proto', import.meta.url)), {
+      longs: String,
+      defaults: true,
+    });
+    const OldClient = (loadPackageDefinition(def) as any).qianfan.order.v1.OrderService;
+    const old = new OldClient(`127.0.0.1:${port}`, credentials.createInsecure());
+    const oldCall = <Res>(method: string, req: object) =>
+      new Promise<Res>((resolve, reject) =>
+        old[method](req, md(), { deadline: Date.now() + 10_000 }, (err: ServiceError | null, res: Res) =>
+          err ? reject(err) : resolve(res),
+        ),
+      );
+    try {
+      const [sku] = await makeSkus(ctx, [{ price: 300, available: 5 }]);
+      const userId = String(++nextUser);
+      type OldOrder = { id: string; status: string; payDeadline: string; createdAt: string; items: unknown[] };
+      const created = await oldCall<{ order: OldOrder }>('CreateOrder', {
+        requestId: randomUUID(),
+        userId,
+        items: [{ skuId: String(sku), quantity: 1 }],
+        address: { ...address, postcode: '' },
+      });
+      assert.equal(created.order.status, 'PENDING_PAYMENT');
+      assert.match(created.order.payDeadline, /^\d{4}-\d\d-\d\dT.*Z$/);
+      assert.match(created.order.createdAt, /^\d{4}-\d\d-\d\dT.*Z$/);
+      const list = await oldCall<{ orders: OldOrder[] }>('ListOrders', { userId, status: 'PENDING_PAYMENT' });
+      assert.deepEqual(
+        list.orders.map((o) => [o.id, o.status]),
+        [[created.order.id, 'PENDING_PAYMENT']],
+      );
+      const none = await oldCall<{ orders: OldOrder[] }>('ListOrders', { userId, status: 'PAID' });
+      assert.equal(none.orders.length, 0);
+      const cancelled = await oldCall<{ order: OldOrder }>('CancelOrder', {
+        requestId: randomUUID(),
+        orderId: created.order.id,
+        userId,
+        reason: 'USER',
+      });
+      assert.equal(cancelled.order.status, 'CANCELLED');
+    } finally {
+      old.close();
+    }
   });
 });

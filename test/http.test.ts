@@ -87,6 +87,53 @@ describe('HTTP API through buildApp (real MariaDB, Redis, RocketMQ)', () => {
     );
   });
 
+  it('201 carries Location (also when replayed); the detail answers 304 to its ETag until the order changes', async () => {
+    const [sku] = await makeSkus(ctx, [{ price: 150, available: 5 }]);
+    const userId = ++nextUser;
+    const token = await tokenFor(userId);
+    const key = randomUUID();
+    const body = { items: [{ skuId: sku!.toString(), quantity: 1 }], address };
+    const created = await call('POST', '/v1/orders', { token, body, key });
+    assert.equal(created.status, 201);
+    assert.equal(created.headers.location, `/v1/orders/${created.body.id}`);
+    const replay = await call('POST', '/v1/orders', { token, body, key });
+    assert.equal(replay.headers['idempotent-replayed'], 'true');
+    assert.equal(replay.headers.location, created.headers.location);
+
+    const first = await call('GET', String(created.headers.location), { token });
+    const etag = String(first.headers.etag);
+    assert.match(etag, /^W\/"\d+\.\d+"$/);
+    const same = await app.inject({
+      method: 'GET',
+      url: String(created.headers.location),
+      headers: { authorization: `Bearer ${token}`, 'if-none-match': etag },
+    });
+    assert.equal(same.statusCode, 304);
+    assert.equal(same.body, '');
+    assert.equal(same.headers.etag, etag);
+    // Another user's order is still 404, whatever they send in If-None-Match.
+    const other = await app.inject({
+      method: 'GET',
+      url: String(created.headers.location),
+      headers: { authorization: `Bearer ${await tokenFor(++nextUser)}`, 'if-none-match': etag },
+    });
+    assert.equal(other.statusCode, 404);
+
+    const cancelled = await call('POST', `/v1/orders/${created.body.id}/cancel`, { token, key: randomUUID() });
+    assert.equal(cancelled.status, 200);
+    assert.deepEqual(cancelled.body.items, created.body.items, 'cancel returns the whole order');
+    const changed = await app.inject({
+      method: 'GET',
+      url: String(created.headers.location),
+      headers: { authorization: `Bearer ${token}`, 'if-none-match': etag },
+    });
+    assert.equal(changed.statusCode, 200);
+    assert.notEqual(changed.headers.etag, etag);
+    assert.equal(changed.json().status, 'CANCELLED');
+    const list = await call('GET', '/v1/orders', { token });
+    assert.deepEqual(list.body.orders, [changed.json()], 'a list shows the same Order as the detail');
+  });
+
   it('admin ships and delivers, the buyer confirms; a buyer cannot use admin routes', async () => {
     const [sku] = await makeSkus(ctx, [{ price: 300, available: 10 }]);
     const userId = ++nextUser;
@@ -122,6 +169,9 @@ describe('HTTP API through buildApp (real MariaDB, Redis, RocketMQ)', () => {
       body: { carrier: 'SF', trackingNo: `SF${created.body.id}` },
     });
     assert.equal(shipped.body.status, 'SHIPPED');
+    // One representation: the ship answer is the same Order as the detail, items included.
+    assert.deepEqual(shipped.body, (await call('GET', `/v1/orders/${created.body.id}`, { token })).body);
+    assert.deepEqual(shipped.body.items, created.body.items);
     assert.equal(
       (await call('POST', `/v1/admin/orders/${created.body.id}/deliver`, { token: admin, key: randomUUID() })).body
         .status,

@@ -1,6 +1,6 @@
 import { AppError } from '../errorx/index.js';
 import type { ServiceContext } from '../svc/index.js';
-import { type OrderRow, listOrders as query } from './repository.js';
+import { getItemsOf, type OrderItemRow, type OrderRow, listOrders as query } from './repository.js';
 import type { OrderStatus } from './rules.js';
 
 export const MAX_PAGE_SIZE = 100;
@@ -18,10 +18,12 @@ export interface ListOrdersInput {
 
 export interface OrderPage {
   orders: OrderRow[];
+  /** The items of the page's orders (so every order is returned whole). */
+  items: OrderItemRow[];
   nextCursor: string | null;
 }
 
-/** Newest first, cursor-paginated by id (stable under inserts), bounded page size. */
+/** Newest first, cursor-paginated by id (stable under inserts), bounded page size; items in one more query. */
 export async function listOrders(ctx: ServiceContext, input: ListOrdersInput): Promise<OrderPage> {
   const limit = input.limit ?? 20;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
@@ -34,7 +36,11 @@ export async function listOrders(ctx: ServiceContext, input: ListOrdersInput): P
   const rows = await query(ctx.db, { ...input, beforeId, limit: limit + 1 });
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  return { orders: page, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+  const items = await getItemsOf(
+    ctx.db,
+    page.map((o) => o.id),
+  );
+  return { orders: page, items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
 }
 
 const encodeCursor = (id: bigint) => Buffer.from(`o:${id}`).toString('base64url');
@@ -43,4 +49,15 @@ function decodeCursor(cursor: string): bigint {
   const m = /^o:(\d{1,20})$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!m?.[1]) throw new AppError('VALIDATION_FAILED', 'cursor is not one this service issued');
   return BigInt(m[1]);
+}
+
+/** A page's items grouped by order id. */
+export function itemsByOrder(items: OrderItemRow[]): Map<bigint, OrderItemRow[]> {
+  const byOrder = new Map<bigint, OrderItemRow[]>();
+  for (const i of items) {
+    const list = byOrder.get(i.orderId);
+    if (list) list.push(i);
+    else byOrder.set(i.orderId, [i]);
+  }
+  return byOrder;
 }

@@ -3,7 +3,16 @@ import type { ServiceContext } from '../svc/index.js';
 import { commitWithEvent, type Seal } from './commit-with-event.js';
 import { orderDetailCache } from './detail-cache.js';
 import { orderEnvelope } from './events.js';
-import { getOrder, insertStatusLog, type OrderRow, setOrderColumns, type Tx, updateOrderIf } from './repository.js';
+import {
+  getItems,
+  getOrder,
+  insertStatusLog,
+  type OrderItemRow,
+  type OrderRow,
+  setOrderColumns,
+  type Tx,
+  updateOrderIf,
+} from './repository.js';
 import { decide, type OrderEvent, type OrderStatus } from './rules.js';
 
 export interface Actor {
@@ -28,6 +37,8 @@ export interface TransitionInput {
 
 export interface TransitionResult {
   order: OrderRow;
+  /** The order's items (they never change after creation), so callers return the whole order. */
+  items: OrderItemRow[];
   changed: boolean;
 }
 
@@ -40,14 +51,16 @@ const MAX_ATTEMPTS = 4;
  * race re-reads the order and decides again.
  */
 export async function transitionOrder(ctx: ServiceContext, input: TransitionInput): Promise<TransitionResult> {
+  let items: OrderItemRow[] | undefined;
   for (let attempt = 1; ; attempt++) {
     const order = await getOrder(ctx.db, input.orderId);
     if (!order || (input.userId !== undefined && order.userId !== input.userId)) {
       throw new AppError('ORDER_NOT_FOUND', `order ${input.orderId} not found`);
     }
+    items ??= await getItems(ctx.db, order.id);
     const from = order.status as OrderStatus;
     const d = decide(from, input.event);
-    if (d.kind === 'noop') return { order, changed: false };
+    if (d.kind === 'noop') return { order, items, changed: false };
     if (d.kind === 'illegal') {
       throw new AppError('ORDER_STATE_CONFLICT', `cannot ${input.event.replace('_', ' ')} an order that is ${from}`, {
         currentStatus: from,
@@ -78,7 +91,7 @@ export async function transitionOrder(ctx: ServiceContext, input: TransitionInpu
             actorId: input.actor.id,
             reason: input.reason,
           });
-          return { order: { ...order, ...extra, status: to, version } as OrderRow, changed: true };
+          return { order: { ...order, ...extra, status: to, version } as OrderRow, items: items ?? [], changed: true };
         },
         input.seal,
       );

@@ -1,7 +1,7 @@
 export { type ApplyOutcome, applyPaymentResult, type PaymentResult } from './apply-payment-result.js';
 export { completeRefund } from './complete-refund.js';
 export { failRefund } from './fail-refund.js';
-export { type PaymentNotification, parseNotification } from './notification.js';
+export { notificationJsonSchema, type PaymentNotification, parseNotification } from './notification.js';
 export {
   type ChargeStatus,
   type PaymentProvider,

@@ -55,3 +55,11 @@ export function parseNotification(data: unknown): PaymentNotification {
     },
   );
 }
+
+/** The notification's JSON Schema (OpenAPI 3.0 dialect), for the API document's webhook body. */
+export function notificationJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(notification, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+}

@@ -6,12 +6,23 @@ import { cancelOrder, getOrderDetail, listOrders } from '../../internal/order/in
 import { requestRefund } from '../../internal/payment/index.js';
 import type { ServiceContext } from '../../internal/svc/index.js';
 import { authenticate, principalOf, requireAdmin } from '../auth.js';
+import { notModified } from '../etag.js';
 import { idempotent } from '../idempotency.js';
 import { listInput, orderJson, pageJson } from '../presenters.js';
-import { errorResponses, IdParams, ListQuery, Order, OrderPage, ReasonBody, ShipBody } from '../schemas.js';
+import {
+  errorResponses,
+  IdempotencyHeader,
+  IdParams,
+  ListQuery,
+  Order,
+  OrderPage,
+  ReasonBody,
+  ref,
+  reply,
+  ShipBody,
+} from '../schemas.js';
 
 const security = [{ bearer: [] }];
-const idemHeader = Type.Object({ 'idempotency-key': Type.String({ minLength: 8, maxLength: 128 }) });
 
 /** Admin operations (role `admin`): search, ship, mark delivered, cancel, refund any order. */
 export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
@@ -22,7 +33,17 @@ export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
 
   app.get(
     '/v1/admin/orders',
-    { preHandler, schema: { tags, security, querystring: ListQuery, response: { 200: OrderPage, ...errorResponses } } },
+    {
+      preHandler,
+      schema: {
+        operationId: 'adminListOrders',
+        summary: 'Search orders across users',
+        tags,
+        security,
+        querystring: ListQuery,
+        response: { 200: reply(OrderPage, 'One page of orders'), ...errorResponses },
+      },
+    },
     async (req) => {
       return pageJson(
         await listOrders(ctx, listInput(req.query, req.query.userId ? BigInt(req.query.userId) : undefined)),
@@ -32,42 +53,72 @@ export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
 
   app.get(
     '/v1/admin/orders/:id',
-    { preHandler, schema: { tags, security, params: IdParams, response: { 200: Order, ...errorResponses } } },
-    async (req) => {
+    {
+      preHandler,
+      schema: {
+        operationId: 'adminGetOrder',
+        summary: 'Get any order',
+        tags,
+        security,
+        params: IdParams,
+        response: {
+          200: reply(Order, 'The order', {
+            etag: { type: 'string', description: 'Changes whenever the order changes' },
+          }),
+          304: Type.Null({ description: 'Not modified: the ETag in If-None-Match is current' }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, res) => {
       const { order, items } = await getOrderDetail(ctx, { orderId: BigInt(req.params.id) });
+      if (notModified(req, res, req.params.id, order.version)) return res.status(304).send(null);
       return orderJson(order, items);
     },
   );
 
-  const mutation = {
+  const mutation = (operationId: string, summary: string) => ({
     preHandler,
-    schema: { tags, security, headers: idemHeader, params: IdParams, response: { 200: Order, ...errorResponses } },
-  };
+    schema: {
+      operationId,
+      summary,
+      tags,
+      security,
+      headers: IdempotencyHeader,
+      params: IdParams,
+      response: { 200: reply(Order, 'The order, whole'), ...errorResponses },
+    },
+  });
+  const ship = mutation('shipOrder', 'Ship a paid order (PAID → SHIPPED)');
 
-  app.post('/v1/admin/orders/:id/ship', { ...mutation, schema: { ...mutation.schema, body: ShipBody } }, (req, reply) =>
+  app.post('/v1/admin/orders/:id/ship', { ...ship, schema: { ...ship.schema, body: ref(ShipBody) } }, (req, reply) =>
     idempotent(ctx, req, reply, async () => {
       const r = await shipOrder(ctx, { orderId: BigInt(req.params.id), ...req.body, actor: actor(req) });
-      return { status: 200, body: orderJson(r.order) };
-    }),
-  );
-
-  app.post('/v1/admin/orders/:id/deliver', mutation, (req, reply) =>
-    idempotent(ctx, req, reply, async () => {
-      const r = await markDelivered(ctx, { orderId: BigInt(req.params.id), actor: actor(req) });
-      return { status: 200, body: orderJson(r.order) };
-    }),
-  );
-
-  app.post('/v1/admin/orders/:id/cancel', mutation, (req, reply) =>
-    idempotent(ctx, req, reply, async () => {
-      const r = await cancelOrder(ctx, { orderId: BigInt(req.params.id), reason: 'ADMIN', actor: actor(req) });
-      return { status: 200, body: orderJson(r.order) };
+      return { status: 200, body: orderJson(r.order, r.items) };
     }),
   );
 
   app.post(
+    '/v1/admin/orders/:id/deliver',
+    mutation('markDelivered', 'Mark delivered (SHIPPED → DELIVERED)'),
+    (req, reply) =>
+      idempotent(ctx, req, reply, async () => {
+        const r = await markDelivered(ctx, { orderId: BigInt(req.params.id), actor: actor(req) });
+        return { status: 200, body: orderJson(r.order, r.items) };
+      }),
+  );
+
+  app.post('/v1/admin/orders/:id/cancel', mutation('adminCancelOrder', 'Cancel any unpaid order'), (req, reply) =>
+    idempotent(ctx, req, reply, async () => {
+      const r = await cancelOrder(ctx, { orderId: BigInt(req.params.id), reason: 'ADMIN', actor: actor(req) });
+      return { status: 200, body: orderJson(r.order, r.items) };
+    }),
+  );
+
+  const refund = mutation('adminRefundOrder', 'Refund any paid order');
+  app.post(
     '/v1/admin/orders/:id/refunds',
-    { ...mutation, schema: { ...mutation.schema, body: ReasonBody } },
+    { ...refund, schema: { ...refund.schema, body: ref(ReasonBody) } },
     (req, reply) =>
       idempotent(ctx, req, reply, async () => {
         const r = await requestRefund(ctx, {
@@ -75,7 +126,7 @@ export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
           actor: actor(req),
           reason: req.body.reason ?? 'refunded by support',
         });
-        return { status: 200, body: orderJson(r.order) };
+        return { status: 200, body: orderJson(r.order, r.items) };
       }),
   );
 }

@@ -1,5 +1,4 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import {
   createFlashSale,
@@ -17,8 +16,13 @@ import {
   errorResponses,
   FlashSale,
   FlashSaleStats,
+  IdempotencyHeader,
   IdParams,
+  locationHeader,
+  PurchaseAccepted,
   PurchaseBody,
+  ref,
+  reply,
   Ticket,
   TicketParams,
 } from '../schemas.js';
@@ -54,16 +58,23 @@ export function flashSaleRoutes(
     '/v1/admin/flash-sales',
     {
       preHandler: [...auth, requireAdmin],
-      schema: { tags, security, body: CreateFlashSaleBody, response: { 201: FlashSale, ...errorResponses } },
+      schema: {
+        operationId: 'createFlashSale',
+        summary: "Create a flash sale from a SKU's available stock",
+        tags,
+        security,
+        body: ref(CreateFlashSaleBody),
+        response: { 201: reply(FlashSale, 'Created', locationHeader), ...errorResponses },
+      },
     },
-    async (req, reply) => {
+    async (req, res) => {
       const sale = await createFlashSale(ctx, {
         ...req.body,
         skuId: BigInt(req.body.skuId),
         startsAt: new Date(req.body.startsAt),
         endsAt: new Date(req.body.endsAt),
       });
-      return reply.status(201).send(saleJson(sale, sale.stock));
+      return res.status(201).header('location', `/v1/admin/flash-sales/${sale.id}`).send(saleJson(sale, sale.stock));
     },
   );
 
@@ -71,7 +82,14 @@ export function flashSaleRoutes(
     '/v1/admin/flash-sales/:id',
     {
       preHandler: [...auth, requireAdmin],
-      schema: { tags, security, params: IdParams, response: { 200: FlashSaleStats, ...errorResponses } },
+      schema: {
+        operationId: 'getFlashSaleStats',
+        summary: 'A flash sale with its counters from Redis and the database',
+        tags,
+        security,
+        params: IdParams,
+        response: { 200: reply(FlashSaleStats, 'The sale and its counters'), ...errorResponses },
+      },
     },
     async (req) => {
       const s = await flashSaleStats(ctx, BigInt(req.params.id));
@@ -81,7 +99,17 @@ export function flashSaleRoutes(
 
   app.get(
     '/v1/flash-sales/:id',
-    { preHandler: auth, schema: { tags, security, params: IdParams, response: { 200: FlashSale, ...errorResponses } } },
+    {
+      preHandler: auth,
+      schema: {
+        operationId: 'getFlashSale',
+        summary: 'A flash sale: price, window and remaining stock',
+        tags,
+        security,
+        params: IdParams,
+        response: { 200: reply(FlashSale, 'The sale'), ...errorResponses },
+      },
+    },
     async (req) => {
       const s = await getFlashSale(ctx, BigInt(req.params.id));
       return saleJson(s.sale, s.remaining);
@@ -93,18 +121,18 @@ export function flashSaleRoutes(
     {
       preHandler: auth,
       schema: {
+        operationId: 'purchaseFlashSale',
+        summary: 'Buy in a flash sale',
+        description: 'Admission in Redis; answers 202 with a ticket that becomes an order shortly after.',
         tags,
         security,
         params: IdParams,
-        headers: Type.Object({ 'idempotency-key': Type.String({ minLength: 8, maxLength: 128 }) }),
-        body: PurchaseBody,
-        response: {
-          202: Type.Object({ ticketId: Type.String(), status: Type.Literal('QUEUED') }),
-          ...errorResponses,
-        },
+        headers: IdempotencyHeader,
+        body: ref(PurchaseBody),
+        response: { 202: reply(PurchaseAccepted, 'Queued'), ...errorResponses },
       },
     },
-    async (req, reply) => {
+    async (req, res) => {
       const r = await purchase(ctx, {
         saleId: BigInt(req.params.id),
         userId: BigInt(principalOf(req).userId),
@@ -113,8 +141,8 @@ export function flashSaleRoutes(
         idempotencyKey: req.headers['idempotency-key'],
         enqueue,
       });
-      if (r.replayed) reply.header('idempotent-replayed', 'true');
-      return reply.status(202).send({ ticketId: r.ticketId, status: r.status });
+      if (r.replayed) res.header('idempotent-replayed', 'true');
+      return res.status(202).send({ ticketId: r.ticketId, status: r.status });
     },
   );
 
@@ -122,7 +150,14 @@ export function flashSaleRoutes(
     '/v1/flash-sales/tickets/:ticketId',
     {
       preHandler: auth,
-      schema: { tags, security, params: TicketParams, response: { 200: Ticket, ...errorResponses } },
+      schema: {
+        operationId: 'getFlashSaleTicket',
+        summary: "A purchase ticket's state (QUEUED, ORDERED or FAILED)",
+        tags,
+        security,
+        params: TicketParams,
+        response: { 200: reply(Ticket, 'The ticket'), ...errorResponses },
+      },
     },
     async (req) => getTicket(ctx, { ticketId: req.params.ticketId, userId: BigInt(principalOf(req).userId) }),
   );

@@ -10,25 +10,39 @@ import {
   listOrders,
   type TransitionResult,
 } from '../../internal/order/index.js';
-import { requestRefund, startPayment } from '../../internal/payment/index.js';
+import { type PaymentRow, requestRefund, startPayment } from '../../internal/payment/index.js';
 import type { ServiceContext } from '../../internal/svc/index.js';
 import { authenticate, principalOf } from '../auth.js';
+import { notModified } from '../etag.js';
 import { idempotent } from '../idempotency.js';
 import { listInput, orderJson, pageJson } from '../presenters.js';
 import {
   CreateOrderBody,
   errorResponses,
+  IdempotencyHeader,
   IdParams,
   ListQuery,
+  locationHeader,
   Order,
   OrderPage,
   Payment,
   ReasonBody,
+  ref,
+  reply,
   StartPaymentBody,
 } from '../schemas.js';
 
 const security = [{ bearer: [] }];
-const idemHeader = Type.Object({ 'idempotency-key': Type.String({ minLength: 8, maxLength: 128 }) });
+
+const paymentJson = (payment: PaymentRow, payUrl: string) => ({
+  id: payment.id.toString(),
+  orderId: payment.orderId.toString(),
+  provider: payment.provider,
+  amount: payment.amount,
+  currency: payment.currency,
+  status: payment.status as 'PENDING',
+  payUrl,
+});
 
 /** The user's own orders: create, read, list, cancel, pay, confirm receipt, refund. */
 export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
@@ -39,22 +53,30 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
     type: 'USER' as const,
     id: principalOf(req).userId,
   });
+  const orderReply = reply(Order, 'The order, whole');
 
   app.post(
     '/v1/orders',
     {
       preHandler: auth,
       schema: {
+        operationId: 'createOrder',
+        summary: 'Create an order',
+        description: 'Reserves stock and creates an order in PENDING_PAYMENT (pay before payDeadline).',
         tags: ['orders'],
         security,
-        headers: idemHeader,
-        body: CreateOrderBody,
-        response: { 201: Order, ...errorResponses },
+        headers: IdempotencyHeader,
+        body: ref(CreateOrderBody),
+        response: { 201: reply(Order, 'Created', locationHeader), ...errorResponses },
       },
     },
-    (req, reply) =>
-      idempotent(ctx, req, reply, async (seal) => {
-        const answer = (r: CreatedOrder) => ({ status: 201, body: orderJson(r.order, r.items) });
+    (req, res) =>
+      idempotent(ctx, req, res, async (seal) => {
+        const answer = (r: CreatedOrder) => ({
+          status: 201,
+          body: orderJson(r.order, r.items),
+          headers: { location: `/v1/orders/${r.order.id}` },
+        });
         const created = await createOrder(ctx, {
           userId: me(req),
           items: req.body.items.map((i) => ({ skuId: BigInt(i.skuId), quantity: i.quantity })),
@@ -71,48 +93,74 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
     '/v1/orders',
     {
       preHandler: auth,
-      schema: { tags: ['orders'], security, querystring: ListQuery, response: { 200: OrderPage, ...errorResponses } },
+      schema: {
+        operationId: 'listOrders',
+        summary: "List the buyer's orders",
+        description: 'Newest first; pass nextCursor as cursor for the next page.',
+        tags: ['orders'],
+        security,
+        querystring: ListQuery,
+        response: { 200: reply(OrderPage, 'One page of orders'), ...errorResponses },
+      },
     },
-    async (req) => {
-      return pageJson(await listOrders(ctx, listInput(req.query, me(req))));
-    },
+    async (req) => pageJson(await listOrders(ctx, listInput(req.query, me(req)))),
   );
 
   app.get(
     '/v1/orders/:id',
     {
       preHandler: auth,
-      schema: { tags: ['orders'], security, params: IdParams, response: { 200: Order, ...errorResponses } },
+      schema: {
+        operationId: 'getOrder',
+        summary: 'Get one order',
+        description: 'Cheap to poll: send the ETag back in If-None-Match and get 304 while nothing changed.',
+        tags: ['orders'],
+        security,
+        params: IdParams,
+        headers: Type.Object({ 'if-none-match': Type.Optional(Type.String({ maxLength: 512 })) }),
+        response: {
+          200: reply(Order, 'The order', {
+            etag: { type: 'string', description: 'Changes whenever the order changes' },
+          }),
+          304: Type.Null({ description: 'Not modified: the ETag in If-None-Match is current' }),
+          ...errorResponses,
+        },
+      },
     },
-    async (req) => {
+    async (req, res) => {
       const { order, items } = await getOrderDetail(ctx, { orderId: BigInt(req.params.id), userId: me(req) });
+      if (notModified(req, res, req.params.id, order.version)) return res.status(304).send(null);
       return orderJson(order, items);
     },
   );
+
+  const transition = (r: TransitionResult) => ({ status: 200, body: orderJson(r.order, r.items) });
 
   app.post(
     '/v1/orders/:id/cancel',
     {
       preHandler: auth,
       schema: {
+        operationId: 'cancelOrder',
+        summary: 'Cancel an unpaid order',
+        description: 'PENDING_PAYMENT → CANCELLED; the reserved stock is released.',
         tags: ['orders'],
         security,
-        headers: idemHeader,
+        headers: IdempotencyHeader,
         params: IdParams,
-        response: { 200: Order, ...errorResponses },
+        response: { 200: orderReply, ...errorResponses },
       },
     },
-    (req, reply) =>
-      idempotent(ctx, req, reply, async (seal) => {
-        const answer = (r: TransitionResult) => ({ status: 200, body: orderJson(r.order) });
+    (req, res) =>
+      idempotent(ctx, req, res, async (seal) => {
         const r = await cancelOrder(ctx, {
           orderId: BigInt(req.params.id),
           reason: 'USER',
           actor: userActor(req),
           userId: me(req),
-          seal: (tx, res) => seal(tx, answer(res)),
+          seal: (tx, done) => seal(tx, transition(done)),
         });
-        return answer(r);
+        return transition(r);
       }),
   );
 
@@ -121,33 +169,26 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
     {
       preHandler: auth,
       schema: {
+        operationId: 'startPayment',
+        summary: 'Start paying an order',
+        description: 'Opens a payment with the provider; the buyer completes it at payUrl.',
         tags: ['payments'],
         security,
-        headers: idemHeader,
+        headers: IdempotencyHeader,
         params: IdParams,
-        body: StartPaymentBody,
-        response: { 201: Payment, ...errorResponses },
+        body: ref(StartPaymentBody),
+        response: { 201: reply(Payment, 'Payment started'), ...errorResponses },
       },
     },
-    (req, reply) =>
-      idempotent(ctx, req, reply, async () => {
+    (req, res) =>
+      idempotent(ctx, req, res, async () => {
         const { payment, payUrl } = await startPayment(ctx, {
           orderId: BigInt(req.params.id),
           userId: me(req),
           provider: req.body.provider,
         });
-        return {
-          status: 201,
-          body: {
-            id: payment.id.toString(),
-            orderId: payment.orderId.toString(),
-            provider: payment.provider,
-            amount: payment.amount,
-            currency: payment.currency,
-            status: payment.status,
-            payUrl,
-          },
-        };
+        // No Location: a payment has no read route of its own; its outcome shows in the order.
+        return { status: 201, body: paymentJson(payment, payUrl) };
       }),
   );
 
@@ -156,18 +197,22 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
     {
       preHandler: auth,
       schema: {
+        operationId: 'confirmReceipt',
+        summary: 'Confirm receipt of a delivered order',
+        description: 'DELIVERED → COMPLETED.',
         tags: ['orders'],
         security,
-        headers: idemHeader,
+        headers: IdempotencyHeader,
         params: IdParams,
-        response: { 200: Order, ...errorResponses },
+        response: { 200: orderReply, ...errorResponses },
       },
     },
-    (req, reply) =>
-      idempotent(ctx, req, reply, async () => {
-        const r = await confirmReceipt(ctx, { orderId: BigInt(req.params.id), userId: me(req), actor: userActor(req) });
-        return { status: 200, body: orderJson(r.order) };
-      }),
+    (req, res) =>
+      idempotent(ctx, req, res, async () =>
+        transition(
+          await confirmReceipt(ctx, { orderId: BigInt(req.params.id), userId: me(req), actor: userActor(req) }),
+        ),
+      ),
   );
 
   app.post(
@@ -175,23 +220,27 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
     {
       preHandler: auth,
       schema: {
+        operationId: 'requestRefund',
+        summary: 'Ask for a refund of a paid order',
+        description: 'PAID / DELIVERED / COMPLETED → REFUNDING; the refund is sent to the provider.',
         tags: ['refunds'],
         security,
-        headers: idemHeader,
+        headers: IdempotencyHeader,
         params: IdParams,
-        body: ReasonBody,
-        response: { 200: Order, ...errorResponses },
+        body: ref(ReasonBody),
+        response: { 200: orderReply, ...errorResponses },
       },
     },
-    (req, reply) =>
-      idempotent(ctx, req, reply, async () => {
-        const r = await requestRefund(ctx, {
-          orderId: BigInt(req.params.id),
-          userId: me(req),
-          actor: userActor(req),
-          reason: req.body.reason ?? 'requested by the buyer',
-        });
-        return { status: 200, body: orderJson(r.order) };
-      }),
+    (req, res) =>
+      idempotent(ctx, req, res, async () =>
+        transition(
+          await requestRefund(ctx, {
+            orderId: BigInt(req.params.id),
+            userId: me(req),
+            actor: userActor(req),
+            reason: req.body.reason ?? 'requested by the buyer',
+          }),
+        ),
+      ),
   );
 }

@@ -10,7 +10,7 @@ import {
   sandboxWebhook,
 } from '../../internal/payment/index.js';
 import type { ServiceContext } from '../../internal/svc/index.js';
-import { IdParams } from '../schemas.js';
+import { errorResponses, IdParams, reply, WebhookAccepted } from '../schemas.js';
 
 /**
  * The sandbox payment provider's "payer" side, for development and tests only: registered only with
@@ -33,8 +33,18 @@ export function sandboxRoutes(root: FastifyInstance, ctx: ServiceContext): void 
     '/v1/sandbox/payments/:id/:outcome',
     {
       schema: {
+        operationId: 'sandboxCompletePayment',
+        summary: 'Complete a sandbox payment',
+        description: 'Outcome `succeed` or `fail`; sends a signed webhook to this service. Development only.',
         tags: ['sandbox'],
-        description: 'Complete a sandbox payment: outcome `succeed` or `fail`',
+        security: [],
+        response: {
+          202: reply(WebhookAccepted, 'The webhook was accepted'),
+          400: errorResponses[400],
+          404: errorResponses[404],
+          409: errorResponses[409],
+          503: errorResponses[503],
+        },
         params: Type.Object({
           id: IdParams.properties.id,
           outcome: Type.Union([Type.Literal('succeed'), Type.Literal('fail')]),
@@ -56,13 +66,28 @@ export function sandboxRoutes(root: FastifyInstance, ctx: ServiceContext): void 
         occurredAt: new Date().toISOString(),
         ...(req.params.outcome === 'fail' ? { failureReason: 'declined in the sandbox' } : {}),
       });
-      return reply.status(r.status).send(r.body);
+      // The webhook route's own answer (status and body), passed through.
+      return reply.status(r.status as 202).send(r.body as never);
     },
   );
 
   app.post(
     '/v1/sandbox/orders/:id/refunds/confirm',
-    { schema: { tags: ['sandbox'], description: "Confirm the order's pending sandbox refunds", params: IdParams } },
+    {
+      schema: {
+        operationId: 'sandboxConfirmRefunds',
+        summary: "Confirm the order's pending sandbox refunds",
+        description: 'Sends a signed refund.succeeded webhook per pending refund. Development only.',
+        tags: ['sandbox'],
+        security: [],
+        params: IdParams,
+        response: {
+          202: Type.Object({ confirmed: Type.Integer() }, { description: 'Webhooks sent' }),
+          400: errorResponses[400],
+          404: errorResponses[404],
+        },
+      },
+    },
     async (req, reply) => {
       const pending = (await refundsOfOrder(ctx.db, BigInt(req.params.id))).filter((r) => r.status === 'PENDING');
       if (pending.length === 0) throw new AppError('REFUND_NOT_FOUND', `order ${req.params.id} has no pending refund`);

@@ -35,13 +35,24 @@ export interface HealthCheckResponse {
   status: HealthCheckResponse_ServingStatus;
 }
 
-export enum HealthCheckResponse_ServingStatus {
-  UNKNOWN = 0,
-  SERVING = 1,
-  NOT_SERVING = 2,
+export const HealthCheckResponse_ServingStatus = {
+  UNKNOWN: "UNKNOWN",
+  SERVING: "SERVING",
+  NOT_SERVING: "NOT_SERVING",
   /** SERVICE_UNKNOWN - Used only by the Watch method. */
-  SERVICE_UNKNOWN = 3,
-  UNRECOGNIZED = -1,
+  SERVICE_UNKNOWN: "SERVICE_UNKNOWN",
+  UNRECOGNIZED: "UNRECOGNIZED",
+} as const;
+
+export type HealthCheckResponse_ServingStatus =
+  typeof HealthCheckResponse_ServingStatus[keyof typeof HealthCheckResponse_ServingStatus];
+
+export namespace HealthCheckResponse_ServingStatus {
+  export type UNKNOWN = typeof HealthCheckResponse_ServingStatus.UNKNOWN;
+  export type SERVING = typeof HealthCheckResponse_ServingStatus.SERVING;
+  export type NOT_SERVING = typeof HealthCheckResponse_ServingStatus.NOT_SERVING;
+  export type SERVICE_UNKNOWN = typeof HealthCheckResponse_ServingStatus.SERVICE_UNKNOWN;
+  export type UNRECOGNIZED = typeof HealthCheckResponse_ServingStatus.UNRECOGNIZED;
 }
 
 export function healthCheckResponse_ServingStatusFromJSON(object: any): HealthCheckResponse_ServingStatus {
@@ -78,6 +89,22 @@ export function healthCheckResponse_ServingStatusToJSON(object: HealthCheckRespo
     case HealthCheckResponse_ServingStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
+  }
+}
+
+export function healthCheckResponse_ServingStatusToNumber(object: HealthCheckResponse_ServingStatus): number {
+  switch (object) {
+    case HealthCheckResponse_ServingStatus.UNKNOWN:
+      return 0;
+    case HealthCheckResponse_ServingStatus.SERVING:
+      return 1;
+    case HealthCheckResponse_ServingStatus.NOT_SERVING:
+      return 2;
+    case HealthCheckResponse_ServingStatus.SERVICE_UNKNOWN:
+      return 3;
+    case HealthCheckResponse_ServingStatus.UNRECOGNIZED:
+    default:
+      return -1;
   }
 }
 
@@ -149,13 +176,13 @@ export const HealthCheckRequest: MessageFns<HealthCheckRequest> = {
 };
 
 function createBaseHealthCheckResponse(): HealthCheckResponse {
-  return { status: 0 };
+  return { status: HealthCheckResponse_ServingStatus.UNKNOWN };
 }
 
 export const HealthCheckResponse: MessageFns<HealthCheckResponse> = {
   encode(message: HealthCheckResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.status !== 0) {
-      writer.uint32(8).int32(message.status);
+    if (message.status !== HealthCheckResponse_ServingStatus.UNKNOWN) {
+      writer.uint32(8).int32(healthCheckResponse_ServingStatusToNumber(message.status));
     }
     return writer;
   },
@@ -178,7 +205,7 @@ export const HealthCheckResponse: MessageFns<HealthCheckResponse> = {
               break;
             }
 
-            message.status = reader.int32() as any;
+            message.status = healthCheckResponse_ServingStatusFromJSON(reader.int32());
             continue;
           }
         }
@@ -194,12 +221,16 @@ export const HealthCheckResponse: MessageFns<HealthCheckResponse> = {
   },
 
   fromJSON(object: any): HealthCheckResponse {
-    return { status: isSet(object.status) ? healthCheckResponse_ServingStatusFromJSON(object.status) : 0 };
+    return {
+      status: isSet(object.status)
+        ? healthCheckResponse_ServingStatusFromJSON(object.status)
+        : HealthCheckResponse_ServingStatus.UNKNOWN,
+    };
   },
 
   toJSON(message: HealthCheckResponse): unknown {
     const obj: any = {};
-    if (message.status !== 0) {
+    if (message.status !== HealthCheckResponse_ServingStatus.UNKNOWN) {
       obj.status = healthCheckResponse_ServingStatusToJSON(message.status);
     }
     return obj;
@@ -210,7 +241,7 @@ export const HealthCheckResponse: MessageFns<HealthCheckResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<HealthCheckResponse>, I>>(object: I): HealthCheckResponse {
     const message = createBaseHealthCheckResponse();
-    message.status = object.status ?? 0;
+    message.status = object.status ?? HealthCheckResponse_ServingStatus.UNKNOWN;
     return message;
   },
 };

@@ -18,18 +18,156 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Timestamp } from "../../../google/protobuf/timestamp.js";
 
 export const protobufPackage = "qianfan.order.v1";
 
 export const protobufFileName = "qianfan/order/v1/order.proto";
 
 /**
- * The order service's gRPC contract. Ids are 64-bit decimal strings; money is integer fen.
+ * The order service's gRPC contract.
+ *
+ * Conventions: ids are 64-bit decimal strings; money is integer fen (1/100 CNY) in int64; times are
+ * google.protobuf.Timestamp (unset when the event has not happened).
  * Every mutation takes request_id: the same id with the same request replays the first response,
  * with a different request it fails INVALID_ARGUMENT (IDEMPOTENCY_KEY_REUSED).
  * Errors carry the service's string code in the `error-code` trailer and in the status message prefix.
  * Callers authenticate with a service token in the `x-service-token` metadata.
+ *
+ * Compatibility: fields marked `deprecated` keep the wire numbers and types of release 0.1 so that
+ * callers built against it keep working for one release; they are removed (and reserved) in the next.
  */
+
+/** The order state machine's states (docs/api.md shows the transitions). */
+export const OrderStatus = {
+  UNSPECIFIED: "ORDER_STATUS_UNSPECIFIED",
+  /** PENDING_PAYMENT - Created, stock reserved, waiting for payment until pay_deadline. */
+  PENDING_PAYMENT: "ORDER_STATUS_PENDING_PAYMENT",
+  PAID: "ORDER_STATUS_PAID",
+  SHIPPED: "ORDER_STATUS_SHIPPED",
+  DELIVERED: "ORDER_STATUS_DELIVERED",
+  /** COMPLETED - Receipt confirmed by the buyer or automatically after the confirmation window. */
+  COMPLETED: "ORDER_STATUS_COMPLETED",
+  /** CANCELLED - Cancelled before payment (by the buyer, an admin, or the payment deadline); stock released. */
+  CANCELLED: "ORDER_STATUS_CANCELLED",
+  /** REFUNDING - A refund was requested and sent to the provider. */
+  REFUNDING: "ORDER_STATUS_REFUNDING",
+  REFUNDED: "ORDER_STATUS_REFUNDED",
+  /** REFUND_FAILED - The provider refused the refund; an operator retries it (`qianfan-order refund retry`). */
+  REFUND_FAILED: "ORDER_STATUS_REFUND_FAILED",
+  UNRECOGNIZED: "UNRECOGNIZED",
+} as const;
+
+export type OrderStatus = typeof OrderStatus[keyof typeof OrderStatus];
+
+export namespace OrderStatus {
+  export type UNSPECIFIED = typeof OrderStatus.UNSPECIFIED;
+  export type PENDING_PAYMENT = typeof OrderStatus.PENDING_PAYMENT;
+  export type PAID = typeof OrderStatus.PAID;
+  export type SHIPPED = typeof OrderStatus.SHIPPED;
+  export type DELIVERED = typeof OrderStatus.DELIVERED;
+  export type COMPLETED = typeof OrderStatus.COMPLETED;
+  export type CANCELLED = typeof OrderStatus.CANCELLED;
+  export type REFUNDING = typeof OrderStatus.REFUNDING;
+  export type REFUNDED = typeof OrderStatus.REFUNDED;
+  export type REFUND_FAILED = typeof OrderStatus.REFUND_FAILED;
+  export type UNRECOGNIZED = typeof OrderStatus.UNRECOGNIZED;
+}
+
+export function orderStatusFromJSON(object: any): OrderStatus {
+  switch (object) {
+    case 0:
+    case "ORDER_STATUS_UNSPECIFIED":
+      return OrderStatus.UNSPECIFIED;
+    case 1:
+    case "ORDER_STATUS_PENDING_PAYMENT":
+      return OrderStatus.PENDING_PAYMENT;
+    case 2:
+    case "ORDER_STATUS_PAID":
+      return OrderStatus.PAID;
+    case 3:
+    case "ORDER_STATUS_SHIPPED":
+      return OrderStatus.SHIPPED;
+    case 4:
+    case "ORDER_STATUS_DELIVERED":
+      return OrderStatus.DELIVERED;
+    case 5:
+    case "ORDER_STATUS_COMPLETED":
+      return OrderStatus.COMPLETED;
+    case 6:
+    case "ORDER_STATUS_CANCELLED":
+      return OrderStatus.CANCELLED;
+    case 7:
+    case "ORDER_STATUS_REFUNDING":
+      return OrderStatus.REFUNDING;
+    case 8:
+    case "ORDER_STATUS_REFUNDED":
+      return OrderStatus.REFUNDED;
+    case 9:
+    case "ORDER_STATUS_REFUND_FAILED":
+      return OrderStatus.REFUND_FAILED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return OrderStatus.UNRECOGNIZED;
+  }
+}
+
+export function orderStatusToJSON(object: OrderStatus): string {
+  switch (object) {
+    case OrderStatus.UNSPECIFIED:
+      return "ORDER_STATUS_UNSPECIFIED";
+    case OrderStatus.PENDING_PAYMENT:
+      return "ORDER_STATUS_PENDING_PAYMENT";
+    case OrderStatus.PAID:
+      return "ORDER_STATUS_PAID";
+    case OrderStatus.SHIPPED:
+      return "ORDER_STATUS_SHIPPED";
+    case OrderStatus.DELIVERED:
+      return "ORDER_STATUS_DELIVERED";
+    case OrderStatus.COMPLETED:
+      return "ORDER_STATUS_COMPLETED";
+    case OrderStatus.CANCELLED:
+      return "ORDER_STATUS_CANCELLED";
+    case OrderStatus.REFUNDING:
+      return "ORDER_STATUS_REFUNDING";
+    case OrderStatus.REFUNDED:
+      return "ORDER_STATUS_REFUNDED";
+    case OrderStatus.REFUND_FAILED:
+      return "ORDER_STATUS_REFUND_FAILED";
+    case OrderStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export function orderStatusToNumber(object: OrderStatus): number {
+  switch (object) {
+    case OrderStatus.UNSPECIFIED:
+      return 0;
+    case OrderStatus.PENDING_PAYMENT:
+      return 1;
+    case OrderStatus.PAID:
+      return 2;
+    case OrderStatus.SHIPPED:
+      return 3;
+    case OrderStatus.DELIVERED:
+      return 4;
+    case OrderStatus.COMPLETED:
+      return 5;
+    case OrderStatus.CANCELLED:
+      return 6;
+    case OrderStatus.REFUNDING:
+      return 7;
+    case OrderStatus.REFUNDED:
+      return 8;
+    case OrderStatus.REFUND_FAILED:
+      return 9;
+    case OrderStatus.UNRECOGNIZED:
+    default:
+      return -1;
+  }
+}
 
 export interface Address {
   name: string;
@@ -37,46 +175,106 @@ export interface Address {
   province: string;
   city: string;
   district: string;
+  /** Street and house number. */
   detail: string;
+  /** Six digits; empty when not given. */
   postcode: string;
 }
 
 export interface OrderItem {
   skuId: string;
+  /** The SKU's title when the order was created. */
   title: string;
+  /** Fen, the price when the order was created. */
   unitPrice: string;
   quantity: number;
+  /** Fen: unit_price * quantity. */
   lineTotal: string;
 }
 
+/** One order; every RPC that returns an order returns this whole message, items included. */
 export interface Order {
   id: string;
+  /** Human-facing order number (unique). */
   orderNo: string;
   userId: string;
-  status: string;
+  /**
+   * Deprecated: the status as text (e.g. "PAID"); read `status`.
+   *
+   * @deprecated
+   */
+  legacyStatus: string;
+  /** ISO 4217 code, e.g. CNY. */
   currency: string;
+  /** Fen: items_amount + shipping_fee - discount_amount. */
   totalAmount: string;
+  /** Fen captured by the kept payment (0 before payment). */
   paidAmount: string;
+  /** Fen refunded so far. */
   refundedAmount: string;
-  address: Address | undefined;
+  address:
+    | Address
+    | undefined;
+  /** The buyer's note (may be empty). */
   note: string;
+  /** Increases by one with every state change; an order read with a higher version is newer. */
   version: number;
-  payDeadline: string;
-  createdAt: string;
+  /**
+   * Deprecated: pay_deadline as ISO 8601 text; read `pay_deadline`.
+   *
+   * @deprecated
+   */
+  legacyPayDeadline: string;
+  /**
+   * Deprecated: created_at as ISO 8601 text; read `created_at`.
+   *
+   * @deprecated
+   */
+  legacyCreatedAt: string;
   items: OrderItem[];
+  status: OrderStatus;
+  /** An unpaid order is cancelled automatically after this time. */
+  payDeadline: string | undefined;
+  createdAt: string | undefined;
+  paidAt: string | undefined;
+  shippedAt: string | undefined;
+  deliveredAt: string | undefined;
+  completedAt: string | undefined;
+  cancelledAt:
+    | string
+    | undefined;
+  /** USER, ADMIN or TIMEOUT when cancelled; empty otherwise. */
+  cancelReason: string;
+  /** Fen: sum of the items' line_total. */
+  itemsAmount: string;
+  /** Fen. */
+  shippingFee: string;
+  /** Fen. */
+  discountAmount: string;
 }
 
 export interface ItemInput {
   skuId: string;
+  /** 1 to 999. */
   quantity: number;
 }
 
 export interface CreateOrderRequest {
+  /** Idempotency key of this mutation (e.g. a UUID): 8 to 128 of [A-Za-z0-9_.:-]. */
   requestId: string;
+  /** The buyer. */
   userId: string;
+  /** 1 to 50 items; one SKU at most once. */
   items: ItemInput[];
-  address: Address | undefined;
+  address:
+    | Address
+    | undefined;
+  /** Up to 500 characters. */
   note: string;
+}
+
+export interface CreateOrderResponse {
+  order: Order | undefined;
 }
 
 export interface GetOrderRequest {
@@ -85,63 +283,97 @@ export interface GetOrderRequest {
   userId: string;
 }
 
-export interface ListOrdersRequest {
-  userId: string;
-  status: string;
-  cursor: string;
-  limit: number;
+export interface GetOrderResponse {
+  order: Order | undefined;
 }
 
-export interface ListOrdersReply {
+export interface ListOrdersRequest {
+  /** Only this user's orders; empty lists every user's (operators). */
+  userId: string;
+  /**
+   * Deprecated: the status filter as text; set `status`.
+   *
+   * @deprecated
+   */
+  legacyStatus: string;
+  /** next_cursor of the previous page; empty for the first page. */
+  cursor: string;
+  /** 1 to 100; 0 means 20. */
+  limit: number;
+  /** Only orders in this state; UNSPECIFIED means any. */
+  status: OrderStatus;
+}
+
+export interface ListOrdersResponse {
   orders: Order[];
+  /** Empty on the last page. */
   nextCursor: string;
 }
 
 export interface CancelOrderRequest {
   requestId: string;
   orderId: string;
+  /** The buyer; the order must be theirs when reason is USER. */
   userId: string;
-  /** USER or ADMIN */
+  /** USER or ADMIN. */
   reason: string;
+}
+
+export interface CancelOrderResponse {
+  order: Order | undefined;
 }
 
 export interface StartPaymentRequest {
   requestId: string;
   orderId: string;
+  /** The buyer; the order must be theirs. */
   userId: string;
+  /** Payment provider name; empty means the configured default. */
   provider: string;
 }
 
-export interface PaymentReply {
+export interface StartPaymentResponse {
   paymentId: string;
   orderId: string;
+  /** Fen, the order's total_amount. */
   amount: string;
   currency: string;
+  /** The payment's state: PENDING, SUCCEEDED, FAILED or REFUNDED. */
   status: string;
+  /** Where the buyer completes the payment. */
   payUrl: string;
 }
 
 export interface ApplyPaymentResultRequest {
   requestId: string;
   paymentId: string;
-  /** SUCCEEDED or FAILED */
+  /** SUCCEEDED or FAILED. */
   status: string;
+  /** Fen captured; must equal the payment's amount. */
   amount: string;
   currency: string;
+  /** The provider's transaction id. */
   providerTxnId: string;
+  /** Why the payment failed (FAILED only). */
   failureReason: string;
 }
 
-export interface ApplyPaymentResultReply {
-  /** PAID, FAILED, DUPLICATE or REFUNDING_ORPHAN */
+export interface ApplyPaymentResultResponse {
+  /** PAID, FAILED, DUPLICATE or REFUNDING_ORPHAN (a success the order could no longer keep; refunded). */
   outcome: string;
 }
 
 export interface ShipOrderRequest {
   requestId: string;
   orderId: string;
+  /** Carrier code, 2 to 32 of [A-Za-z0-9_-]. */
   carrier: string;
+  /** 4 to 64 of [A-Za-z0-9-]. */
   trackingNo: string;
+}
+
+export interface ShipOrderResponse {
+  order: Order | undefined;
 }
 
 export interface MarkDeliveredRequest {
@@ -149,20 +381,31 @@ export interface MarkDeliveredRequest {
   orderId: string;
 }
 
+export interface MarkDeliveredResponse {
+  order: Order | undefined;
+}
+
 export interface ConfirmReceiptRequest {
   requestId: string;
   orderId: string;
+  /** The buyer; the order must be theirs. */
   userId: string;
+}
+
+export interface ConfirmReceiptResponse {
+  order: Order | undefined;
 }
 
 export interface RequestRefundRequest {
   requestId: string;
   orderId: string;
+  /** The buyer; empty when an operator requests it. */
   userId: string;
+  /** Up to 200 characters. */
   reason: string;
 }
 
-export interface OrderReply {
+export interface RequestRefundResponse {
   order: Order | undefined;
 }
 
@@ -481,7 +724,7 @@ function createBaseOrder(): Order {
     id: "",
     orderNo: "",
     userId: "",
-    status: "",
+    legacyStatus: "",
     currency: "",
     totalAmount: "0",
     paidAmount: "0",
@@ -489,9 +732,21 @@ function createBaseOrder(): Order {
     address: undefined,
     note: "",
     version: 0,
-    payDeadline: "",
-    createdAt: "",
+    legacyPayDeadline: "",
+    legacyCreatedAt: "",
     items: [],
+    status: OrderStatus.UNSPECIFIED,
+    payDeadline: undefined,
+    createdAt: undefined,
+    paidAt: undefined,
+    shippedAt: undefined,
+    deliveredAt: undefined,
+    completedAt: undefined,
+    cancelledAt: undefined,
+    cancelReason: "",
+    itemsAmount: "0",
+    shippingFee: "0",
+    discountAmount: "0",
   };
 }
 
@@ -506,8 +761,8 @@ export const Order: MessageFns<Order> = {
     if (message.userId !== "") {
       writer.uint32(26).string(message.userId);
     }
-    if (message.status !== "") {
-      writer.uint32(34).string(message.status);
+    if (message.legacyStatus !== "") {
+      writer.uint32(34).string(message.legacyStatus);
     }
     if (message.currency !== "") {
       writer.uint32(42).string(message.currency);
@@ -530,14 +785,50 @@ export const Order: MessageFns<Order> = {
     if (message.version !== 0) {
       writer.uint32(88).int32(message.version);
     }
-    if (message.payDeadline !== "") {
-      writer.uint32(98).string(message.payDeadline);
+    if (message.legacyPayDeadline !== "") {
+      writer.uint32(98).string(message.legacyPayDeadline);
     }
-    if (message.createdAt !== "") {
-      writer.uint32(106).string(message.createdAt);
+    if (message.legacyCreatedAt !== "") {
+      writer.uint32(106).string(message.legacyCreatedAt);
     }
     for (const v of message.items) {
       OrderItem.encode(v!, writer.uint32(114).fork()).join();
+    }
+    if (message.status !== OrderStatus.UNSPECIFIED) {
+      writer.uint32(120).int32(orderStatusToNumber(message.status));
+    }
+    if (message.payDeadline !== undefined) {
+      Timestamp.encode(toTimestamp(message.payDeadline), writer.uint32(130).fork()).join();
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(138).fork()).join();
+    }
+    if (message.paidAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.paidAt), writer.uint32(146).fork()).join();
+    }
+    if (message.shippedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.shippedAt), writer.uint32(154).fork()).join();
+    }
+    if (message.deliveredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.deliveredAt), writer.uint32(162).fork()).join();
+    }
+    if (message.completedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.completedAt), writer.uint32(170).fork()).join();
+    }
+    if (message.cancelledAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.cancelledAt), writer.uint32(178).fork()).join();
+    }
+    if (message.cancelReason !== "") {
+      writer.uint32(186).string(message.cancelReason);
+    }
+    if (message.itemsAmount !== "0") {
+      writer.uint32(192).int64(message.itemsAmount);
+    }
+    if (message.shippingFee !== "0") {
+      writer.uint32(200).int64(message.shippingFee);
+    }
+    if (message.discountAmount !== "0") {
+      writer.uint32(208).int64(message.discountAmount);
     }
     return writer;
   },
@@ -584,7 +875,7 @@ export const Order: MessageFns<Order> = {
               break;
             }
 
-            message.status = reader.string();
+            message.legacyStatus = reader.string();
             continue;
           }
           case 5: {
@@ -648,7 +939,7 @@ export const Order: MessageFns<Order> = {
               break;
             }
 
-            message.payDeadline = reader.string();
+            message.legacyPayDeadline = reader.string();
             continue;
           }
           case 13: {
@@ -656,7 +947,7 @@ export const Order: MessageFns<Order> = {
               break;
             }
 
-            message.createdAt = reader.string();
+            message.legacyCreatedAt = reader.string();
             continue;
           }
           case 14: {
@@ -665,6 +956,102 @@ export const Order: MessageFns<Order> = {
             }
 
             message.items.push(OrderItem.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.status = orderStatusFromJSON(reader.int32());
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.payDeadline = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.paidAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.shippedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.deliveredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.completedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.cancelledAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.cancelReason = reader.string();
+            continue;
+          }
+          case 24: {
+            if (tag !== 192) {
+              break;
+            }
+
+            message.itemsAmount = reader.int64().toString();
+            continue;
+          }
+          case 25: {
+            if (tag !== 200) {
+              break;
+            }
+
+            message.shippingFee = reader.int64().toString();
+            continue;
+          }
+          case 26: {
+            if (tag !== 208) {
+              break;
+            }
+
+            message.discountAmount = reader.int64().toString();
             continue;
           }
         }
@@ -692,7 +1079,11 @@ export const Order: MessageFns<Order> = {
         : isSet(object.user_id)
         ? globalThis.String(object.user_id)
         : "",
-      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      legacyStatus: isSet(object.legacyStatus)
+        ? globalThis.String(object.legacyStatus)
+        : isSet(object.legacy_status)
+        ? globalThis.String(object.legacy_status)
+        : "",
       currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
       totalAmount: isSet(object.totalAmount)
         ? globalThis.String(object.totalAmount)
@@ -712,19 +1103,75 @@ export const Order: MessageFns<Order> = {
       address: isSet(object.address) ? Address.fromJSON(object.address) : undefined,
       note: isSet(object.note) ? globalThis.String(object.note) : "",
       version: isSet(object.version) ? globalThis.Number(object.version) : 0,
-      payDeadline: isSet(object.payDeadline)
-        ? globalThis.String(object.payDeadline)
-        : isSet(object.pay_deadline)
-        ? globalThis.String(object.pay_deadline)
+      legacyPayDeadline: isSet(object.legacyPayDeadline)
+        ? globalThis.String(object.legacyPayDeadline)
+        : isSet(object.legacy_pay_deadline)
+        ? globalThis.String(object.legacy_pay_deadline)
         : "",
-      createdAt: isSet(object.createdAt)
-        ? globalThis.String(object.createdAt)
-        : isSet(object.created_at)
-        ? globalThis.String(object.created_at)
+      legacyCreatedAt: isSet(object.legacyCreatedAt)
+        ? globalThis.String(object.legacyCreatedAt)
+        : isSet(object.legacy_created_at)
+        ? globalThis.String(object.legacy_created_at)
         : "",
       items: globalThis.Array.isArray(object?.items)
         ? object.items.map((e: any) => OrderItem.fromJSON(e))
         : [],
+      status: isSet(object.status) ? orderStatusFromJSON(object.status) : OrderStatus.UNSPECIFIED,
+      payDeadline: isSet(object.payDeadline)
+        ? globalThis.String(object.payDeadline)
+        : isSet(object.pay_deadline)
+        ? globalThis.String(object.pay_deadline)
+        : undefined,
+      createdAt: isSet(object.createdAt)
+        ? globalThis.String(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.String(object.created_at)
+        : undefined,
+      paidAt: isSet(object.paidAt)
+        ? globalThis.String(object.paidAt)
+        : isSet(object.paid_at)
+        ? globalThis.String(object.paid_at)
+        : undefined,
+      shippedAt: isSet(object.shippedAt)
+        ? globalThis.String(object.shippedAt)
+        : isSet(object.shipped_at)
+        ? globalThis.String(object.shipped_at)
+        : undefined,
+      deliveredAt: isSet(object.deliveredAt)
+        ? globalThis.String(object.deliveredAt)
+        : isSet(object.delivered_at)
+        ? globalThis.String(object.delivered_at)
+        : undefined,
+      completedAt: isSet(object.completedAt)
+        ? globalThis.String(object.completedAt)
+        : isSet(object.completed_at)
+        ? globalThis.String(object.completed_at)
+        : undefined,
+      cancelledAt: isSet(object.cancelledAt)
+        ? globalThis.String(object.cancelledAt)
+        : isSet(object.cancelled_at)
+        ? globalThis.String(object.cancelled_at)
+        : undefined,
+      cancelReason: isSet(object.cancelReason)
+        ? globalThis.String(object.cancelReason)
+        : isSet(object.cancel_reason)
+        ? globalThis.String(object.cancel_reason)
+        : "",
+      itemsAmount: isSet(object.itemsAmount)
+        ? globalThis.String(object.itemsAmount)
+        : isSet(object.items_amount)
+        ? globalThis.String(object.items_amount)
+        : "0",
+      shippingFee: isSet(object.shippingFee)
+        ? globalThis.String(object.shippingFee)
+        : isSet(object.shipping_fee)
+        ? globalThis.String(object.shipping_fee)
+        : "0",
+      discountAmount: isSet(object.discountAmount)
+        ? globalThis.String(object.discountAmount)
+        : isSet(object.discount_amount)
+        ? globalThis.String(object.discount_amount)
+        : "0",
     };
   },
 
@@ -739,8 +1186,8 @@ export const Order: MessageFns<Order> = {
     if (message.userId !== "") {
       obj.userId = message.userId;
     }
-    if (message.status !== "") {
-      obj.status = message.status;
+    if (message.legacyStatus !== "") {
+      obj.legacyStatus = message.legacyStatus;
     }
     if (message.currency !== "") {
       obj.currency = message.currency;
@@ -763,14 +1210,50 @@ export const Order: MessageFns<Order> = {
     if (message.version !== 0) {
       obj.version = Math.round(message.version);
     }
-    if (message.payDeadline !== "") {
-      obj.payDeadline = message.payDeadline;
+    if (message.legacyPayDeadline !== "") {
+      obj.legacyPayDeadline = message.legacyPayDeadline;
     }
-    if (message.createdAt !== "") {
-      obj.createdAt = message.createdAt;
+    if (message.legacyCreatedAt !== "") {
+      obj.legacyCreatedAt = message.legacyCreatedAt;
     }
     if (message.items?.length) {
       obj.items = message.items.map((e) => OrderItem.toJSON(e));
+    }
+    if (message.status !== OrderStatus.UNSPECIFIED) {
+      obj.status = orderStatusToJSON(message.status);
+    }
+    if (message.payDeadline !== undefined) {
+      obj.payDeadline = message.payDeadline;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt;
+    }
+    if (message.paidAt !== undefined) {
+      obj.paidAt = message.paidAt;
+    }
+    if (message.shippedAt !== undefined) {
+      obj.shippedAt = message.shippedAt;
+    }
+    if (message.deliveredAt !== undefined) {
+      obj.deliveredAt = message.deliveredAt;
+    }
+    if (message.completedAt !== undefined) {
+      obj.completedAt = message.completedAt;
+    }
+    if (message.cancelledAt !== undefined) {
+      obj.cancelledAt = message.cancelledAt;
+    }
+    if (message.cancelReason !== "") {
+      obj.cancelReason = message.cancelReason;
+    }
+    if (message.itemsAmount !== "0") {
+      obj.itemsAmount = message.itemsAmount;
+    }
+    if (message.shippingFee !== "0") {
+      obj.shippingFee = message.shippingFee;
+    }
+    if (message.discountAmount !== "0") {
+      obj.discountAmount = message.discountAmount;
     }
     return obj;
   },
@@ -783,7 +1266,7 @@ export const Order: MessageFns<Order> = {
     message.id = object.id ?? "";
     message.orderNo = object.orderNo ?? "";
     message.userId = object.userId ?? "";
-    message.status = object.status ?? "";
+    message.legacyStatus = object.legacyStatus ?? "";
     message.currency = object.currency ?? "";
     message.totalAmount = object.totalAmount ?? "0";
     message.paidAmount = object.paidAmount ?? "0";
@@ -793,9 +1276,21 @@ export const Order: MessageFns<Order> = {
       : undefined;
     message.note = object.note ?? "";
     message.version = object.version ?? 0;
-    message.payDeadline = object.payDeadline ?? "";
-    message.createdAt = object.createdAt ?? "";
+    message.legacyPayDeadline = object.legacyPayDeadline ?? "";
+    message.legacyCreatedAt = object.legacyCreatedAt ?? "";
     message.items = object.items?.map((e) => OrderItem.fromPartial(e)) || [];
+    message.status = object.status ?? OrderStatus.UNSPECIFIED;
+    message.payDeadline = object.payDeadline ?? undefined;
+    message.createdAt = object.createdAt ?? undefined;
+    message.paidAt = object.paidAt ?? undefined;
+    message.shippedAt = object.shippedAt ?? undefined;
+    message.deliveredAt = object.deliveredAt ?? undefined;
+    message.completedAt = object.completedAt ?? undefined;
+    message.cancelledAt = object.cancelledAt ?? undefined;
+    message.cancelReason = object.cancelReason ?? "";
+    message.itemsAmount = object.itemsAmount ?? "0";
+    message.shippingFee = object.shippingFee ?? "0";
+    message.discountAmount = object.discountAmount ?? "0";
     return message;
   },
 };
@@ -1032,6 +1527,73 @@ export const CreateOrderRequest: MessageFns<CreateOrderRequest> = {
   },
 };
 
+function createBaseCreateOrderResponse(): CreateOrderResponse {
+  return { order: undefined };
+}
+
+export const CreateOrderResponse: MessageFns<CreateOrderResponse> = {
+  encode(message: CreateOrderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateOrderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateOrderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.order = Order.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateOrderResponse {
+    return { order: isSet(object.order) ? Order.fromJSON(object.order) : undefined };
+  },
+
+  toJSON(message: CreateOrderResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateOrderResponse>, I>>(base?: I): CreateOrderResponse {
+    return CreateOrderResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateOrderResponse>, I>>(object: I): CreateOrderResponse {
+    const message = createBaseCreateOrderResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
+    return message;
+  },
+};
+
 function createBaseGetOrderRequest(): GetOrderRequest {
   return { orderId: "", userId: "" };
 }
@@ -1125,8 +1687,75 @@ export const GetOrderRequest: MessageFns<GetOrderRequest> = {
   },
 };
 
+function createBaseGetOrderResponse(): GetOrderResponse {
+  return { order: undefined };
+}
+
+export const GetOrderResponse: MessageFns<GetOrderResponse> = {
+  encode(message: GetOrderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOrderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOrderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.order = Order.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOrderResponse {
+    return { order: isSet(object.order) ? Order.fromJSON(object.order) : undefined };
+  },
+
+  toJSON(message: GetOrderResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetOrderResponse>, I>>(base?: I): GetOrderResponse {
+    return GetOrderResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetOrderResponse>, I>>(object: I): GetOrderResponse {
+    const message = createBaseGetOrderResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
+    return message;
+  },
+};
+
 function createBaseListOrdersRequest(): ListOrdersRequest {
-  return { userId: "", status: "", cursor: "", limit: 0 };
+  return { userId: "", legacyStatus: "", cursor: "", limit: 0, status: OrderStatus.UNSPECIFIED };
 }
 
 export const ListOrdersRequest: MessageFns<ListOrdersRequest> = {
@@ -1134,14 +1763,17 @@ export const ListOrdersRequest: MessageFns<ListOrdersRequest> = {
     if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
-    if (message.status !== "") {
-      writer.uint32(18).string(message.status);
+    if (message.legacyStatus !== "") {
+      writer.uint32(18).string(message.legacyStatus);
     }
     if (message.cursor !== "") {
       writer.uint32(26).string(message.cursor);
     }
     if (message.limit !== 0) {
       writer.uint32(32).int32(message.limit);
+    }
+    if (message.status !== OrderStatus.UNSPECIFIED) {
+      writer.uint32(40).int32(orderStatusToNumber(message.status));
     }
     return writer;
   },
@@ -1172,7 +1804,7 @@ export const ListOrdersRequest: MessageFns<ListOrdersRequest> = {
               break;
             }
 
-            message.status = reader.string();
+            message.legacyStatus = reader.string();
             continue;
           }
           case 3: {
@@ -1189,6 +1821,14 @@ export const ListOrdersRequest: MessageFns<ListOrdersRequest> = {
             }
 
             message.limit = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.status = orderStatusFromJSON(reader.int32());
             continue;
           }
         }
@@ -1210,9 +1850,14 @@ export const ListOrdersRequest: MessageFns<ListOrdersRequest> = {
         : isSet(object.user_id)
         ? globalThis.String(object.user_id)
         : "",
-      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      legacyStatus: isSet(object.legacyStatus)
+        ? globalThis.String(object.legacyStatus)
+        : isSet(object.legacy_status)
+        ? globalThis.String(object.legacy_status)
+        : "",
       cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      status: isSet(object.status) ? orderStatusFromJSON(object.status) : OrderStatus.UNSPECIFIED,
     };
   },
 
@@ -1221,14 +1866,17 @@ export const ListOrdersRequest: MessageFns<ListOrdersRequest> = {
     if (message.userId !== "") {
       obj.userId = message.userId;
     }
-    if (message.status !== "") {
-      obj.status = message.status;
+    if (message.legacyStatus !== "") {
+      obj.legacyStatus = message.legacyStatus;
     }
     if (message.cursor !== "") {
       obj.cursor = message.cursor;
     }
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
+    }
+    if (message.status !== OrderStatus.UNSPECIFIED) {
+      obj.status = orderStatusToJSON(message.status);
     }
     return obj;
   },
@@ -1239,19 +1887,20 @@ export const ListOrdersRequest: MessageFns<ListOrdersRequest> = {
   fromPartial<I extends Exact<DeepPartial<ListOrdersRequest>, I>>(object: I): ListOrdersRequest {
     const message = createBaseListOrdersRequest();
     message.userId = object.userId ?? "";
-    message.status = object.status ?? "";
+    message.legacyStatus = object.legacyStatus ?? "";
     message.cursor = object.cursor ?? "";
     message.limit = object.limit ?? 0;
+    message.status = object.status ?? OrderStatus.UNSPECIFIED;
     return message;
   },
 };
 
-function createBaseListOrdersReply(): ListOrdersReply {
+function createBaseListOrdersResponse(): ListOrdersResponse {
   return { orders: [], nextCursor: "" };
 }
 
-export const ListOrdersReply: MessageFns<ListOrdersReply> = {
-  encode(message: ListOrdersReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const ListOrdersResponse: MessageFns<ListOrdersResponse> = {
+  encode(message: ListOrdersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.orders) {
       Order.encode(v!, writer.uint32(10).fork()).join();
     }
@@ -1261,7 +1910,7 @@ export const ListOrdersReply: MessageFns<ListOrdersReply> = {
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): ListOrdersReply {
+  decode(input: BinaryReader | Uint8Array, length?: number): ListOrdersResponse {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -1270,7 +1919,7 @@ export const ListOrdersReply: MessageFns<ListOrdersReply> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseListOrdersReply();
+      const message = createBaseListOrdersResponse();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -1302,7 +1951,7 @@ export const ListOrdersReply: MessageFns<ListOrdersReply> = {
     }
   },
 
-  fromJSON(object: any): ListOrdersReply {
+  fromJSON(object: any): ListOrdersResponse {
     return {
       orders: globalThis.Array.isArray(object?.orders) ? object.orders.map((e: any) => Order.fromJSON(e)) : [],
       nextCursor: isSet(object.nextCursor)
@@ -1313,7 +1962,7 @@ export const ListOrdersReply: MessageFns<ListOrdersReply> = {
     };
   },
 
-  toJSON(message: ListOrdersReply): unknown {
+  toJSON(message: ListOrdersResponse): unknown {
     const obj: any = {};
     if (message.orders?.length) {
       obj.orders = message.orders.map((e) => Order.toJSON(e));
@@ -1324,11 +1973,11 @@ export const ListOrdersReply: MessageFns<ListOrdersReply> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ListOrdersReply>, I>>(base?: I): ListOrdersReply {
-    return ListOrdersReply.fromPartial(base ?? ({} as any));
+  create<I extends Exact<DeepPartial<ListOrdersResponse>, I>>(base?: I): ListOrdersResponse {
+    return ListOrdersResponse.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<ListOrdersReply>, I>>(object: I): ListOrdersReply {
-    const message = createBaseListOrdersReply();
+  fromPartial<I extends Exact<DeepPartial<ListOrdersResponse>, I>>(object: I): ListOrdersResponse {
+    const message = createBaseListOrdersResponse();
     message.orders = object.orders?.map((e) => Order.fromPartial(e)) || [];
     message.nextCursor = object.nextCursor ?? "";
     return message;
@@ -1464,6 +2113,73 @@ export const CancelOrderRequest: MessageFns<CancelOrderRequest> = {
   },
 };
 
+function createBaseCancelOrderResponse(): CancelOrderResponse {
+  return { order: undefined };
+}
+
+export const CancelOrderResponse: MessageFns<CancelOrderResponse> = {
+  encode(message: CancelOrderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelOrderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelOrderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.order = Order.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelOrderResponse {
+    return { order: isSet(object.order) ? Order.fromJSON(object.order) : undefined };
+  },
+
+  toJSON(message: CancelOrderResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CancelOrderResponse>, I>>(base?: I): CancelOrderResponse {
+    return CancelOrderResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CancelOrderResponse>, I>>(object: I): CancelOrderResponse {
+    const message = createBaseCancelOrderResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
+    return message;
+  },
+};
+
 function createBaseStartPaymentRequest(): StartPaymentRequest {
   return { requestId: "", orderId: "", userId: "", provider: "" };
 }
@@ -1593,12 +2309,12 @@ export const StartPaymentRequest: MessageFns<StartPaymentRequest> = {
   },
 };
 
-function createBasePaymentReply(): PaymentReply {
+function createBaseStartPaymentResponse(): StartPaymentResponse {
   return { paymentId: "", orderId: "", amount: "0", currency: "", status: "", payUrl: "" };
 }
 
-export const PaymentReply: MessageFns<PaymentReply> = {
-  encode(message: PaymentReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const StartPaymentResponse: MessageFns<StartPaymentResponse> = {
+  encode(message: StartPaymentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.paymentId !== "") {
       writer.uint32(10).string(message.paymentId);
     }
@@ -1620,7 +2336,7 @@ export const PaymentReply: MessageFns<PaymentReply> = {
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): PaymentReply {
+  decode(input: BinaryReader | Uint8Array, length?: number): StartPaymentResponse {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -1629,7 +2345,7 @@ export const PaymentReply: MessageFns<PaymentReply> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBasePaymentReply();
+      const message = createBaseStartPaymentResponse();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -1693,7 +2409,7 @@ export const PaymentReply: MessageFns<PaymentReply> = {
     }
   },
 
-  fromJSON(object: any): PaymentReply {
+  fromJSON(object: any): StartPaymentResponse {
     return {
       paymentId: isSet(object.paymentId)
         ? globalThis.String(object.paymentId)
@@ -1716,7 +2432,7 @@ export const PaymentReply: MessageFns<PaymentReply> = {
     };
   },
 
-  toJSON(message: PaymentReply): unknown {
+  toJSON(message: StartPaymentResponse): unknown {
     const obj: any = {};
     if (message.paymentId !== "") {
       obj.paymentId = message.paymentId;
@@ -1739,11 +2455,11 @@ export const PaymentReply: MessageFns<PaymentReply> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<PaymentReply>, I>>(base?: I): PaymentReply {
-    return PaymentReply.fromPartial(base ?? ({} as any));
+  create<I extends Exact<DeepPartial<StartPaymentResponse>, I>>(base?: I): StartPaymentResponse {
+    return StartPaymentResponse.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<PaymentReply>, I>>(object: I): PaymentReply {
-    const message = createBasePaymentReply();
+  fromPartial<I extends Exact<DeepPartial<StartPaymentResponse>, I>>(object: I): StartPaymentResponse {
+    const message = createBaseStartPaymentResponse();
     message.paymentId = object.paymentId ?? "";
     message.orderId = object.orderId ?? "";
     message.amount = object.amount ?? "0";
@@ -1935,19 +2651,19 @@ export const ApplyPaymentResultRequest: MessageFns<ApplyPaymentResultRequest> = 
   },
 };
 
-function createBaseApplyPaymentResultReply(): ApplyPaymentResultReply {
+function createBaseApplyPaymentResultResponse(): ApplyPaymentResultResponse {
   return { outcome: "" };
 }
 
-export const ApplyPaymentResultReply: MessageFns<ApplyPaymentResultReply> = {
-  encode(message: ApplyPaymentResultReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const ApplyPaymentResultResponse: MessageFns<ApplyPaymentResultResponse> = {
+  encode(message: ApplyPaymentResultResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.outcome !== "") {
       writer.uint32(10).string(message.outcome);
     }
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): ApplyPaymentResultReply {
+  decode(input: BinaryReader | Uint8Array, length?: number): ApplyPaymentResultResponse {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -1956,7 +2672,7 @@ export const ApplyPaymentResultReply: MessageFns<ApplyPaymentResultReply> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseApplyPaymentResultReply();
+      const message = createBaseApplyPaymentResultResponse();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -1980,11 +2696,11 @@ export const ApplyPaymentResultReply: MessageFns<ApplyPaymentResultReply> = {
     }
   },
 
-  fromJSON(object: any): ApplyPaymentResultReply {
+  fromJSON(object: any): ApplyPaymentResultResponse {
     return { outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : "" };
   },
 
-  toJSON(message: ApplyPaymentResultReply): unknown {
+  toJSON(message: ApplyPaymentResultResponse): unknown {
     const obj: any = {};
     if (message.outcome !== "") {
       obj.outcome = message.outcome;
@@ -1992,11 +2708,11 @@ export const ApplyPaymentResultReply: MessageFns<ApplyPaymentResultReply> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ApplyPaymentResultReply>, I>>(base?: I): ApplyPaymentResultReply {
-    return ApplyPaymentResultReply.fromPartial(base ?? ({} as any));
+  create<I extends Exact<DeepPartial<ApplyPaymentResultResponse>, I>>(base?: I): ApplyPaymentResultResponse {
+    return ApplyPaymentResultResponse.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<ApplyPaymentResultReply>, I>>(object: I): ApplyPaymentResultReply {
-    const message = createBaseApplyPaymentResultReply();
+  fromPartial<I extends Exact<DeepPartial<ApplyPaymentResultResponse>, I>>(object: I): ApplyPaymentResultResponse {
+    const message = createBaseApplyPaymentResultResponse();
     message.outcome = object.outcome ?? "";
     return message;
   },
@@ -2131,6 +2847,73 @@ export const ShipOrderRequest: MessageFns<ShipOrderRequest> = {
   },
 };
 
+function createBaseShipOrderResponse(): ShipOrderResponse {
+  return { order: undefined };
+}
+
+export const ShipOrderResponse: MessageFns<ShipOrderResponse> = {
+  encode(message: ShipOrderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShipOrderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShipOrderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.order = Order.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShipOrderResponse {
+    return { order: isSet(object.order) ? Order.fromJSON(object.order) : undefined };
+  },
+
+  toJSON(message: ShipOrderResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ShipOrderResponse>, I>>(base?: I): ShipOrderResponse {
+    return ShipOrderResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ShipOrderResponse>, I>>(object: I): ShipOrderResponse {
+    const message = createBaseShipOrderResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
+    return message;
+  },
+};
+
 function createBaseMarkDeliveredRequest(): MarkDeliveredRequest {
   return { requestId: "", orderId: "" };
 }
@@ -2220,6 +3003,73 @@ export const MarkDeliveredRequest: MessageFns<MarkDeliveredRequest> = {
     const message = createBaseMarkDeliveredRequest();
     message.requestId = object.requestId ?? "";
     message.orderId = object.orderId ?? "";
+    return message;
+  },
+};
+
+function createBaseMarkDeliveredResponse(): MarkDeliveredResponse {
+  return { order: undefined };
+}
+
+export const MarkDeliveredResponse: MessageFns<MarkDeliveredResponse> = {
+  encode(message: MarkDeliveredResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MarkDeliveredResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMarkDeliveredResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.order = Order.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MarkDeliveredResponse {
+    return { order: isSet(object.order) ? Order.fromJSON(object.order) : undefined };
+  },
+
+  toJSON(message: MarkDeliveredResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MarkDeliveredResponse>, I>>(base?: I): MarkDeliveredResponse {
+    return MarkDeliveredResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MarkDeliveredResponse>, I>>(object: I): MarkDeliveredResponse {
+    const message = createBaseMarkDeliveredResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
     return message;
   },
 };
@@ -2333,6 +3183,73 @@ export const ConfirmReceiptRequest: MessageFns<ConfirmReceiptRequest> = {
     message.requestId = object.requestId ?? "";
     message.orderId = object.orderId ?? "";
     message.userId = object.userId ?? "";
+    return message;
+  },
+};
+
+function createBaseConfirmReceiptResponse(): ConfirmReceiptResponse {
+  return { order: undefined };
+}
+
+export const ConfirmReceiptResponse: MessageFns<ConfirmReceiptResponse> = {
+  encode(message: ConfirmReceiptResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfirmReceiptResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfirmReceiptResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.order = Order.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfirmReceiptResponse {
+    return { order: isSet(object.order) ? Order.fromJSON(object.order) : undefined };
+  },
+
+  toJSON(message: ConfirmReceiptResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConfirmReceiptResponse>, I>>(base?: I): ConfirmReceiptResponse {
+    return ConfirmReceiptResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConfirmReceiptResponse>, I>>(object: I): ConfirmReceiptResponse {
+    const message = createBaseConfirmReceiptResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
     return message;
   },
 };
@@ -2466,19 +3383,19 @@ export const RequestRefundRequest: MessageFns<RequestRefundRequest> = {
   },
 };
 
-function createBaseOrderReply(): OrderReply {
+function createBaseRequestRefundResponse(): RequestRefundResponse {
   return { order: undefined };
 }
 
-export const OrderReply: MessageFns<OrderReply> = {
-  encode(message: OrderReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const RequestRefundResponse: MessageFns<RequestRefundResponse> = {
+  encode(message: RequestRefundResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.order !== undefined) {
       Order.encode(message.order, writer.uint32(10).fork()).join();
     }
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): OrderReply {
+  decode(input: BinaryReader | Uint8Array, length?: number): RequestRefundResponse {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -2487,7 +3404,7 @@ export const OrderReply: MessageFns<OrderReply> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseOrderReply();
+      const message = createBaseRequestRefundResponse();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -2511,11 +3428,11 @@ export const OrderReply: MessageFns<OrderReply> = {
     }
   },
 
-  fromJSON(object: any): OrderReply {
+  fromJSON(object: any): RequestRefundResponse {
     return { order: isSet(object.order) ? Order.fromJSON(object.order) : undefined };
   },
 
-  toJSON(message: OrderReply): unknown {
+  toJSON(message: RequestRefundResponse): unknown {
     const obj: any = {};
     if (message.order !== undefined) {
       obj.order = Order.toJSON(message.order);
@@ -2523,11 +3440,11 @@ export const OrderReply: MessageFns<OrderReply> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<OrderReply>, I>>(base?: I): OrderReply {
-    return OrderReply.fromPartial(base ?? ({} as any));
+  create<I extends Exact<DeepPartial<RequestRefundResponse>, I>>(base?: I): RequestRefundResponse {
+    return RequestRefundResponse.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<OrderReply>, I>>(object: I): OrderReply {
-    const message = createBaseOrderReply();
+  fromPartial<I extends Exact<DeepPartial<RequestRefundResponse>, I>>(object: I): RequestRefundResponse {
+    const message = createBaseRequestRefundResponse();
     message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
     return message;
   },
@@ -2535,51 +3452,58 @@ export const OrderReply: MessageFns<OrderReply> = {
 
 export type OrderServiceService = typeof OrderServiceService;
 export const OrderServiceService = {
+  /** Reserves stock and creates an order in PENDING_PAYMENT. */
   createOrder: {
     path: "/qianfan.order.v1.OrderService/CreateOrder" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: CreateOrderRequest): Buffer => Buffer.from(CreateOrderRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): CreateOrderRequest => CreateOrderRequest.decode(value),
-    responseSerialize: (value: OrderReply): Buffer => Buffer.from(OrderReply.encode(value).finish()),
-    responseDeserialize: (value: Buffer): OrderReply => OrderReply.decode(value),
+    responseSerialize: (value: CreateOrderResponse): Buffer => Buffer.from(CreateOrderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateOrderResponse => CreateOrderResponse.decode(value),
   },
+  /** One order with its items (from the read cache). */
   getOrder: {
     path: "/qianfan.order.v1.OrderService/GetOrder" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: GetOrderRequest): Buffer => Buffer.from(GetOrderRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): GetOrderRequest => GetOrderRequest.decode(value),
-    responseSerialize: (value: OrderReply): Buffer => Buffer.from(OrderReply.encode(value).finish()),
-    responseDeserialize: (value: Buffer): OrderReply => OrderReply.decode(value),
+    responseSerialize: (value: GetOrderResponse): Buffer => Buffer.from(GetOrderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetOrderResponse => GetOrderResponse.decode(value),
   },
+  /** Newest first, cursor-paginated. */
   listOrders: {
     path: "/qianfan.order.v1.OrderService/ListOrders" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListOrdersRequest): Buffer => Buffer.from(ListOrdersRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListOrdersRequest => ListOrdersRequest.decode(value),
-    responseSerialize: (value: ListOrdersReply): Buffer => Buffer.from(ListOrdersReply.encode(value).finish()),
-    responseDeserialize: (value: Buffer): ListOrdersReply => ListOrdersReply.decode(value),
+    responseSerialize: (value: ListOrdersResponse): Buffer => Buffer.from(ListOrdersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListOrdersResponse => ListOrdersResponse.decode(value),
   },
+  /** PENDING_PAYMENT -> CANCELLED; releases the reserved stock. */
   cancelOrder: {
     path: "/qianfan.order.v1.OrderService/CancelOrder" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: CancelOrderRequest): Buffer => Buffer.from(CancelOrderRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): CancelOrderRequest => CancelOrderRequest.decode(value),
-    responseSerialize: (value: OrderReply): Buffer => Buffer.from(OrderReply.encode(value).finish()),
-    responseDeserialize: (value: Buffer): OrderReply => OrderReply.decode(value),
+    responseSerialize: (value: CancelOrderResponse): Buffer => Buffer.from(CancelOrderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CancelOrderResponse => CancelOrderResponse.decode(value),
   },
+  /** Opens a payment for an order in PENDING_PAYMENT and returns where the buyer pays. */
   startPayment: {
     path: "/qianfan.order.v1.OrderService/StartPayment" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: StartPaymentRequest): Buffer => Buffer.from(StartPaymentRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): StartPaymentRequest => StartPaymentRequest.decode(value),
-    responseSerialize: (value: PaymentReply): Buffer => Buffer.from(PaymentReply.encode(value).finish()),
-    responseDeserialize: (value: Buffer): PaymentReply => PaymentReply.decode(value),
+    responseSerialize: (value: StartPaymentResponse): Buffer =>
+      Buffer.from(StartPaymentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StartPaymentResponse => StartPaymentResponse.decode(value),
   },
+  /** Applies a provider's verified payment result (PAID, or the payment FAILED). */
   applyPaymentResult: {
     path: "/qianfan.order.v1.OrderService/ApplyPaymentResult" as const,
     requestStream: false as const,
@@ -2587,28 +3511,32 @@ export const OrderServiceService = {
     requestSerialize: (value: ApplyPaymentResultRequest): Buffer =>
       Buffer.from(ApplyPaymentResultRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ApplyPaymentResultRequest => ApplyPaymentResultRequest.decode(value),
-    responseSerialize: (value: ApplyPaymentResultReply): Buffer =>
-      Buffer.from(ApplyPaymentResultReply.encode(value).finish()),
-    responseDeserialize: (value: Buffer): ApplyPaymentResultReply => ApplyPaymentResultReply.decode(value),
+    responseSerialize: (value: ApplyPaymentResultResponse): Buffer =>
+      Buffer.from(ApplyPaymentResultResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ApplyPaymentResultResponse => ApplyPaymentResultResponse.decode(value),
   },
+  /** PAID -> SHIPPED. */
   shipOrder: {
     path: "/qianfan.order.v1.OrderService/ShipOrder" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ShipOrderRequest): Buffer => Buffer.from(ShipOrderRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ShipOrderRequest => ShipOrderRequest.decode(value),
-    responseSerialize: (value: OrderReply): Buffer => Buffer.from(OrderReply.encode(value).finish()),
-    responseDeserialize: (value: Buffer): OrderReply => OrderReply.decode(value),
+    responseSerialize: (value: ShipOrderResponse): Buffer => Buffer.from(ShipOrderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ShipOrderResponse => ShipOrderResponse.decode(value),
   },
+  /** SHIPPED -> DELIVERED. */
   markDelivered: {
     path: "/qianfan.order.v1.OrderService/MarkDelivered" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: MarkDeliveredRequest): Buffer => Buffer.from(MarkDeliveredRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): MarkDeliveredRequest => MarkDeliveredRequest.decode(value),
-    responseSerialize: (value: OrderReply): Buffer => Buffer.from(OrderReply.encode(value).finish()),
-    responseDeserialize: (value: Buffer): OrderReply => OrderReply.decode(value),
+    responseSerialize: (value: MarkDeliveredResponse): Buffer =>
+      Buffer.from(MarkDeliveredResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MarkDeliveredResponse => MarkDeliveredResponse.decode(value),
   },
+  /** DELIVERED -> COMPLETED, by the buyer. */
   confirmReceipt: {
     path: "/qianfan.order.v1.OrderService/ConfirmReceipt" as const,
     requestStream: false as const,
@@ -2616,183 +3544,206 @@ export const OrderServiceService = {
     requestSerialize: (value: ConfirmReceiptRequest): Buffer =>
       Buffer.from(ConfirmReceiptRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ConfirmReceiptRequest => ConfirmReceiptRequest.decode(value),
-    responseSerialize: (value: OrderReply): Buffer => Buffer.from(OrderReply.encode(value).finish()),
-    responseDeserialize: (value: Buffer): OrderReply => OrderReply.decode(value),
+    responseSerialize: (value: ConfirmReceiptResponse): Buffer =>
+      Buffer.from(ConfirmReceiptResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ConfirmReceiptResponse => ConfirmReceiptResponse.decode(value),
   },
+  /** PAID / DELIVERED / COMPLETED -> REFUNDING; the refund is sent to the provider. */
   requestRefund: {
     path: "/qianfan.order.v1.OrderService/RequestRefund" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RequestRefundRequest): Buffer => Buffer.from(RequestRefundRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RequestRefundRequest => RequestRefundRequest.decode(value),
-    responseSerialize: (value: OrderReply): Buffer => Buffer.from(OrderReply.encode(value).finish()),
-    responseDeserialize: (value: Buffer): OrderReply => OrderReply.decode(value),
+    responseSerialize: (value: RequestRefundResponse): Buffer =>
+      Buffer.from(RequestRefundResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RequestRefundResponse => RequestRefundResponse.decode(value),
   },
 } as const;
 
 export interface OrderServiceServer extends UntypedServiceImplementation {
-  createOrder: handleUnaryCall<CreateOrderRequest, OrderReply>;
-  getOrder: handleUnaryCall<GetOrderRequest, OrderReply>;
-  listOrders: handleUnaryCall<ListOrdersRequest, ListOrdersReply>;
-  cancelOrder: handleUnaryCall<CancelOrderRequest, OrderReply>;
-  startPayment: handleUnaryCall<StartPaymentRequest, PaymentReply>;
-  applyPaymentResult: handleUnaryCall<ApplyPaymentResultRequest, ApplyPaymentResultReply>;
-  shipOrder: handleUnaryCall<ShipOrderRequest, OrderReply>;
-  markDelivered: handleUnaryCall<MarkDeliveredRequest, OrderReply>;
-  confirmReceipt: handleUnaryCall<ConfirmReceiptRequest, OrderReply>;
-  requestRefund: handleUnaryCall<RequestRefundRequest, OrderReply>;
+  /** Reserves stock and creates an order in PENDING_PAYMENT. */
+  createOrder: handleUnaryCall<CreateOrderRequest, CreateOrderResponse>;
+  /** One order with its items (from the read cache). */
+  getOrder: handleUnaryCall<GetOrderRequest, GetOrderResponse>;
+  /** Newest first, cursor-paginated. */
+  listOrders: handleUnaryCall<ListOrdersRequest, ListOrdersResponse>;
+  /** PENDING_PAYMENT -> CANCELLED; releases the reserved stock. */
+  cancelOrder: handleUnaryCall<CancelOrderRequest, CancelOrderResponse>;
+  /** Opens a payment for an order in PENDING_PAYMENT and returns where the buyer pays. */
+  startPayment: handleUnaryCall<StartPaymentRequest, StartPaymentResponse>;
+  /** Applies a provider's verified payment result (PAID, or the payment FAILED). */
+  applyPaymentResult: handleUnaryCall<ApplyPaymentResultRequest, ApplyPaymentResultResponse>;
+  /** PAID -> SHIPPED. */
+  shipOrder: handleUnaryCall<ShipOrderRequest, ShipOrderResponse>;
+  /** SHIPPED -> DELIVERED. */
+  markDelivered: handleUnaryCall<MarkDeliveredRequest, MarkDeliveredResponse>;
+  /** DELIVERED -> COMPLETED, by the buyer. */
+  confirmReceipt: handleUnaryCall<ConfirmReceiptRequest, ConfirmReceiptResponse>;
+  /** PAID / DELIVERED / COMPLETED -> REFUNDING; the refund is sent to the provider. */
+  requestRefund: handleUnaryCall<RequestRefundRequest, RequestRefundResponse>;
 }
 
 export interface OrderServiceClient extends Client {
+  /** Reserves stock and creates an order in PENDING_PAYMENT. */
   createOrder(
     request: CreateOrderRequest,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
-  ): ClientUnaryCall;
-  createOrder(
-    request: CreateOrderRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
+    callback: (error: ServiceError | null, response: CreateOrderResponse) => void,
   ): ClientUnaryCall;
   createOrder(
     request: CreateOrderRequest,
     metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateOrderResponse) => void,
+  ): ClientUnaryCall;
+  createOrder(
+    request: CreateOrderRequest,
+    metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
+    callback: (error: ServiceError | null, response: CreateOrderResponse) => void,
+  ): ClientUnaryCall;
+  /** One order with its items (from the read cache). */
+  getOrder(
+    request: GetOrderRequest,
+    callback: (error: ServiceError | null, response: GetOrderResponse) => void,
   ): ClientUnaryCall;
   getOrder(
     request: GetOrderRequest,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
-  ): ClientUnaryCall;
-  getOrder(
-    request: GetOrderRequest,
     metadata: Metadata,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
+    callback: (error: ServiceError | null, response: GetOrderResponse) => void,
   ): ClientUnaryCall;
   getOrder(
     request: GetOrderRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
+    callback: (error: ServiceError | null, response: GetOrderResponse) => void,
   ): ClientUnaryCall;
+  /** Newest first, cursor-paginated. */
   listOrders(
     request: ListOrdersRequest,
-    callback: (error: ServiceError | null, response: ListOrdersReply) => void,
-  ): ClientUnaryCall;
-  listOrders(
-    request: ListOrdersRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: ListOrdersReply) => void,
+    callback: (error: ServiceError | null, response: ListOrdersResponse) => void,
   ): ClientUnaryCall;
   listOrders(
     request: ListOrdersRequest,
     metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListOrdersResponse) => void,
+  ): ClientUnaryCall;
+  listOrders(
+    request: ListOrdersRequest,
+    metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: ListOrdersReply) => void,
+    callback: (error: ServiceError | null, response: ListOrdersResponse) => void,
+  ): ClientUnaryCall;
+  /** PENDING_PAYMENT -> CANCELLED; releases the reserved stock. */
+  cancelOrder(
+    request: CancelOrderRequest,
+    callback: (error: ServiceError | null, response: CancelOrderResponse) => void,
   ): ClientUnaryCall;
   cancelOrder(
     request: CancelOrderRequest,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
-  ): ClientUnaryCall;
-  cancelOrder(
-    request: CancelOrderRequest,
     metadata: Metadata,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
+    callback: (error: ServiceError | null, response: CancelOrderResponse) => void,
   ): ClientUnaryCall;
   cancelOrder(
     request: CancelOrderRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
+    callback: (error: ServiceError | null, response: CancelOrderResponse) => void,
   ): ClientUnaryCall;
+  /** Opens a payment for an order in PENDING_PAYMENT and returns where the buyer pays. */
   startPayment(
     request: StartPaymentRequest,
-    callback: (error: ServiceError | null, response: PaymentReply) => void,
-  ): ClientUnaryCall;
-  startPayment(
-    request: StartPaymentRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: PaymentReply) => void,
+    callback: (error: ServiceError | null, response: StartPaymentResponse) => void,
   ): ClientUnaryCall;
   startPayment(
     request: StartPaymentRequest,
     metadata: Metadata,
+    callback: (error: ServiceError | null, response: StartPaymentResponse) => void,
+  ): ClientUnaryCall;
+  startPayment(
+    request: StartPaymentRequest,
+    metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: PaymentReply) => void,
+    callback: (error: ServiceError | null, response: StartPaymentResponse) => void,
+  ): ClientUnaryCall;
+  /** Applies a provider's verified payment result (PAID, or the payment FAILED). */
+  applyPaymentResult(
+    request: ApplyPaymentResultRequest,
+    callback: (error: ServiceError | null, response: ApplyPaymentResultResponse) => void,
   ): ClientUnaryCall;
   applyPaymentResult(
     request: ApplyPaymentResultRequest,
-    callback: (error: ServiceError | null, response: ApplyPaymentResultReply) => void,
-  ): ClientUnaryCall;
-  applyPaymentResult(
-    request: ApplyPaymentResultRequest,
     metadata: Metadata,
-    callback: (error: ServiceError | null, response: ApplyPaymentResultReply) => void,
+    callback: (error: ServiceError | null, response: ApplyPaymentResultResponse) => void,
   ): ClientUnaryCall;
   applyPaymentResult(
     request: ApplyPaymentResultRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: ApplyPaymentResultReply) => void,
+    callback: (error: ServiceError | null, response: ApplyPaymentResultResponse) => void,
   ): ClientUnaryCall;
+  /** PAID -> SHIPPED. */
   shipOrder(
     request: ShipOrderRequest,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
-  ): ClientUnaryCall;
-  shipOrder(
-    request: ShipOrderRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
+    callback: (error: ServiceError | null, response: ShipOrderResponse) => void,
   ): ClientUnaryCall;
   shipOrder(
     request: ShipOrderRequest,
     metadata: Metadata,
+    callback: (error: ServiceError | null, response: ShipOrderResponse) => void,
+  ): ClientUnaryCall;
+  shipOrder(
+    request: ShipOrderRequest,
+    metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
+    callback: (error: ServiceError | null, response: ShipOrderResponse) => void,
+  ): ClientUnaryCall;
+  /** SHIPPED -> DELIVERED. */
+  markDelivered(
+    request: MarkDeliveredRequest,
+    callback: (error: ServiceError | null, response: MarkDeliveredResponse) => void,
   ): ClientUnaryCall;
   markDelivered(
     request: MarkDeliveredRequest,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
-  ): ClientUnaryCall;
-  markDelivered(
-    request: MarkDeliveredRequest,
     metadata: Metadata,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
+    callback: (error: ServiceError | null, response: MarkDeliveredResponse) => void,
   ): ClientUnaryCall;
   markDelivered(
     request: MarkDeliveredRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
+    callback: (error: ServiceError | null, response: MarkDeliveredResponse) => void,
   ): ClientUnaryCall;
+  /** DELIVERED -> COMPLETED, by the buyer. */
   confirmReceipt(
     request: ConfirmReceiptRequest,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
+    callback: (error: ServiceError | null, response: ConfirmReceiptResponse) => void,
   ): ClientUnaryCall;
   confirmReceipt(
     request: ConfirmReceiptRequest,
     metadata: Metadata,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
+    callback: (error: ServiceError | null, response: ConfirmReceiptResponse) => void,
   ): ClientUnaryCall;
   confirmReceipt(
     request: ConfirmReceiptRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
+    callback: (error: ServiceError | null, response: ConfirmReceiptResponse) => void,
   ): ClientUnaryCall;
+  /** PAID / DELIVERED / COMPLETED -> REFUNDING; the refund is sent to the provider. */
   requestRefund(
     request: RequestRefundRequest,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
+    callback: (error: ServiceError | null, response: RequestRefundResponse) => void,
   ): ClientUnaryCall;
   requestRefund(
     request: RequestRefundRequest,
     metadata: Metadata,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
+    callback: (error: ServiceError | null, response: RequestRefundResponse) => void,
   ): ClientUnaryCall;
   requestRefund(
     request: RequestRefundRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: OrderReply) => void,
+    callback: (error: ServiceError | null, response: RequestRefundResponse) => void,
   ): ClientUnaryCall;
 }
 
@@ -2816,6 +3767,19 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function toTimestamp(dateStr: string): Timestamp {
+  const date = new globalThis.Date(dateStr);
+  const seconds = Math.trunc(date.getTime() / 1_000).toString();
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): string {
+  let millis = (globalThis.Number(t.seconds) || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis).toISOString();
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

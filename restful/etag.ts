@@ -1,0 +1,17 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/**
+ * Conditional GET for a versioned resource: the ETag is the resource's version (it changes with every
+ * write), weak because the JSON may change shape between releases. True when If-None-Match already holds
+ * it (the caller answers 304 without a body).
+ */
+export function notModified(req: FastifyRequest, reply: FastifyReply, id: string, version: number): boolean {
+  const tag = `W/"${id}.${version}"`;
+  reply.header('etag', tag);
+  const given = req.headers['if-none-match'];
+  if (typeof given !== 'string') return false;
+  return given
+    .split(',')
+    .map((t) => t.trim())
+    .some((t) => t === '*' || t === tag || `W/${t}` === tag);
+}
