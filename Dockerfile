@@ -17,10 +17,7 @@ COPY service ./service
 COPY consumer ./consumer
 COPY job ./job
 COPY script ./script
-RUN npx tsc -p tsconfig.build.json \
- && cp -r internal/model/migrations dist/internal/model/migrations \
- && mkdir -p dist/pkg && cp -r pkg/proto dist/pkg/proto \
- && npm prune --omit=dev
+RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production QIANFAN_CONFIG=/app/config/production.yaml

@@ -12,28 +12,24 @@ import { PURCHASE } from '../internal/flashsale/scripts.js';
 import { flashSaleTickets, runMigrations, skus } from '../internal/model/index.js';
 import { newEnvelope } from '../internal/mq/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
-import { httpOk, load, machine, pct, saveResult, sleep, startProcess } from './lib.js';
+import {
+  benchEnv,
+  ensureDatabase,
+  httpOk,
+  load,
+  machine,
+  needInfra,
+  pct,
+  saveResult,
+  sleep,
+  startProcess,
+} from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const HTTP_PORT = 28888;
 const BARE_PORT = 28999;
-const env: NodeJS.ProcessEnv = {
-  QIANFAN_CONFIG: 'config/test.yaml',
-  QIANFAN_MYSQL__DATABASE: 'qianfan_order_bench',
-  QIANFAN_REDIS__KEY_PREFIX: 'qf:order:bench:',
-  // Its own RocketMQ namespace (created by rocketmq.sh): leftovers never reach the test suite's consumers.
-  QIANFAN_ROCKETMQ__NAMESPACE: 'qfbench',
-  QIANFAN_LOG__LEVEL: 'warn',
-  QIANFAN_HTTP__PORT: String(HTTP_PORT),
-  QIANFAN_HTTP__RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
-  QIANFAN_HTTP__RATE_LIMIT_PER_USER_PER_MINUTE: '1000000',
-  QIANFAN_HTTP__MAX_EVENT_LOOP_DELAY_MS: '60000',
-  QIANFAN_ADMIN__CONSUMER_PORT: '29102',
-  // Production bounds for transaction messages (config/test.yaml shortens them for the check-back tests).
-  QIANFAN_ROCKETMQ__LOCAL_TX_MAX_MS: '10000',
-  QIANFAN_ROCKETMQ__TX_ROLLBACK_AFTER_MS: '60000',
-};
+const env: NodeJS.ProcessEnv = benchEnv;
 const address = {
   name: 'Li Lei',
   phone: '13800000000',
@@ -51,10 +47,7 @@ async function main() {
     await ensureDatabase(config.mysql.database);
     ctx = await createServiceContext(config, { process: 'script', mq: true });
   } catch (err) {
-    process.stderr.write(
-      `the bench needs MariaDB, Redis and RocketMQ running: start them with \`npm run dev\` or \`bash deploy/local/infra.sh up\`\n(${(err as Error).message})\n`,
-    );
-    process.exit(2);
+    needInfra(err);
   }
   await runMigrations(ctx.db, ctx.pool);
   const tokens = await Promise.all(
@@ -314,18 +307,6 @@ async function rawTxMessageRate(ctx: ServiceContext, batch: number, concurrency:
   const started = Date.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
   return { messages: sent, messagesPerSecond: Math.round((sent * 1000) / (Date.now() - started)), batch, concurrency };
-}
-
-async function ensureDatabase(name: string) {
-  const mysql = (await import('mysql2/promise')).default;
-  const c = await mysql.createConnection({
-    host: '127.0.0.1',
-    port: 3306,
-    user: 'root',
-    password: process.env.QIANFAN_MYSQL__PASSWORD ?? '',
-  });
-  await c.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  await c.end();
 }
 
 await main();

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -27,6 +27,7 @@ export async function load(opts: {
   setup?: (req: { headers: Record<string, string>; body?: string }) => {
     headers: Record<string, string>;
     body?: string;
+    path?: string;
   };
 }): Promise<LoadResult> {
   const connections = opts.connections ?? 64;
@@ -64,17 +65,29 @@ export async function load(opts: {
   };
 }
 
-/** Starts a process and waits until `ready()` answers true. */
+// Never leave a process behind when the bench ends or fails.
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+/**
+ * Starts a process and waits until `ready()` answers true. A `dist/...js` file runs as production runs
+ * it (compiled JavaScript, `npm run build`); a `.ts` file runs through tsx.
+ */
 export async function startProcess(
   file: string,
   env: NodeJS.ProcessEnv,
   ready: () => Promise<boolean>,
   args: string[] = [],
 ) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+  const loader = file.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child: ChildProcess = spawn(process.execPath, [...loader, file, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${file} exited with ${child.exitCode}`);
@@ -84,6 +97,8 @@ export async function startProcess(
   }
   return {
     child,
+    /** Resident set size now, in MiB (Linux /proc). */
+    rssMiB: () => rssMiB(child.pid!),
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
@@ -115,3 +130,102 @@ export function saveResult(name: string, data: unknown): string {
 }
 
 export const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)} %`;
+
+export function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+/** Samples a process's RSS every 250 ms until stopped; returns the highest value (MiB). */
+export function rssPeak(pid: number) {
+  let peak = rssMiB(pid);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssMiB(pid));
+  }, 250);
+  return () => {
+    clearInterval(timer);
+    return Math.max(peak, rssMiB(pid));
+  };
+}
+
+/** Latency percentiles (ms) of a sample. */
+export function percentiles(ms: number[]) {
+  const s = [...ms].sort((a, b) => a - b);
+  const at = (q: number) => Math.round((s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0) * 100) / 100;
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+/** `concurrency` async callers in a loop for `seconds`: rate and latency of `op`. */
+export async function closedLoop(concurrency: number, seconds: number, op: (i: number) => Promise<unknown>) {
+  const until = Date.now() + seconds * 1000;
+  const lat: number[] = [];
+  let n = 0;
+  let errors = 0;
+  const worker = async () => {
+    while (Date.now() < until) {
+      const t = performance.now();
+      try {
+        await op(n++);
+        lat.push(performance.now() - t);
+      } catch {
+        errors++;
+      }
+    }
+  };
+  const started = Date.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = (Date.now() - started) / 1000;
+  return {
+    rps: Math.round(lat.length / elapsed),
+    ...percentiles(lat),
+    requests: lat.length,
+    errors,
+    concurrency,
+    seconds,
+  };
+}
+
+/** The environment every benchmark runs the service with: its own database, Redis prefix and namespace. */
+export const benchEnv = {
+  QIANFAN_CONFIG: 'config/test.yaml',
+  QIANFAN_MYSQL__DATABASE: 'qianfan_order_bench',
+  QIANFAN_REDIS__KEY_PREFIX: 'qf:order:bench:',
+  // Its own RocketMQ namespace (created by rocketmq.sh): leftovers never reach the test suite's consumers.
+  QIANFAN_ROCKETMQ__NAMESPACE: 'qfbench',
+  QIANFAN_ETCD__PREFIX: '/qianfan-bench/services/',
+  QIANFAN_LOG__LEVEL: 'warn',
+  QIANFAN_HTTP__PORT: '28888',
+  QIANFAN_GRPC__PORT: '29000',
+  QIANFAN_ADMIN__RESTFUL_PORT: '29100',
+  QIANFAN_ADMIN__SERVICE_PORT: '29101',
+  QIANFAN_ADMIN__CONSUMER_PORT: '29102',
+  QIANFAN_ADMIN__JOB_PORT: '29103',
+  // Rate limits lifted: the load comes from one address and a few thousand users.
+  QIANFAN_HTTP__RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
+  QIANFAN_HTTP__RATE_LIMIT_PER_USER_PER_MINUTE: '1000000',
+  QIANFAN_HTTP__MAX_EVENT_LOOP_DELAY_MS: '60000',
+  // Production bounds for transaction messages (config/test.yaml shortens them for the check-back tests).
+  QIANFAN_ROCKETMQ__LOCAL_TX_MAX_MS: '10000',
+  QIANFAN_ROCKETMQ__TX_ROLLBACK_AFTER_MS: '60000',
+} satisfies NodeJS.ProcessEnv;
+
+/** Creates the bench database if needed (the service's migrations then run in it). */
+export async function ensureDatabase(name: string) {
+  const mysql = (await import('mysql2/promise')).default;
+  const c = await mysql.createConnection({
+    host: '127.0.0.1',
+    port: 3306,
+    user: 'root',
+    password: process.env.QIANFAN_MYSQL__PASSWORD ?? '',
+  });
+  await c.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await c.end();
+}
+
+export function needInfra(err: unknown): never {
+  process.stderr.write(
+    `the bench needs MariaDB, Redis, etcd and RocketMQ running: start them with \`npm run dev\` or \`bash deploy/local/infra.sh up\`\n(${(err as Error).message})\n`,
+  );
+  process.exit(2);
+}

@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { rejectInvalidText } from '../internal/errorx/index.js';
 import { ticketBatcher } from '../internal/flashsale/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
+import { serviceMetrics } from '../internal/telemetry/index.js';
 import { installErrorHandler } from './errors.js';
 import { installOpenApi } from './openapi.js';
 import { installProtection } from './protection.js';
@@ -35,8 +36,18 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
-  app.addHook('onSend', async (req, reply) => {
+  // Callback-style hooks on every request: no promise per request.
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    done();
+  });
+  const red = serviceMetrics(ctx.metrics).http;
+  app.addHook('onResponse', (req, reply, done) => {
+    red.observe(
+      { route: req.routeOptions.url ?? 'unmatched', method: req.method, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    done();
   });
   installTracing(app, ctx);
   installErrorHandler(app);
@@ -57,8 +68,9 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
     });
   });
   // POST actions whose body is all optional may be sent without one.
-  app.addHook('preValidation', async (req) => {
+  app.addHook('preValidation', (req, _reply, done) => {
     if (req.method === 'POST' && req.body === undefined) req.body = {};
+    done();
   });
 
   await installOpenApi(app);

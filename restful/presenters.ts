@@ -1,7 +1,9 @@
 import type { Static } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
 import {
   itemsByOrder,
   type ListOrdersInput,
+  type OrderDetail,
   type OrderItemRow,
   type OrderPage,
   type OrderRow,
@@ -49,6 +51,22 @@ export function orderJson(o: OrderRow, items: OrderItemRow[]) {
   };
 }
 
+const rendered = new WeakMap<OrderDetail, string>();
+
+/**
+ * The detail route's body, serialized by the route's response schema. The order cache hands out the
+ * same frozen object while an order is unchanged, so its JSON is built once per version and process.
+ */
+export function orderBody(reply: FastifyReply, detail: OrderDetail): string {
+  let body = rendered.get(detail);
+  if (body === undefined) {
+    body = reply.serialize(orderJson(detail.order, detail.items)) as string;
+    rendered.set(detail, body);
+  }
+  reply.type('application/json; charset=utf-8');
+  return body;
+}
+
 /** A list query string as use-case input; `userId` scopes it (users: themselves; admins: optional filter). */
 export function listInput(q: Static<typeof ListQuery>, userId: bigint | undefined): ListOrdersInput {
   return {
@@ -59,6 +77,19 @@ export function listInput(q: Static<typeof ListQuery>, userId: bigint | undefine
     cursor: q.cursor,
     limit: q.limit === undefined ? undefined : Number(q.limit),
   };
+}
+
+const renderedPages = new WeakMap<OrderPage, string>();
+
+/** A list route's body; like `orderBody`, built once per cached page and process. */
+export function pageBody(reply: FastifyReply, page: OrderPage): string {
+  let body = renderedPages.get(page);
+  if (body === undefined) {
+    body = reply.serialize(pageJson(page)) as string;
+    renderedPages.set(page, body);
+  }
+  reply.type('application/json; charset=utf-8');
+  return body;
 }
 
 export function pageJson(page: OrderPage) {

@@ -35,12 +35,14 @@ export function installTracing(app: FastifyInstance, ctx: ServiceContext): void 
     if (isSpanContextValid(span.spanContext())) reply.header('x-trace-id', span.spanContext().traceId);
     context.with(trace.setSpan(parent, span), done);
   });
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const span = spans.get(req);
-    if (!span) return;
-    span.updateName(`${req.method} ${req.routeOptions.url ?? 'unmatched'}`);
-    span.setAttribute('http.response.status_code', reply.statusCode);
-    if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-    span.end();
+    if (span) {
+      span.updateName(`${req.method} ${req.routeOptions.url ?? 'unmatched'}`);
+      span.setAttribute('http.response.status_code', reply.statusCode);
+      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
+    done();
   });
 }

@@ -1,4 +1,4 @@
-import type { handleUnaryCall, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import { type handleUnaryCall, type ServerUnaryCall, type sendUnaryData, status } from '@grpc/grpc-js';
 import { confirmReceipt, markDelivered, shipOrder } from '../internal/delivery/index.js';
 import { AppError } from '../internal/errorx/index.js';
 import { type IdempotencySeal, requestHash, runIdempotent } from '../internal/idempotency/index.js';
@@ -13,7 +13,7 @@ import {
 } from '../internal/order/index.js';
 import { applyPaymentResult, requestRefund, startPayment } from '../internal/payment/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
-import { inSpan, SpanKind } from '../internal/telemetry/index.js';
+import { inSpan, SpanKind, serviceMetrics } from '../internal/telemetry/index.js';
 import type { OrderServiceServer } from '../pkg/gen/qianfan/order/v1/order.js';
 import { idField, optionalId, orderMessage, statusFilter } from './convert.js';
 import { toServiceError } from './status.js';
@@ -25,6 +25,7 @@ import { toServiceError } from './status.js';
  */
 export function orderService(ctx: ServiceContext): OrderServiceServer {
   const tokens = new Set(ctx.config.grpc.serviceTokens);
+  const red = serviceMetrics(ctx.metrics).grpc;
   const caller = (call: ServerUnaryCall<unknown, unknown>) => {
     const token = call.metadata.get('x-service-token')[0];
     if (typeof token !== 'string' || !tokens.has(token))
@@ -39,6 +40,9 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
     idempotent = false,
   ): handleUnaryCall<Req, Res> {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      const started = performance.now();
+      const observe = (code: status) =>
+        red.observe({ method, code: status[code] }, (performance.now() - started) / 1000);
       const carrier = {
         traceparent: call.metadata.get('traceparent')[0],
         tracestate: call.metadata.get('tracestate')[0],
@@ -60,10 +64,14 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
           return (await runIdempotent<Res>(ctx, claim, (seal) => fn(call.request, seal))).value;
         },
       ).then(
-        (res) => callback(null, res),
+        (res) => {
+          observe(status.OK);
+          callback(null, res);
+        },
         (err: unknown) => {
           const { error, appError } = toServiceError(err);
           if (appError.kind === 'internal') ctx.logger.error({ err, method }, 'gRPC call failed');
+          observe(error.code ?? status.UNKNOWN);
           callback(error);
         },
       );

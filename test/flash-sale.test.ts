@@ -231,6 +231,27 @@ describe('flash sale (real Redis, RocketMQ, MariaDB)', () => {
     assert.equal(again.status, 202);
   });
 
+  it('reconciling a sale with 200,000 tickets queued works (no call with one argument per ticket)', async () => {
+    const { saleId } = await newSale(10, 1);
+    const k = saleKeys(saleId);
+    const n = 200_000;
+    for (let i = 0; i < n; i += 10_000) {
+      const p = ctx.redis.pipeline();
+      for (let j = i; j < i + 10_000; j++) {
+        p.zadd(k.queued, Date.now(), `x${j}`);
+        p.hset(k.tickets, `x${j}`, JSON.stringify({ quantity: 1 }));
+      }
+      await p.exec();
+    }
+    try {
+      const r = await reconcileFlashSale(ctx, BigInt(saleId), { dryRun: true });
+      assert.equal(r.expectedRemaining, 10 - n);
+      assert.equal(r.action, 'reported');
+    } finally {
+      await ctx.redis.del(k.queued, k.tickets);
+    }
+  });
+
   it('a batch flushes at 100 tickets at once, and after 1 s with fewer (measured)', async () => {
     const flushes: Array<{ count: number; reason: string; ms: number }> = [];
     let t0 = Date.now();

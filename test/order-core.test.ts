@@ -13,6 +13,7 @@ import {
   orderStatuses,
   transitions,
 } from '../internal/order/index.js';
+import { cachedListPage } from '../internal/order/list-cache.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { testConfig } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
@@ -211,5 +212,42 @@ describe('orders against real MariaDB and RocketMQ', () => {
     );
     await assert.rejects(listOrders(ctx, { userId, limit: 1000 }), isCode('VALIDATION_FAILED'));
     await assert.rejects(listOrders(ctx, { userId, cursor: 'garbage' }), isCode('VALIDATION_FAILED'));
+  });
+
+  it('cached list pages follow every change, and a fill that raced a change never puts the old page back', async () => {
+    const [a] = await makeSkus(ctx, [{ price: 100, available: 100 }]);
+    const userId = newUser();
+    const first = (await createOrder(ctx, { userId, items: [{ skuId: a!, quantity: 1 }], address })).order;
+    const page = await listOrders(ctx, { userId });
+    assert.deepEqual(
+      page.orders.map((o) => [o.id, o.status]),
+      [[first.id, 'PENDING_PAYMENT']],
+    );
+    assert.equal(page.items.length, 1);
+    assert.deepEqual(await listOrders(ctx, { userId }), page, 'the cached page round-trips exactly');
+    const second = (await createOrder(ctx, { userId, items: [{ skuId: a!, quantity: 2 }], address })).order;
+    assert.deepEqual(
+      (await listOrders(ctx, { userId })).orders.map((o) => o.id),
+      [second.id, first.id],
+      'a new order shows at once',
+    );
+    await cancelOrder(ctx, { orderId: first.id, reason: 'USER', actor: user, userId });
+    assert.deepEqual(
+      (await listOrders(ctx, { userId })).orders.map((o) => o.status),
+      ['PENDING_PAYMENT', 'CANCELLED'],
+      'a transition shows at once',
+    );
+    // A reader loads the page, a change commits (and invalidates) before the reader fills the cache:
+    // the stale page must not be served afterwards.
+    const stale = await listOrders(ctx, { userId, limit: 5 });
+    await cachedListPage(ctx, userId, 'race', async () => {
+      await cancelOrder(ctx, { orderId: second.id, reason: 'USER', actor: user, userId });
+      return stale;
+    });
+    const fresh = await cachedListPage(ctx, userId, 'race', () => listOrders(ctx, { userId, limit: 5 }));
+    assert.deepEqual(
+      fresh.orders.map((o) => o.status),
+      ['CANCELLED', 'CANCELLED'],
+    );
   });
 });

@@ -5,6 +5,7 @@ import { Etcd3 } from 'etcd3';
 import { HealthCheckResponse_ServingStatus, HealthClient } from '../pkg/gen/grpc/health/v1/health.js';
 import { testConfig } from './helpers/config.js';
 import { type Proc, startProcess, stopWithin } from './helpers/process.js';
+import { promtoolLint } from './helpers/promtool.js';
 import { waitFor } from './helpers/wait.js';
 
 const config = testConfig();
@@ -14,7 +15,13 @@ async function readyz(port: number): Promise<{ status: number; body: Record<stri
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function expectReady(p: Proc, port: number, deps: string[]) {
+/** `promtool check metrics` on a process's real exposition (naming, types, help text). */
+function promtoolCheck(text: string, who: string) {
+  const r = promtoolLint(text);
+  assert.ok(r.ok, `promtool check metrics (${who}):\n${r.output}`);
+}
+
+async function expectReady(p: Proc, port: number, deps: string[], metricsPort = port) {
   const r = await waitFor(`readyz on ${port}`, 30_000, async () => {
     if (p.child.exitCode !== null) throw new Error(`process exited ${p.child.exitCode}:\n${p.output()}`);
     const res = await readyz(port);
@@ -22,8 +29,10 @@ async function expectReady(p: Proc, port: number, deps: string[]) {
   });
   assert.equal(r.body.status, 'ok');
   assert.deepEqual(Object.keys(r.body.checks as object).sort(), [...deps].sort());
-  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   assert.match(metrics, /process_cpu_user_seconds_total\{service="qianfan-order",process="\w+"\}/);
+  assert.match(metrics, /qianfan_db_pool_connections\{state="in_use",service="qianfan-order"/);
+  promtoolCheck(metrics, `port ${metricsPort}`);
   const health = await fetch(`http://127.0.0.1:${port}/healthz`);
   assert.equal(health.status, 200);
 }
@@ -54,7 +63,10 @@ describe('each process starts, reports ready and exits 0 within 10 s of SIGTERM'
   it('restful', async () => {
     const p = startProcess('restful/main.ts');
     started.push(p);
-    await expectReady(p, config.http.port, ['mysql', 'redis', 'rocketmq']);
+    await expectReady(p, config.http.port, ['mysql', 'redis', 'rocketmq'], config.admin.restfulPort);
+    // Metrics are on the admin port only, never on the public API port.
+    assert.equal((await fetch(`http://127.0.0.1:${config.http.port}/metrics`)).status, 404);
+    assert.equal((await readyz(config.admin.restfulPort)).status, 200);
     const openapi = await fetch(`http://127.0.0.1:${config.http.port}/openapi.json`);
     assert.equal(((await openapi.json()) as { openapi: string }).openapi, '3.0.3');
     const missing = await fetch(`http://127.0.0.1:${config.http.port}/v1/nope`);

@@ -31,7 +31,7 @@ cat <<MSG
     HTTP API       http://127.0.0.1:8888/v1      docs http://127.0.0.1:8888/docs   OpenAPI /openapi.json
     gRPC           127.0.0.1:9000  (qianfan.order.v1.OrderService, grpc.health.v1.Health; service token: dev-service-token)
     readiness      :8888/readyz  :9101/readyz (service)  :9102/readyz (consumer)  :9103/readyz (job)
-    metrics        the same ports, /metrics
+    metrics        :9100/metrics (restful)  :9101, :9102, :9103 /metrics
     demo user JWT  $token
     admin JWT      $admin
   Ctrl-C stops the processes; 'bash deploy/local/infra.sh down' stops etcd and RocketMQ.

@@ -9,6 +9,7 @@ cd "$root"
 npm_deps "$root"
 
 bash deploy/local/infra.sh up
+bash deploy/local/tools.sh
 
 export QIANFAN_CONFIG=config/test.yaml
 db=$(node --import tsx -e "import('./internal/config/index.js').then(m => console.log(m.loadConfig().mysql.database))")

@@ -41,9 +41,30 @@ export function cacheAside<T>(
     decode: (s: string) => T;
     versionOf: (v: T) => number;
     onError?: (err: unknown) => void;
+    /** Called with every read's result, for hit/miss metrics. */
+    onResult?: (result: 'hit' | 'miss' | 'error') => void;
+    /**
+     * Keep up to this many decoded values in the process, each beside the exact Redis string it came
+     * from: a read that gets the same string back skips decoding and returns the same (frozen) value.
+     * Exact, never stale: any change in Redis is a different string. 0 turns it off.
+     */
+    decodedMemo?: number;
   },
 ): CacheAside<T> {
   const inflight = new Map<string, Promise<T | undefined>>();
+  const memo = new Map<string, { raw: string; value: T }>();
+  const memoMax = opts.decodedMemo ?? 0;
+  const decodeOnce = (key: string, raw: string): T => {
+    const hit = memo.get(key);
+    if (hit?.raw === raw) return hit.value;
+    const value = deepFreeze(opts.decode(raw.slice(raw.indexOf('|') + 1)));
+    if (memoMax > 0) {
+      memo.delete(key);
+      memo.set(key, { raw, value });
+      if (memo.size > memoMax) memo.delete(memo.keys().next().value as string);
+    }
+    return value;
+  };
   const k = (key: string) => `${opts.prefix}${key}`;
 
   const loadAndFill = async (key: string, load: () => Promise<T | undefined>) => {
@@ -70,10 +91,14 @@ export function cacheAside<T>(
         cached = await redis.get(k(key));
       } catch (err) {
         opts.onError?.(err);
+        opts.onResult?.('error');
         return load();
       }
-      if (cached === NOT_FOUND) return undefined;
-      if (cached?.startsWith('v')) return opts.decode(cached.slice(cached.indexOf('|') + 1));
+      if (cached === NOT_FOUND || cached?.startsWith('v')) {
+        opts.onResult?.('hit');
+        return cached === NOT_FOUND ? undefined : decodeOnce(key, cached);
+      }
+      opts.onResult?.('miss');
       let p = inflight.get(key);
       if (!p) {
         p = loadAndFill(key, load).finally(() => inflight.delete(key));
@@ -89,4 +114,13 @@ export function cacheAside<T>(
       await write.catch((err: unknown) => opts.onError?.(err));
     },
   };
+}
+
+/** Values handed out from the memo are shared between requests, so nobody may change them. */
+function deepFreeze<V>(v: V): V {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
 }

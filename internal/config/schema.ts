@@ -51,6 +51,8 @@ export const configSchema = z
     }),
     admin: z.strictObject({
       host: z.string().min(1).default('0.0.0.0'),
+      /** restful's /metrics (and /healthz, /readyz) away from the public API port. */
+      restfulPort: port.default(9100),
       servicePort: port.default(9101),
       consumerPort: port.default(9102),
       jobPort: port.default(9103),

@@ -3,6 +3,7 @@ import { requestHash } from '../idempotency/index.js';
 import type { AddressSnapshot } from '../model/index.js';
 import { validateAddress } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
+import { serviceMetrics } from '../telemetry/index.js';
 import { saleKeys, ticketIdOf } from './keys.js';
 import type { QueuedTicket } from './messages.js';
 import { SALE_LIMITS, type TicketState } from './rules.js';
@@ -32,6 +33,18 @@ const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
  * Refusals: FLASH_SALE_NOT_FOUND, FLASH_SALE_NOT_ACTIVE, PURCHASE_LIMIT_REACHED, SOLD_OUT.
  */
 export async function purchase(ctx: ServiceContext, input: PurchaseInput): Promise<PurchaseResult> {
+  const counter = serviceMetrics(ctx.metrics).flashSalePurchases;
+  try {
+    const r = await admit(ctx, input);
+    counter.inc({ outcome: r.replayed ? 'REPLAYED' : 'QUEUED' });
+    return r;
+  } catch (err) {
+    counter.inc({ outcome: err instanceof AppError ? err.code : 'INTERNAL' });
+    throw err;
+  }
+}
+
+async function admit(ctx: ServiceContext, input: PurchaseInput): Promise<PurchaseResult> {
   if (!Number.isInteger(input.quantity) || input.quantity < 1 || input.quantity > SALE_LIMITS.maxQuantity) {
     throw new AppError('VALIDATION_FAILED', `quantity must be 1 to ${SALE_LIMITS.maxQuantity}`);
   }

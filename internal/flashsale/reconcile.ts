@@ -50,15 +50,30 @@ export async function reconcileFlashSale(
 async function queuedUnitsOf(ctx: ServiceContext, saleId: bigint): Promise<number> {
   const k = saleKeys(saleId);
   const seqs = await ctx.redis.zrange(k.queued, 0, -1);
-  if (seqs.length === 0) return 0;
-  const raw = await ctx.redis.hmget(k.tickets, ...seqs);
-  return raw.reduce((n, r) => n + (r ? (JSON.parse(r) as { quantity: number }).quantity : 0), 0);
+  let units = 0;
+  // In slices: a sale can have many thousands of tickets queued (one HMGET with all of them would not fit
+  // in a call's arguments).
+  for (let i = 0; i < seqs.length; i += 1000) {
+    const raw = await ctx.redis.hmget(k.tickets, ...seqs.slice(i, i + 1000));
+    for (const r of raw) units += r ? (JSON.parse(r) as { quantity: number }).quantity : 0;
+  }
+  return units;
 }
 
-/** The reconcile-flash-sales job: every sale that ended less than a day ago. */
+/** The reconcile-flash-sales job: every sale that ended less than a day ago; failures are logged per sale. */
 export async function reconcileFlashSales(ctx: ServiceContext) {
   const results: SaleReconciliation[] = [];
-  for (const sale of await recentSales(ctx.db, new Date(), 24 * 3600_000))
-    results.push(await reconcileFlashSale(ctx, sale.id));
+  const failed: Array<{ saleId: string; error: string }> = [];
+  for (const sale of await recentSales(ctx.db, new Date(), 24 * 3600_000)) {
+    // One sale that cannot be reconciled never keeps the others from it.
+    try {
+      results.push(await reconcileFlashSale(ctx, sale.id));
+    } catch (err) {
+      ctx.logger.error({ err, saleId: String(sale.id) }, 'flash sale could not be reconciled');
+      failed.push({ saleId: String(sale.id), error: (err as Error).message });
+    }
+  }
+  // The others were reconciled; the run still counts as failed so that it shows (metrics, alerts).
+  if (failed.length > 0) throw new Error(`${failed.length} flash sale(s) could not be reconciled: ${failed[0]?.error}`);
   return { sales: results.length, notOk: results.filter((r) => r.action !== 'ok') };
 }

@@ -9,12 +9,23 @@ import { type TxChecker, TxResolution } from './producer.js';
  * well above the local transaction's bound (rocketmq.localTxMaxMs), which refuses to commit past it:
  * so a rolled-back half message can never belong to a committed change.
  */
-export function txLogChecker(db: Db, rollbackAfterMs: number, now: () => number = Date.now): TxChecker {
-  return async ({ eventId, bornAt }) => {
+export function txLogChecker(
+  db: Db,
+  rollbackAfterMs: number,
+  now: () => number = Date.now,
+  /** Told every answer, for metrics. */
+  onAnswer?: (answer: 'COMMIT' | 'ROLLBACK' | 'UNKNOWN') => void,
+): TxChecker {
+  const decide = async ({ eventId, bornAt }: Parameters<TxChecker>[0]) => {
     if (!eventId) return TxResolution.ROLLBACK; // not ours: no event id was ever written for it
     const rows = await db.select({ id: mqTxLog.id }).from(mqTxLog).where(eq(mqTxLog.eventId, eventId)).limit(1);
     if (rows.length > 0) return TxResolution.COMMIT;
     if (!bornAt) return TxResolution.UNKNOWN;
     return now() - bornAt.getTime() > rollbackAfterMs ? TxResolution.ROLLBACK : TxResolution.UNKNOWN;
+  };
+  return async (tx) => {
+    const answer = await decide(tx);
+    onAnswer?.(answer === TxResolution.COMMIT ? 'COMMIT' : answer === TxResolution.ROLLBACK ? 'ROLLBACK' : 'UNKNOWN');
+    return answer;
   };
 }

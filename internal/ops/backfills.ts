@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { backfillRuns, orderItems, orders } from '../model/index.js';
-import { getOrderDetail, invalidateOrderDetail } from '../order/index.js';
+import { getOrderDetail, invalidateOrderDetail, invalidateOrderLists } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
 
 export interface Backfill {
@@ -36,13 +36,15 @@ export const backfills: Backfill[] = [
   },
   {
     name: 'order-cache',
-    does: 'rebuild the Redis order-detail cache of every order from MySQL (writes Redis only)',
+    does: "rebuild the Redis order-detail cache of every order from MySQL and drop its buyer's cached list pages (writes Redis only)",
     async batch(ctx, ids, dryRun) {
       if (dryRun) return { findings: 0, notes: [] };
+      const users: bigint[] = [];
       for (const id of ids) {
         await invalidateOrderDetail(ctx, id);
-        await getOrderDetail(ctx, { orderId: id });
+        users.push((await getOrderDetail(ctx, { orderId: id })).order.userId);
       }
+      await invalidateOrderLists(ctx, users);
       return { findings: ids.length, notes: [] };
     },
   },

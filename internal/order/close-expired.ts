@@ -1,7 +1,8 @@
 import type { ServiceContext } from '../svc/index.js';
 import { sweepEach } from '../sweep/index.js';
+import { serviceMetrics } from '../telemetry/index.js';
 import { cancelOrder } from './cancel-order.js';
-import { expiredPendingOrders } from './repository.js';
+import { countExpiredPending, expiredPendingOrders } from './repository.js';
 
 /**
  * Backstop for the order_timeout delay messages: cancels PENDING_PAYMENT orders whose deadline has
@@ -25,5 +26,8 @@ export async function closeExpiredOrders(ctx: ServiceContext, input: { now?: Dat
     });
     if (res.changed) closed++;
   });
-  return { due: due.length, closed, failed: r.failed };
+  // What is still overdue after this run (alert: orders past their deadline still pending).
+  const overdue = await countExpiredPending(ctx.db, now);
+  serviceMetrics(ctx.metrics).overduePending.set(overdue);
+  return { due: due.length, closed, failed: r.failed, stillOverdue: overdue };
 }

@@ -19,6 +19,11 @@ export async function commitWithEvent<T>(
   msg: OrderMessage | OrderMessage[],
   work: (tx: Tx) => Promise<T>,
   seal?: Seal<T>,
+  /**
+   * Statements on rows that many transactions compete for (SKU stock), run last, just before COMMIT,
+   * so their row locks are held for as short a time as possible. Throwing rolls everything back.
+   */
+  contended?: (tx: Tx) => Promise<void>,
 ): Promise<T> {
   const msgs = Array.isArray(msg) ? msg : [msg];
   const { value } = await requireMq(ctx).sendInTransaction(msgs, (ltx) =>
@@ -29,6 +34,7 @@ export async function commitWithEvent<T>(
         tx,
         msgs.map((m) => txLogRow(ctx.ids.next(), m)),
       );
+      await contended?.(tx);
       ltx.beforeCommit();
       return { value };
     }),

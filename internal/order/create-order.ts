@@ -68,6 +68,12 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderInput):
     ctx,
     created.message,
     async (tx) => {
+      await insertOrders(tx, [created]);
+      return result;
+    },
+    input.seal,
+    // Every order of a popular SKU updates its row: reserve last, so the lock is held only until COMMIT.
+    async (tx) => {
       for (const l of lines) {
         if (!(await reserveStock(tx, l.skuId, l.quantity))) {
           throw new AppError('INSUFFICIENT_STOCK', `not enough stock for SKU ${l.skuId}`, {
@@ -75,10 +81,7 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderInput):
           });
         }
       }
-      await insertOrders(tx, [created]);
-      return result;
     },
-    input.seal,
   );
   await afterOrdersCreated(ctx, [created.order]);
   return result;

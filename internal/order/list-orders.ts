@@ -1,5 +1,6 @@
 import { AppError } from '../errorx/index.js';
 import type { ServiceContext } from '../svc/index.js';
+import { cachedListPage } from './list-cache.js';
 import { getItemsOf, type OrderItemRow, type OrderRow, listOrders as query } from './repository.js';
 import type { OrderStatus } from './rules.js';
 
@@ -23,7 +24,10 @@ export interface OrderPage {
   nextCursor: string | null;
 }
 
-/** Newest first, cursor-paginated by id (stable under inserts), bounded page size; items in one more query. */
+/**
+ * Newest first, cursor-paginated by id (stable under inserts), bounded page size; items in one more query.
+ * A user's own pages come from the list cache (internal/order/list-cache.ts).
+ */
 export async function listOrders(ctx: ServiceContext, input: ListOrdersInput): Promise<OrderPage> {
   const limit = input.limit ?? 20;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
@@ -33,6 +37,19 @@ export async function listOrders(ctx: ServiceContext, input: ListOrdersInput): P
     throw new AppError('VALIDATION_FAILED', 'createdFrom is after createdTo');
   }
   const beforeId = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
+  const load = () => loadPage(ctx, input, beforeId, limit);
+  // A user's own lists are cached (apps poll them); operators' searches across users are not.
+  if (input.userId === undefined) return load();
+  const query = JSON.stringify([input.status, input.createdFrom, input.createdTo, input.cursor, limit]);
+  return cachedListPage(ctx, input.userId, query, load);
+}
+
+async function loadPage(
+  ctx: ServiceContext,
+  input: ListOrdersInput,
+  beforeId: bigint | undefined,
+  limit: number,
+): Promise<OrderPage> {
   const rows = await query(ctx.db, { ...input, beforeId, limit: limit + 1 });
   const page = rows.slice(0, limit);
   const last = page.at(-1);

@@ -1,8 +1,10 @@
 import type { AddressSnapshot } from '../model/index.js';
 import { newEnvelope, topics } from '../mq/index.js';
 import { requireMq, type ServiceContext } from '../svc/index.js';
+import { serviceMetrics } from '../telemetry/index.js';
 import { orderDetailCache } from './detail-cache.js';
 import { orderEnvelope } from './events.js';
+import { invalidateOrderLists } from './list-cache.js';
 import type { OrderItemRow, OrderRow } from './repository.js';
 import { orderNoOf, type PricedLine } from './rules.js';
 
@@ -88,12 +90,21 @@ export function newOrderRows(
 }
 
 /**
- * After new orders committed: drops not-found placeholders from the detail cache and schedules the
+ * After new orders committed: drops not-found placeholders from the detail cache and the buyers' cached
+ * list pages, and schedules the
  * order_timeout message — one per deadline, naming every order due then (a flash-sale batch shares one)
  * — best effort: the close-expired job is the backstop.
  */
 export async function afterOrdersCreated(ctx: ServiceContext, created: OrderRow[]): Promise<void> {
-  await Promise.all(created.map((o) => orderDetailCache(ctx).invalidate(o.id.toString())));
+  const counter = serviceMetrics(ctx.metrics).ordersCreated;
+  for (const o of created) counter.inc({ source: o.source });
+  await Promise.all([
+    ...created.map((o) => orderDetailCache(ctx).invalidate(o.id.toString())),
+    invalidateOrderLists(
+      ctx,
+      created.map((o) => o.userId),
+    ),
+  ]);
   const byDeadline = new Map<number, string[]>();
   for (const o of created) {
     const ids = byDeadline.get(o.payDeadline.getTime()) ?? [];

@@ -152,6 +152,15 @@ export async function expiredPendingOrders(tx: Db, now: Date, limit: number): Pr
   return rows.map((r) => r.id);
 }
 
+/** How many PENDING_PAYMENT orders are past their deadline at `now`. */
+export async function countExpiredPending(tx: Db, now: Date): Promise<number> {
+  const [row] = await tx
+    .select({ n: sql<string>`COUNT(*)` })
+    .from(orders)
+    .where(and(eq(orders.status, 'PENDING_PAYMENT'), lt(orders.payDeadline, now)));
+  return Number(row?.n ?? 0);
+}
+
 /** DELIVERED orders delivered before `before`, oldest first. */
 export async function deliveredBefore(tx: Db, before: Date, limit: number): Promise<bigint[]> {
   const rows = await tx

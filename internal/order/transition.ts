@@ -1,8 +1,10 @@
 import { AppError, isRetryableLock } from '../errorx/index.js';
 import type { ServiceContext } from '../svc/index.js';
+import { serviceMetrics } from '../telemetry/index.js';
 import { commitWithEvent, type Seal } from './commit-with-event.js';
 import { orderDetailCache } from './detail-cache.js';
 import { orderEnvelope } from './events.js';
+import { invalidateOrderLists } from './list-cache.js';
 import {
   getItems,
   getOrder,
@@ -95,7 +97,15 @@ export async function transitionOrder(ctx: ServiceContext, input: TransitionInpu
         },
         input.seal,
       );
-      await orderDetailCache(ctx).invalidate(order.id.toString(), version);
+      serviceMetrics(ctx.metrics).orderTransitions.inc({
+        status: to,
+        // Bounded label: cancellations say who (USER, ADMIN, TIMEOUT); other reasons are free text.
+        reason: input.event === 'cancel' ? input.reason : '',
+      });
+      await Promise.all([
+        orderDetailCache(ctx).invalidate(order.id.toString(), version),
+        invalidateOrderLists(ctx, [order.userId]),
+      ]);
       return result;
     } catch (err) {
       const retry = (err instanceof AppError && err.code === 'CONCURRENT_MODIFICATION') || isRetryableLock(err);

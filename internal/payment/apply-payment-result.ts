@@ -1,6 +1,7 @@
 import { AppError, isDuplicateKey } from '../errorx/index.js';
 import { getOrder, markPaid } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
+import { serviceMetrics } from '../telemetry/index.js';
 import { failPayment, getPayment, getRefund, insertRefund, settlePayment } from './repository.js';
 import { sendRefund } from './send-refund.js';
 
@@ -23,6 +24,12 @@ export type ApplyOutcome = 'PAID' | 'FAILED' | 'DUPLICATE' | 'REFUNDING_ORPHAN';
  * recorded and refunded automatically: money is never lost.
  */
 export async function applyPaymentResult(ctx: ServiceContext, r: PaymentResult): Promise<ApplyOutcome> {
+  const outcome = await apply(ctx, r);
+  serviceMetrics(ctx.metrics).paymentResults.inc({ outcome });
+  return outcome;
+}
+
+async function apply(ctx: ServiceContext, r: PaymentResult): Promise<ApplyOutcome> {
   const payment = await getPayment(ctx.db, r.paymentId);
   if (!payment) throw new AppError('PAYMENT_NOT_FOUND', `payment ${r.paymentId} not found`);
   // A success reported after a failure of the same attempt is money taken: it is kept or refunded below.

@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, isNotNull, isNull, lt, notInArray } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNotNull, isNull, lt, notInArray, sql } from 'drizzle-orm';
 import { affectedRows as affected, type Db, orders, payments, refunds, type Tx } from '../model/index.js';
 
 export type PaymentRow = typeof payments.$inferSelect;
@@ -77,6 +77,15 @@ export async function unsentRefunds(tx: Tx, before: Date, limit: number): Promis
     .where(and(eq(refunds.status, 'PENDING'), isNull(refunds.providerRefundId), lt(refunds.createdAt, before)))
     .orderBy(refunds.id)
     .limit(limit);
+}
+
+/** Refunds still PENDING that were created before `before` (sent or not): the "refunds stuck" gauge. */
+export async function countPendingRefunds(tx: Db, before: Date): Promise<number> {
+  const [row] = await tx
+    .select({ n: sql<string>`COUNT(*)` })
+    .from(refunds)
+    .where(and(eq(refunds.status, 'PENDING'), lt(refunds.createdAt, before)));
+  return Number(row?.n ?? 0);
 }
 
 /** The order's kept payment (the one succeeded payment that paid it), if any. */

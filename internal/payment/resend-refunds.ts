@@ -1,6 +1,7 @@
 import type { ServiceContext } from '../svc/index.js';
 import { sweepEach } from '../sweep/index.js';
-import { unsentRefunds } from './repository.js';
+import { serviceMetrics } from '../telemetry/index.js';
+import { countPendingRefunds, unsentRefunds } from './repository.js';
 import { sendRefund } from './send-refund.js';
 
 /**
@@ -20,5 +21,9 @@ export async function resendRefunds(
     (x) => String(x.id),
     (refund) => sendRefund(ctx, refund),
   );
-  return { due: r.total, resent: r.ok, failed: r.failed };
+  // Pending for half an hour or more: the provider has not answered, whatever was resent (alert: refunds stuck).
+  const now = input.now ?? new Date();
+  const pending = await countPendingRefunds(ctx.db, new Date(now.getTime() - 30 * 60_000));
+  serviceMetrics(ctx.metrics).stuckRefunds.set(pending);
+  return { due: r.total, resent: r.ok, failed: r.failed, stuck: pending };
 }

@@ -12,10 +12,12 @@ import {
   createTracing,
   type Logger,
   type ReadinessCheck,
+  serviceMetrics,
   type Tracing,
 } from '../telemetry/index.js';
 import { type Db, openDatabase, type Pool } from './db.js';
 import { openEtcd } from './etcd.js';
+import { poolMetrics } from './pool-metrics.js';
 import { openRedis } from './redis.js';
 
 /**
@@ -76,8 +78,10 @@ export async function createServiceContext(config: Config, opts: ContextOptions)
     });
     closers.push(['tracing', () => tracing.shutdown()]);
 
+    const metrics = createMetrics({ service: config.service.name, process: opts.process });
     const { pool, db } = await openDatabase(config.mysql);
     closers.push(['mysql', () => pool.end()]);
+    poolMetrics(metrics, pool);
     const redis = await openRedis(config.redis);
     closers.push(['redis', () => redis.quit()]);
 
@@ -105,7 +109,9 @@ export async function createServiceContext(config: Config, opts: ContextOptions)
       const producer = new MqProducer({
         ...config.rocketmq,
         topics: Object.values(topics).map((t) => t.name),
-        checker: txLogChecker(db, config.rocketmq.txRollbackAfterMs),
+        checker: txLogChecker(db, config.rocketmq.txRollbackAfterMs, Date.now, (answer) =>
+          serviceMetrics(metrics).txChecks.inc({ answer }),
+        ),
         logger,
       });
       await producer.start();
@@ -120,7 +126,7 @@ export async function createServiceContext(config: Config, opts: ContextOptions)
       config,
       process: opts.process,
       logger,
-      metrics: createMetrics({ service: config.service.name, process: opts.process }),
+      metrics,
       tracer: tracing.tracer,
       ids: IdGenerator.forProcess(config.service.instance, opts.process),
       db,

@@ -8,7 +8,7 @@ import type { ServiceContext } from '../../internal/svc/index.js';
 import { authenticate, principalOf, requireAdmin } from '../auth.js';
 import { notModified } from '../etag.js';
 import { idempotent } from '../idempotency.js';
-import { listInput, orderJson, pageJson } from '../presenters.js';
+import { listInput, orderBody, orderJson, pageJson } from '../presenters.js';
 import {
   errorResponses,
   IdempotencyHeader,
@@ -71,9 +71,9 @@ export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
       },
     },
     async (req, res) => {
-      const { order, items } = await getOrderDetail(ctx, { orderId: BigInt(req.params.id) });
-      if (notModified(req, res, req.params.id, order.version)) return res.status(304).send(null);
-      return orderJson(order, items);
+      const detail = await getOrderDetail(ctx, { orderId: BigInt(req.params.id) });
+      if (notModified(req, res, req.params.id, detail.order.version)) return res.status(304).send(null);
+      return res.send(orderBody(res, detail) as never);
     },
   );
 

@@ -15,7 +15,7 @@ import type { ServiceContext } from '../../internal/svc/index.js';
 import { authenticate, principalOf } from '../auth.js';
 import { notModified } from '../etag.js';
 import { idempotent } from '../idempotency.js';
-import { listInput, orderJson, pageJson } from '../presenters.js';
+import { listInput, orderBody, orderJson, pageBody } from '../presenters.js';
 import {
   CreateOrderBody,
   errorResponses,
@@ -103,7 +103,7 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
         response: { 200: reply(OrderPage, 'One page of orders'), ...errorResponses },
       },
     },
-    async (req) => pageJson(await listOrders(ctx, listInput(req.query, me(req)))),
+    async (req, res) => res.send(pageBody(res, await listOrders(ctx, listInput(req.query, me(req)))) as never),
   );
 
   app.get(
@@ -128,9 +128,9 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
       },
     },
     async (req, res) => {
-      const { order, items } = await getOrderDetail(ctx, { orderId: BigInt(req.params.id), userId: me(req) });
-      if (notModified(req, res, req.params.id, order.version)) return res.status(304).send(null);
-      return orderJson(order, items);
+      const detail = await getOrderDetail(ctx, { orderId: BigInt(req.params.id), userId: me(req) });
+      if (notModified(req, res, req.params.id, detail.order.version)) return res.status(304).send(null);
+      return res.send(orderBody(res, detail) as never);
     },
   );
 

@@ -1,0 +1,106 @@
+import { luaScript } from '../cache/index.js';
+import type { ServiceContext } from '../svc/index.js';
+import { serviceMetrics } from '../telemetry/index.js';
+import type { OrderPage } from './list-orders.js';
+import { itemFromJson, itemToJson, orderFromJson, orderToJson } from './row-codec.js';
+
+const TTL_SECONDS = 60;
+
+// One hash per user: field `_e` is the user's list epoch, every other field is one query's page stored as
+// `<epoch>|<json>`. A page counts only while its epoch is current; any change to one of the user's orders
+// starts a new epoch (and drops the old pages), and a fill is refused unless the epoch it read is still
+// current, so a reader that loaded just before a change cannot put the old page back.
+const FILL = luaScript(`
+if (redis.call('HGET', KEYS[1], '_e') or '0') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1`);
+const BUMP = luaScript(`
+local e = tonumber(redis.call('HGET', KEYS[1], '_e') or '0') + 1
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], '_e', e)
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return e`);
+
+const keyOf = (userId: bigint) => `order:list:{${userId}}`;
+
+// Decoded pages beside the exact Redis string they came from (as the detail cache does): polling the
+// same unchanged page decodes it once per process. Pages handed out are frozen.
+const MEMO_MAX = 2000;
+const memo = new Map<string, { raw: string; page: OrderPage }>();
+
+function decodeOnce(memoKey: string, raw: string): OrderPage {
+  const hit = memo.get(memoKey);
+  if (hit?.raw === raw) return hit.page;
+  const page = decode(raw);
+  for (const o of page.orders) Object.freeze(o);
+  for (const i of page.items) Object.freeze(i);
+  Object.freeze(page.orders);
+  Object.freeze(page.items);
+  Object.freeze(page);
+  memo.delete(memoKey);
+  memo.set(memoKey, { raw, page });
+  if (memo.size > MEMO_MAX) memo.delete(memo.keys().next().value as string);
+  return page;
+}
+
+function encode(page: OrderPage): string {
+  return JSON.stringify({
+    orders: page.orders.map(orderToJson),
+    items: page.items.map(itemToJson),
+    nextCursor: page.nextCursor,
+  });
+}
+
+function decode(s: string): OrderPage {
+  const raw = JSON.parse(s) as {
+    orders: Array<Record<string, unknown>>;
+    items: Array<Record<string, unknown>>;
+    nextCursor: string | null;
+  };
+  return { orders: raw.orders.map(orderFromJson), items: raw.items.map(itemFromJson), nextCursor: raw.nextCursor };
+}
+
+/**
+ * A user's order-list pages in Redis (apps poll "my orders"), per query, invalidated by every change to
+ * any of the user's orders (see `invalidateOrderLists`). Redis errors degrade to loading from MySQL.
+ */
+export async function cachedListPage(
+  ctx: ServiceContext,
+  userId: bigint,
+  query: string,
+  load: () => Promise<OrderPage>,
+): Promise<OrderPage> {
+  const key = keyOf(userId);
+  const reads = serviceMetrics(ctx.metrics).cache;
+  let epoch = '0';
+  try {
+    const [e, page] = await ctx.redis.hmget(key, '_e', query);
+    epoch = e ?? '0';
+    if (page?.startsWith(`${epoch}|`)) {
+      reads.inc({ cache: 'order_list', result: 'hit' });
+      return decodeOnce(`${key}|${query}`, page.slice(epoch.length + 1));
+    }
+  } catch (err) {
+    ctx.logger.warn({ err }, 'order list cache unavailable; reading MySQL');
+    reads.inc({ cache: 'order_list', result: 'error' });
+    return load();
+  }
+  reads.inc({ cache: 'order_list', result: 'miss' });
+  const page = await load();
+  await FILL.run(ctx.redis, [key], [epoch, query, `${epoch}|${encode(page)}`, TTL_SECONDS]).catch((err: unknown) =>
+    ctx.logger.warn({ err }, 'order list cache fill failed'),
+  );
+  return page;
+}
+
+/** After a change to these users' orders committed: their cached list pages stop counting. */
+export async function invalidateOrderLists(ctx: ServiceContext, userIds: bigint[]): Promise<void> {
+  await Promise.all(
+    [...new Set(userIds)].map((u) =>
+      BUMP.run(ctx.redis, [keyOf(u)], [TTL_SECONDS]).catch((err: unknown) =>
+        ctx.logger.warn({ err, userId: String(u) }, 'order list cache invalidation failed'),
+      ),
+    ),
+  );
+}

@@ -1,0 +1,74 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { perRegistry } from './per-registry.js';
+
+/** Latency buckets (seconds) of requests served from memory or Redis up to ones that write MySQL and the broker. */
+const REQUEST_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+function build(registry: Registry) {
+  const registers = [registry];
+  return {
+    http: new Histogram({
+      name: 'qianfan_http_request_duration_seconds',
+      help: 'HTTP requests by route template, method and status code',
+      labelNames: ['route', 'method', 'status'] as const,
+      buckets: REQUEST_BUCKETS,
+      registers,
+    }),
+    grpc: new Histogram({
+      name: 'qianfan_grpc_server_handling_seconds',
+      help: 'gRPC calls by method and status code name',
+      labelNames: ['method', 'code'] as const,
+      buckets: REQUEST_BUCKETS,
+      registers,
+    }),
+    ordersCreated: new Counter({
+      name: 'qianfan_orders_created_total',
+      help: 'Orders created, by source (APP, WEB, RPC, FLASHSALE)',
+      labelNames: ['source'] as const,
+      registers,
+    }),
+    orderTransitions: new Counter({
+      name: 'qianfan_order_transitions_total',
+      help: 'Committed order state changes, by new status and reason (cancellations: USER, ADMIN, TIMEOUT)',
+      labelNames: ['status', 'reason'] as const,
+      registers,
+    }),
+    paymentResults: new Counter({
+      name: 'qianfan_payment_results_total',
+      help: 'Payment results applied, by outcome (PAID, FAILED, DUPLICATE, REFUNDING_ORPHAN = an unkept payment refunded)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    flashSalePurchases: new Counter({
+      name: 'qianfan_flashsale_purchases_total',
+      help: 'Flash-sale purchase attempts, by outcome (QUEUED, REPLAYED, or the refusal code)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    cache: new Counter({
+      name: 'qianfan_cache_requests_total',
+      help: 'Cache reads, by cache and result (hit, miss, error)',
+      labelNames: ['cache', 'result'] as const,
+      registers,
+    }),
+    txChecks: new Counter({
+      name: 'qianfan_mq_tx_checks_total',
+      help: 'Transaction-message check-backs answered, by answer (COMMIT, ROLLBACK, UNKNOWN)',
+      labelNames: ['answer'] as const,
+      registers,
+    }),
+    overduePending: new Gauge({
+      name: 'qianfan_orders_overdue_pending',
+      help: 'Orders still PENDING_PAYMENT past their payment deadline, as the close-expired-orders job last counted',
+      registers,
+    }),
+    stuckRefunds: new Gauge({
+      name: 'qianfan_refunds_stuck',
+      help: 'Refunds PENDING for longer than the resend interval, as the resend-refunds job last counted',
+      registers,
+    }),
+  };
+}
+
+/** The service's RED and business metrics, created once per registry (process). */
+export const serviceMetrics = perRegistry(build);
