@@ -46,6 +46,8 @@ export class OrderClient {
   readonly #opts: Required<Omit<OrderClientOptions, 'credentials'>> & { credentials: ChannelCredentials };
   readonly #etcd: Etcd3;
   readonly #clients = new Map<string, OrderServiceClient>();
+  /** etcd key -> address of every listed instance. */
+  readonly #keys = new Map<string, string>();
   #watcher: Watcher | undefined;
   #next = 0;
 
@@ -73,18 +75,25 @@ export class OrderClient {
   async #discover() {
     const dir = `${this.#opts.prefix}${ORDER_SERVICE}/`;
     this.#watcher = await this.#etcd.watch().prefix(dir).create();
-    this.#watcher.on('put', (kv) => this.#add(kv.value.toString()));
-    this.#watcher.on('delete', (kv) => this.#remove(kv.key.toString().slice(dir.length)));
-    for (const value of Object.values(await this.#etcd.getAll().prefix(dir).strings())) this.#add(value);
+    this.#watcher.on('put', (kv) => this.#add(kv.key.toString(), kv.value.toString()));
+    this.#watcher.on('delete', (kv) => this.#remove(kv.key.toString()));
+    for (const [key, value] of Object.entries(await this.#etcd.getAll().prefix(dir).strings())) this.#add(key, value);
   }
 
-  #add(value: string) {
-    const address = (JSON.parse(value) as { address?: string }).address;
-    if (address && !this.#clients.has(address))
+  /** `<service key>/<lease id>` -> "host:port" (go-zero's layout); a JSON value is a release 0.1 server. */
+  #add(key: string, value: string) {
+    const address = value.startsWith('{') ? (JSON.parse(value) as { address?: string }).address : value.trim();
+    if (!address) return;
+    this.#keys.set(key, address);
+    if (!this.#clients.has(address))
       this.#clients.set(address, new OrderServiceClient(address, this.#opts.credentials));
   }
 
-  #remove(address: string) {
+  #remove(key: string) {
+    const address = this.#keys.get(key);
+    this.#keys.delete(key);
+    // The same instance may be listed twice for a moment (a new lease before the old key expired).
+    if (address === undefined || [...this.#keys.values()].includes(address)) return;
     this.#clients.get(address)?.close();
     this.#clients.delete(address);
   }
@@ -149,6 +158,7 @@ export class OrderClient {
     await this.#watcher?.cancel();
     for (const c of this.#clients.values()) c.close();
     this.#clients.clear();
+    this.#keys.clear();
     this.#etcd.close();
   }
 }

@@ -4,6 +4,7 @@ import { rejectInvalidText } from '../internal/errorx/index.js';
 import { ticketBatcher } from '../internal/flashsale/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
 import { serviceMetrics } from '../internal/telemetry/index.js';
+import { installAccessLog } from './access-log.js';
 import { installErrorHandler } from './errors.js';
 import { installOpenApi } from './openapi.js';
 import { installProtection } from './protection.js';
@@ -34,6 +35,8 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    // One access line per request instead (restful/access-log.ts), written with the request's trace ids.
+    disableRequestLogging: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   // Callback-style hooks on every request: no promise per request.
@@ -50,6 +53,7 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
     done();
   });
   installTracing(app, ctx);
+  installAccessLog(app);
   installErrorHandler(app);
   await installProtection(app, ctx);
   // An empty body sent as application/json counts as no body (curl -H 'content-type: ...' without -d).

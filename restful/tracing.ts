@@ -3,6 +3,7 @@ import {
   isSpanContextValid,
   propagation,
   type Span,
+  type SpanContext,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -11,17 +12,25 @@ import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../internal/svc/index.js';
 
 /**
- * One server span per request, continuing an incoming `traceparent`. The rest of the request runs in
+ * One server span per request, continuing an incoming `traceparent` (or Jaeger's `uber-trace-id`). The rest of the request runs in
  * the span's context, so the events it publishes carry the same trace into RocketMQ. `x-trace-id` is the
  * request's real trace id, or absent when there is none (tracing off and no incoming trace): never zeros.
  * With tracing off and no incoming trace there is nothing to record or propagate, so no span is made.
  */
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request's span context, when it has one (for the access log, written after the response). */
+    spanContext?: SpanContext;
+  }
+}
+
 export function installTracing(app: FastifyInstance, ctx: ServiceContext): void {
   const spans = new WeakMap<object, Span>();
   // Whether this process records spans (a probe span, never ended, so never exported).
   const recording = ctx.config.tracing.enabled || ctx.tracer.startSpan('probe').isRecording();
   app.addHook('onRequest', (req, reply, done) => {
-    if (!recording && req.headers.traceparent === undefined) return done();
+    if (!recording && req.headers.traceparent === undefined && req.headers['uber-trace-id'] === undefined)
+      return done();
     const parent = propagation.extract(context.active(), req.headers);
     const span = ctx.tracer.startSpan(
       `HTTP ${req.method}`,
@@ -32,6 +41,7 @@ export function installTracing(app: FastifyInstance, ctx: ServiceContext): void 
       parent,
     );
     spans.set(req, span);
+    req.spanContext = span.spanContext();
     if (isSpanContextValid(span.spanContext())) reply.header('x-trace-id', span.spanContext().traceId);
     context.with(trace.setSpan(parent, span), done);
   });

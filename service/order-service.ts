@@ -46,6 +46,7 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
       const carrier = {
         traceparent: call.metadata.get('traceparent')[0],
         tracestate: call.metadata.get('tracestate')[0],
+        'uber-trace-id': call.metadata.get('uber-trace-id')[0],
       };
       void inSpan(
         ctx.tracer,

@@ -144,6 +144,11 @@ describe('API contracts', () => {
     });
   });
 
+  it('examples/order-client (docs/client.md) compiles against pkg/', () => {
+    const r = run(bin('tsc'), ['-p', 'examples/tsconfig.json']);
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  });
+
   it('docs/api.md draws the order state machine exactly as the transition table has it', () => {
     const md = readFileSync(path.join(root, 'docs/api.md'), 'utf8');
     const block = /```mermaid\n(stateDiagram-v2\n[\s\S]*?)```/.exec(md)?.[1];

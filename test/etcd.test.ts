@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Etcd3 } from 'etcd3';
-import { instanceKey, registerInstance } from '../internal/discovery/index.js';
+import { registerInstance, serviceKey } from '../internal/discovery/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { testConfig } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
@@ -53,22 +53,54 @@ describe('etcd', () => {
     assert.ok(Date.now() - started >= 1000, 'expired before its TTL');
   });
 
-  it('a registered instance stays listed while alive and disappears at once on close', async () => {
+  const service = 'qianfan.order.v1.OrderService';
+  // What a go-zero zrpc client does with `Etcd.Key`: read every value under `<key>/`.
+  const goZeroResolve = async () =>
+    Object.values(
+      await etcd
+        .getAll()
+        .prefix(`${serviceKey(prefix, service)}/`)
+        .strings(),
+    );
+
+  it('an instance is listed the go-zero way (<key>/<lease id> -> host:port) while alive, gone at once on close', async () => {
     const reg = await registerInstance(etcd, {
       prefix,
-      service: 'qianfan.order.v1.OrderService',
+      service,
       address: '127.0.0.1:19999',
       version: 'test',
       ttlSeconds: 2,
       logger: testLogger,
     });
-    const key = instanceKey(prefix, 'qianfan.order.v1.OrderService', '127.0.0.1:19999');
-    assert.equal(reg.key, key);
+    assert.match(reg.key, new RegExp(`^${serviceKey(prefix, service)}/\\d+$`));
     // Outlives several TTLs because the client keeps the lease alive.
     await new Promise((r) => setTimeout(r, 4500));
-    const listed = await etcd.get(key).json();
-    assert.equal((listed as { address: string }).address, '127.0.0.1:19999');
+    assert.equal(await etcd.get(reg.key).string(), '127.0.0.1:19999');
+    assert.deepEqual(await goZeroResolve(), ['127.0.0.1:19999']);
     await reg.close();
-    assert.equal(await etcd.get(key).string(), null);
+    assert.equal(await etcd.get(reg.key).string(), null);
+    assert.deepEqual(await goZeroResolve(), []);
+  });
+
+  it('an instance whose lease etcd lost lists itself again under a new lease', async () => {
+    const reg = await registerInstance(etcd, {
+      prefix,
+      service,
+      address: '127.0.0.1:19998',
+      version: 'test',
+      ttlSeconds: 2,
+      logger: testLogger,
+    });
+    try {
+      const first = reg.key;
+      // As after an etcd restart that lost the lease: revoke it behind the registration's back.
+      await etcd.leaseClient.leaseRevoke({ ID: first.slice(first.lastIndexOf('/') + 1) });
+      assert.equal(await etcd.get(first).string(), null);
+      await waitFor('the instance to be listed again', 15_000, async () => reg.key !== first);
+      assert.equal(await etcd.get(reg.key).string(), '127.0.0.1:19998');
+      assert.deepEqual(await goZeroResolve(), ['127.0.0.1:19998']);
+    } finally {
+      await reg.close();
+    }
   });
 });

@@ -86,11 +86,14 @@ describe('each process starts, reports ready and exits 0 within 10 s of SIGTERM'
     );
     const etcd = new Etcd3({ hosts: config.etcd.endpoints });
     try {
-      const key = `${config.etcd.prefix}qianfan.order.v1.OrderService/${config.grpc.advertiseHost}:${config.grpc.port}`;
-      const listed = (await etcd.get(key).json()) as { address: string } | null;
-      assert.equal(listed?.address, `${config.grpc.advertiseHost}:${config.grpc.port}`);
+      // go-zero's layout: <service key>/<lease id> -> host:port.
+      const dir = `${config.etcd.prefix}qianfan.order.v1.OrderService/`;
+      const address = `${config.grpc.advertiseHost}:${config.grpc.port}`;
+      const listed = Object.entries(await etcd.getAll().prefix(dir).strings()).filter(([, v]) => v === address);
+      assert.equal(listed.length, 1, `not listed once under ${dir}`);
+      assert.match(listed[0]![0], /\/\d+$/);
       await expectGracefulStop(p);
-      assert.equal(await etcd.get(key).string(), null, 'still listed in etcd after stop');
+      assert.equal(await etcd.get(listed[0]![0]).string(), null, 'still listed in etcd after stop');
     } finally {
       etcd.close();
     }

@@ -68,4 +68,17 @@ describe('tracing', () => {
     );
     assert.equal(consumed.attributes['messaging.consumer.group.name'], 'qianfan-order-payment');
   });
+
+  it("Jaeger's uber-trace-id is continued like traceparent (short ids zero-padded)", async () => {
+    const short = randomUUID().replaceAll('-', '').slice(0, 16);
+    const res = await app.inject({
+      method: 'GET',
+      url: '/openapi.json',
+      headers: { 'uber-trace-id': `${short}:${'c'.repeat(16)}:0:1` },
+    });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['x-trace-id'], short.padStart(32, '0'));
+    const bad = await app.inject({ method: 'GET', url: '/openapi.json', headers: { 'uber-trace-id': 'nonsense' } });
+    assert.notEqual(bad.headers['x-trace-id'], short.padStart(32, '0'));
+  });
 });

@@ -33,7 +33,7 @@ start() {
   say "starting etcd $(etcd --version | head -1 | awk '{print $3}') on 127.0.0.1:$PORT (data $DATA, log $QF_RUN_DIR/etcd.log)"
   # Debian's etcd 3.4 reads ETCD_* variables from the environment; clear any so flags decide.
   env $(env | grep -o '^ETCD_[A-Z_]*' | sed 's/^/-u /') \
-    nohup etcd --name qianfan-local --data-dir "$DATA" \
+    setsid nohup etcd --name qianfan-local --data-dir "$DATA" \
       --listen-client-urls "http://127.0.0.1:$PORT" --advertise-client-urls "http://127.0.0.1:$PORT" \
       --listen-peer-urls "http://127.0.0.1:$PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$PEER_PORT" \
       --initial-cluster "qianfan-local=http://127.0.0.1:$PEER_PORT" --auto-compaction-retention 1 \

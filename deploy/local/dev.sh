@@ -2,7 +2,8 @@
 # The start command: provisions local infrastructure, migrates, seeds demo data and runs the four
 # long-running processes (restful, service, consumer, job) under one supervisor with prefixed logs.
 # The fifth, the operator CLI (script/), is what migrates and seeds here: `npx qianfan-order --help`.
-# Ctrl-C stops the processes; `bash deploy/local/infra.sh down` stops etcd and RocketMQ.
+# Ctrl-C stops the processes; etcd and RocketMQ run detached (their own session) and keep running until
+# `bash deploy/local/infra.sh down`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"

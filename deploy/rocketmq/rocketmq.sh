@@ -92,7 +92,7 @@ start_namesrv() {
   if pid_alive namesrv; then say "namesrv already running (pid $(cat "$QF_RUN_DIR/namesrv.pid"))"; return 0; fi
   if port_open 127.0.0.1 "$NAMESRV_PORT"; then fail "port $NAMESRV_PORT is taken by a process this script did not start; stop it or set QIANFAN_RMQ_NAMESRV_PORT"; fi
   say "starting namesrv on 127.0.0.1:$NAMESRV_PORT (log $RMQ_WORK/logs/namesrv.out)"
-  nohup java -Xms128m -Xmx256m "${JAVA_OPTS[@]}" -Drmq.logback.configurationFile=rmq.namesrv.logback.xml \
+  setsid nohup java -Xms128m -Xmx256m "${JAVA_OPTS[@]}" -Drmq.logback.configurationFile=rmq.namesrv.logback.xml \
     org.apache.rocketmq.namesrv.NamesrvStartup </dev/null >"$RMQ_WORK/logs/namesrv.out" 2>&1 &
   echo $! > "$QF_RUN_DIR/namesrv.pid"
   wait_for 60 "namesrv" log_says namesrv "$RMQ_WORK/logs/namesrv.out" "boot success" \
@@ -105,7 +105,7 @@ start_proxy() {
     if port_open 127.0.0.1 "$p"; then fail "port $p is taken by a process this script did not start; stop it or choose other ports (QIANFAN_RMQ_*_PORT)"; fi
   done
   say "starting broker+proxy (local mode): gRPC proxy 127.0.0.1:$PROXY_PORT, broker 127.0.0.1:$BROKER_PORT (log $RMQ_WORK/logs/broker.out)"
-  nohup java -Xms512m -Xmx768m -XX:MaxDirectMemorySize=512m "${JAVA_OPTS[@]}" \
+  setsid nohup java -Xms512m -Xmx768m -XX:MaxDirectMemorySize=512m "${JAVA_OPTS[@]}" \
     -Drmq.logback.configurationFile=rmq.proxy.logback.xml \
     org.apache.rocketmq.proxy.ProxyStartup -pm local -n "127.0.0.1:$NAMESRV_PORT" \
     -bc "$RMQ_WORK/broker.conf" -pc "$RMQ_WORK/rmq-proxy.json" </dev/null >"$RMQ_WORK/logs/broker.out" 2>&1 &

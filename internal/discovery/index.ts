@@ -1,1 +1,1 @@
-export { type Instance, instanceKey, type Registration, registerInstance } from './registry.js';
+export { type Registration, registerInstance, serviceKey } from './registry.js';

@@ -1,6 +1,6 @@
 import { context, propagation, type Tracer, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { CompositePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -11,6 +11,7 @@ import {
   TraceIdRatioBasedSampler,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
+import { JaegerPropagator } from './jaeger-propagator.js';
 
 export interface Tracing {
   tracer: Tracer;
@@ -30,8 +31,11 @@ export function createTracing(opts: {
   exporter?: SpanExporter;
 }): Tracing {
   // Context and propagation are always on, so an upstream traceparent reaches our messages and calls
-  // even when this process records nothing.
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  // even when this process records nothing. Jaeger's uber-trace-id is read too (W3C wins when a request
+  // carries both), and both are written on what we send.
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new JaegerPropagator(), new W3CTraceContextPropagator()] }),
+  );
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   if (!opts.enabled && !opts.exporter) {
     return { tracer: trace.getTracer(opts.service), shutdown: async () => {} };

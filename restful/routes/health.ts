@@ -7,6 +7,7 @@ import { runChecks } from '../../internal/telemetry/index.js';
  * the admin port (restful/main.ts), never on the public one.
  */
 export function healthRoutes(app: FastifyInstance, ctx: ServiceContext, state: { draining: boolean }): void {
+  // Load balancers poll these: restful/access-log.ts logs them at debug, not on every poll at info.
   const hidden = { schema: { hide: true } };
   app.get('/healthz', hidden, async () => ({ status: 'ok' }));
   app.get('/readyz', hidden, async (_req, reply) => {
