@@ -19,7 +19,15 @@ await runProcess('restful', { mq: true }, async (ctx) => {
     async drain() {
       state.draining = true;
       admin.markDraining();
-      await app.close();
+      // Requests arriving meanwhile get 503 with Connection: close (return503OnClosing); a keep-alive
+      // connection that goes idle later would hold close() open until its timeout, so idle ones are
+      // closed as they appear.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
       await admin.close();
     },
   };

@@ -24,4 +24,5 @@ npx depcruise --config .dependency-cruiser.cjs restful service consumer job scri
 
 echo "[test] node --test"
 if [ $# -eq 0 ]; then set -- test/*.test.ts; fi
-exec node --import tsx --test --test-concurrency=1 --test-timeout=180000 --test-reporter=spec "$@"
+# --test-force-exit: a file whose tests all finished never holds the run open on a leftover handle.
+exec node --import tsx --test --test-concurrency=1 --test-timeout=180000 --test-force-exit --test-reporter=spec "$@"

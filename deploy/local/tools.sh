@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
-# Command-line tools the tests use besides the datastores: promtool (Debian package `prometheus`), which
-# checks the Prometheus config, the alert rules and every process's /metrics. Installed when missing.
+# Command-line tools the tests use besides the datastores, installed from Debian's packages when missing:
+# promtool (package `prometheus`), which checks the Prometheus config, the alert rules and every process's
+# /metrics; nginx, which test/nginx.test.ts runs in front of two restful processes. Neither package's
+# service is started (policy-rc.d).
 set -euo pipefail
 say() { echo "[tools] $*"; }
 fail() { echo "[tools] ERROR: $*" >&2; exit 1; }
+export PATH="$PATH:/usr/sbin"
 
-if ! command -v promtool >/dev/null; then
-  say "promtool not found: installing Debian's prometheus package (only promtool is used; its service is not started)"
-  [ "$(id -u)" = 0 ] || fail "installing prometheus needs root: run 'sudo apt-get install -y prometheus' and retry"
+install_pkg() { # <command> <package>
+  command -v "$1" >/dev/null && return 0
+  say "$1 not found: installing Debian's $2 package (its service is not started)"
+  [ "$(id -u)" = 0 ] || fail "installing $2 needs root: run 'sudo apt-get install -y $2' and retry"
   apt-get update -qq >/dev/null || fail "apt-get update failed; check access to Debian's package mirror"
-  # policy-rc.d 101: the package must not start a Prometheus server on this machine.
-  ours=
+  # policy-rc.d 101: the package must not start its server on this machine.
+  local ours=
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && ours=1
   fi
-  status=0
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null || status=$?
-  [ -n "$ours" ] && rm -f /usr/sbin/policy-rc.d
-  [ "$status" = 0 ] || fail "apt-get install prometheus failed"
+  local status=0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null || status=$?
+  if [ -n "$ours" ]; then rm -f /usr/sbin/policy-rc.d; fi
+  [ "$status" = 0 ] || fail "apt-get install $2 failed"
+  command -v "$1" >/dev/null || fail "$2 installed but no $1 on PATH"
+}
 
-  command -v promtool >/dev/null || fail "prometheus installed but no promtool on PATH"
-fi
-say "promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}')"
+install_pkg promtool prometheus
+install_pkg nginx nginx
+say "promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}'), $(nginx -v 2>&1 | awk '{print $3}')"
