@@ -22,7 +22,8 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production QIANFAN_CONFIG=/app/config/production.yaml
 WORKDIR /app
-RUN groupadd --system app && useradd --system --gid app --home /app app
+# A fixed uid/gid so orchestrators can require it (deploy/k8s: runAsUser 10001).
+RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --home /app app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Etcd3 } from 'etcd3';
 import { registerInstance, serviceKey } from '../internal/discovery/index.js';
@@ -99,6 +102,40 @@ describe('etcd', () => {
       await waitFor('the instance to be listed again', 15_000, async () => reg.key !== first);
       assert.equal(await etcd.get(reg.key).string(), '127.0.0.1:19998');
       assert.deepEqual(await goZeroResolve(), ['127.0.0.1:19998']);
+    } finally {
+      await reg.close();
+    }
+  });
+
+  it('an instance lists itself again after etcd restarts (down longer than its lease TTL)', async (t) => {
+    const runDir = process.env.QIANFAN_RUN_DIR ?? '/dev/shm/qianfan-order';
+    if (!existsSync(path.join(runDir, 'etcd.pid'))) {
+      t.skip('etcd was not started by deploy/etcd/etcd.sh, so this test cannot restart it');
+      return;
+    }
+    const etcdScript = (cmd: string) => {
+      const r = spawnSync('bash', ['deploy/etcd/etcd.sh', cmd], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `etcd.sh ${cmd}: ${r.stdout}${r.stderr}`);
+    };
+    const reg = await registerInstance(etcd, {
+      prefix,
+      service,
+      address: '127.0.0.1:19997',
+      version: 'test',
+      ttlSeconds: 2,
+      logger: testLogger,
+    });
+    try {
+      assert.ok((await goZeroResolve()).includes('127.0.0.1:19997'));
+      etcdScript('stop');
+      await new Promise((r) => setTimeout(r, 4000));
+      etcdScript('start');
+      await waitFor('the instance listed again after the restart', 30_000, async () =>
+        (await goZeroResolve().catch((): string[] => [])).includes('127.0.0.1:19997'),
+      );
+      // Still listed a few TTLs later: the registration keeps it alive again.
+      await new Promise((r) => setTimeout(r, 5000));
+      assert.ok((await goZeroResolve()).includes('127.0.0.1:19997'));
     } finally {
       await reg.close();
     }

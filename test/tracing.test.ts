@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import type { FastifyInstance } from 'fastify';
 import { signDevToken } from '../internal/auth/index.js';
+import { jobNamed, runJob } from '../internal/jobs/index.js';
 import type { ConsumerLoop } from '../internal/mq/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { buildApp } from '../restful/app.js';
@@ -80,5 +81,12 @@ describe('tracing', () => {
     assert.equal(res.headers['x-trace-id'], short.padStart(32, '0'));
     const bad = await app.inject({ method: 'GET', url: '/openapi.json', headers: { 'uber-trace-id': 'nonsense' } });
     assert.notEqual(bad.headers['x-trace-id'], short.padStart(32, '0'));
+  });
+
+  it('a job run is a span of its own', async () => {
+    const run = await runJob(ctx, jobNamed('close-expired-orders')!);
+    assert.equal(run.status, 'ok');
+    const span = exporter.getFinishedSpans().find((s) => s.name === 'job close-expired-orders');
+    assert.equal(span?.attributes['qianfan.job'], 'close-expired-orders');
   });
 });

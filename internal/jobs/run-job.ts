@@ -1,6 +1,6 @@
 import { withLease } from '../lock/index.js';
 import type { ServiceContext } from '../svc/index.js';
-import { jobMetrics } from '../telemetry/index.js';
+import { inSpan, jobMetrics } from '../telemetry/index.js';
 import type { JobDef } from './catalog.js';
 
 export type JobRun =
@@ -26,7 +26,10 @@ export async function runJob(ctx: ServiceContext, def: JobDef, opts: { tick?: nu
       }
     }
     try {
-      const result = await def.run(ctx);
+      // One span per run: what the job changes (orders cancelled, events published) joins its trace.
+      const result = await inSpan(ctx.tracer, `job ${def.name}`, { attributes: { 'qianfan.job': def.name } }, () =>
+        def.run(ctx),
+      );
       out = { status: 'ok', result, items: def.items(result as never), ms: Date.now() - started };
     } catch (err) {
       out = { status: 'failed', error: (err as Error)?.message ?? String(err), ms: Date.now() - started };
