@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { rejectInvalidText } from '../internal/errorx/index.js';
 import { ticketBatcher } from '../internal/flashsale/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
@@ -36,7 +36,7 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
     },
     return503OnClosing: true,
     // One access line per request instead (restful/access-log.ts), written with the request's trace ids.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   // Callback-style hooks on every request: no promise per request.
