@@ -5,25 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { signDevToken } from '../internal/auth/index.js';
-import { loadConfig } from '../internal/config/index.js';
 import { createFlashSale, saleKeys } from '../internal/flashsale/index.js';
 // The admission script itself, for the raw-Lua ceiling (not part of the module's public surface).
 import { PURCHASE } from '../internal/flashsale/scripts.js';
-import { flashSaleTickets, runMigrations, skus } from '../internal/model/index.js';
+import { flashSaleTickets, skus } from '../internal/model/index.js';
 import { newEnvelope } from '../internal/mq/index.js';
-import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
-import {
-  benchEnv,
-  ensureDatabase,
-  httpOk,
-  load,
-  machine,
-  needInfra,
-  pct,
-  saveResult,
-  sleep,
-  startProcess,
-} from './lib.js';
+import type { ServiceContext } from '../internal/svc/index.js';
+import { benchEnv, httpOk, load, machine, openBenchContext, pct, saveResult, sleep, startProcess } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -41,15 +29,7 @@ const address = {
 const body = JSON.stringify({ address });
 
 async function main() {
-  const config = loadConfig(env);
-  let ctx: ServiceContext;
-  try {
-    await ensureDatabase(config.mysql.database);
-    ctx = await createServiceContext(config, { process: 'script', mq: true });
-  } catch (err) {
-    needInfra(err);
-  }
-  await runMigrations(ctx.db, ctx.pool);
+  const { config, ctx } = await openBenchContext(env);
   const tokens = await Promise.all(
     Array.from({ length: 2000 }, (_, i) =>
       signDevToken(config.auth, { userId: String(1_000_000 + i), roles: ['user'] }, 3600),

@@ -3,6 +3,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { loadConfig } from '../internal/config/index.js';
+import { runMigrations } from '../internal/model/index.js';
+import { createServiceContext } from '../internal/svc/index.js';
 
 export interface LoadResult {
   rps: number;
@@ -228,4 +231,17 @@ export function needInfra(err: unknown): never {
     `the bench needs MariaDB, Redis, etcd and RocketMQ running: start them with \`npm run dev\` or \`bash deploy/local/infra.sh up\`\n(${(err as Error).message})\n`,
   );
   process.exit(2);
+}
+
+/** The bench's service context (its own database, migrated), or exit 2 saying what to start. */
+export async function openBenchContext(env: NodeJS.ProcessEnv) {
+  const config = loadConfig(env);
+  try {
+    await ensureDatabase(config.mysql.database);
+    const ctx = await createServiceContext(config, { process: 'script', mq: true });
+    await runMigrations(ctx.db, ctx.pool);
+    return { config, ctx };
+  } catch (err) {
+    needInfra(err);
+  }
 }

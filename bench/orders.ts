@@ -11,21 +11,19 @@ import { randomUUID } from 'node:crypto';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { inArray, sql } from 'drizzle-orm';
 import { signDevToken } from '../internal/auth/index.js';
-import { loadConfig } from '../internal/config/index.js';
-import { orders as ordersTable, runMigrations, skus } from '../internal/model/index.js';
+import { orders as ordersTable, skus } from '../internal/model/index.js';
 import { newEnvelope, topics } from '../internal/mq/index.js';
 import { createOrder, newOrderRows } from '../internal/order/index.js';
 import { startPayment } from '../internal/payment/index.js';
-import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
+import type { ServiceContext } from '../internal/svc/index.js';
 import { type Order, OrderServiceClient } from '../pkg/gen/qianfan/order/v1/order.js';
 import {
   benchEnv,
   closedLoop,
-  ensureDatabase,
   httpOk,
   load,
   machine,
-  needInfra,
+  openBenchContext,
   pct,
   rssPeak,
   saveResult,
@@ -53,15 +51,7 @@ const address = {
 };
 
 async function main() {
-  const config = loadConfig(env);
-  let ctx: ServiceContext;
-  try {
-    await ensureDatabase(config.mysql.database);
-    ctx = await createServiceContext(config, { process: 'script', mq: true });
-  } catch (err) {
-    needInfra(err);
-  }
-  await runMigrations(ctx.db, ctx.pool);
+  const { config, ctx } = await openBenchContext(env);
   process.stderr.write('[bench] npm run build (the processes run compiled, as in production)\n');
   const build = spawnSync('npm', ['run', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (build.status !== 0) throw new Error('npm run build failed');
