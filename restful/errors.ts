@@ -2,6 +2,25 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, toAppError } from '../internal/errorx/index.js';
 import { httpStatusOf } from './http-status.js';
 
+/** Fastify's own 4xx (body parsing, limits) as AppErrors whose message says what to send instead. */
+function fastifyClientError(err: FastifyError): AppError {
+  const details = { reason: err.code };
+  switch (err.statusCode) {
+    case 413:
+      return new AppError('PAYLOAD_TOO_LARGE', `request body is too large: ${err.message}`, details);
+    case 415:
+      return new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'send the request body as JSON with Content-Type: application/json',
+        details,
+      );
+    case 429:
+      return new AppError('RATE_LIMITED', err.message, details);
+    default:
+      return new AppError('VALIDATION_FAILED', err.message, details);
+  }
+}
+
 /** Body of every error response. */
 export interface ErrorBody {
   code: string;
@@ -31,9 +50,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       );
       status = 400;
     } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      appErr = new AppError(err.statusCode === 429 ? 'RATE_LIMITED' : 'VALIDATION_FAILED', err.message, {
-        reason: err.code,
-      });
+      appErr = fastifyClientError(err);
       status = err.statusCode;
     } else {
       appErr = toAppError(err);

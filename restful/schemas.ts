@@ -212,7 +212,13 @@ export const errorResponses = {
   422: error('Refused by a business rule'),
   429: error('Rate limited; retry after the Retry-After header'),
   503: error('A dependency is unavailable; retry with the same Idempotency-Key'),
+  413: error('Body larger than the limit (PAYLOAD_TOO_LARGE)'),
+  415: error('Body not sent as application/json (UNSUPPORTED_MEDIA_TYPE)'),
 };
+
+/** Routes without a body (GET): a body is never parsed, so no 413 or 415. */
+const { 413: _tooLarge, 415: _mediaType, ...withoutBodyErrors } = errorResponses;
+export const readErrorResponses = withoutBodyErrors;
 
 export const CreateFlashSaleBody = Type.Object(
   {

@@ -255,7 +255,7 @@ describe('HTTP API through buildApp (real MariaDB, Redis, RocketMQ)', () => {
       [
         { items: Array.from({ length: 5000 }, (_, i) => ({ skuId: String(i + 1), quantity: 1 })), address },
         413,
-        'VALIDATION_FAILED',
+        'PAYLOAD_TOO_LARGE',
       ],
       [{ items: [{ skuId: sku!.toString(), quantity: 6 }], address }, 409, 'INSUFFICIENT_STOCK'],
       [{ items: [], address }, 400, 'VALIDATION_FAILED'],

@@ -23,6 +23,6 @@ npx biome check .
 npx depcruise --config .dependency-cruiser.cjs restful service consumer job script internal pkg
 
 echo "[test] node --test"
-if [ $# -eq 0 ]; then set -- test/*.test.ts; fi
+if [ $# -eq 0 ]; then set -- test/*.test.ts test/fuzz/*.test.ts; fi
 # --test-force-exit: a file whose tests all finished never holds the run open on a leftover handle.
 exec node --import tsx --test --test-concurrency=1 --test-timeout=180000 --test-force-exit --test-reporter=spec "$@"

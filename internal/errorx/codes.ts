@@ -16,6 +16,8 @@ export type ErrorKind =
 
 export const errorCodes = {
   VALIDATION_FAILED: 'invalid',
+  PAYLOAD_TOO_LARGE: 'invalid', // HTTP 413
+  UNSUPPORTED_MEDIA_TYPE: 'invalid', // HTTP 415
   UNAUTHENTICATED: 'unauthenticated',
   FORBIDDEN: 'forbidden',
   NOT_FOUND: 'not_found',

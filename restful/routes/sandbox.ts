@@ -41,6 +41,8 @@ export function sandboxRoutes(root: FastifyInstance, ctx: ServiceContext): void 
         response: {
           202: reply(WebhookAccepted, 'The webhook was accepted'),
           400: errorResponses[400],
+          413: errorResponses[413],
+          415: errorResponses[415],
           404: errorResponses[404],
           409: errorResponses[409],
           503: errorResponses[503],
@@ -84,6 +86,8 @@ export function sandboxRoutes(root: FastifyInstance, ctx: ServiceContext): void 
         response: {
           202: Type.Object({ confirmed: Type.Integer() }, { description: 'Webhooks sent' }),
           400: errorResponses[400],
+          413: errorResponses[413],
+          415: errorResponses[415],
           404: errorResponses[404],
         },
       },

@@ -27,6 +27,8 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): 
           response: {
             202: reply(WebhookAccepted, 'Verified and queued'),
             400: errorResponses[400],
+            413: errorResponses[413],
+            415: errorResponses[415],
             401: reply(ErrorBody, 'Signature or timestamp invalid (INVALID_SIGNATURE)'),
             409: reply(ErrorBody, 'Already received (WEBHOOK_REPLAYED) or being received right now'),
             429: errorResponses[429],
