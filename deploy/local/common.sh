@@ -21,10 +21,14 @@ wait_for() {
   say "$what is up"
 }
 
-# pid_alive NAME -> 0 when the pid recorded for NAME is running
+# pid_alive NAME -> 0 when the pid recorded for NAME is running (a zombie left to be reaped is not)
 pid_alive() {
-  local f="$QF_RUN_DIR/$1.pid"
-  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null
+  local f="$QF_RUN_DIR/$1.pid" pid state
+  [ -f "$f" ] || return 1
+  pid=$(cat "$f")
+  kill -0 "$pid" 2>/dev/null || return 1
+  state=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -c1)
+  [ "$state" != Z ]
 }
 
 # stop_pid NAME [SECONDS] -> SIGTERM the recorded pid, wait, then SIGKILL

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: provisions local infrastructure, prepares a fresh test database, runs the static
 # checks and every test against real MariaDB, Redis, etcd and RocketMQ.
-#   bash deploy/local/test.sh [test files...]      (default: test/*.test.ts)
+#   bash deploy/local/test.sh [test files...]      (default: test/*.test.ts, test/fuzz and test/chaos)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -23,6 +23,6 @@ npx biome check .
 npx depcruise --config .dependency-cruiser.cjs restful service consumer job script internal pkg
 
 echo "[test] node --test"
-if [ $# -eq 0 ]; then set -- test/*.test.ts test/fuzz/*.test.ts; fi
+if [ $# -eq 0 ]; then set -- test/*.test.ts test/fuzz/*.test.ts test/chaos/*.test.ts; fi
 # --test-force-exit: a file whose tests all finished never holds the run open on a leftover handle.
 exec node --import tsx --test --test-concurrency=1 --test-timeout=180000 --test-force-exit --test-reporter=spec "$@"

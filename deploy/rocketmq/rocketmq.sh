@@ -19,8 +19,9 @@ PROXY_PORT=${QIANFAN_RMQ_PROXY_PORT:-8081}
 BROKER_PORT=${QIANFAN_RMQ_BROKER_PORT:-10911}
 REMOTING_PORT=${QIANFAN_RMQ_PROXY_REMOTING_PORT:-8180}
 # The catalog is also created in these namespaces (resources named <ns>%<name>): the test suite uses
-# `qftest` (config/test.yaml rocketmq.namespace) so its messages never meet a dev stack's.
-NAMESPACES=${QIANFAN_RMQ_NAMESPACES:-qftest qfbench}
+# `qftest` (config/test.yaml rocketmq.namespace) so its messages never meet a dev stack's; `qfbench` for
+# `npm run bench`; `qfchaos` for the chaos suite (test/chaos).
+NAMESPACES=${QIANFAN_RMQ_NAMESPACES:-qftest qfbench qfchaos}
 
 JAVA_OPTS=(-server -XX:ActiveProcessorCount=2 -XX:+UseG1GC
   --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED

@@ -82,7 +82,7 @@ export async function createServiceContext(config: Config, opts: ContextOptions)
     const { pool, db } = await openDatabase(config.mysql);
     closers.push(['mysql', () => pool.end()]);
     poolMetrics(metrics, pool);
-    const redis = await openRedis(config.redis);
+    const redis = await openRedis(config.redis, logger);
     closers.push(['redis', () => redis.quit()]);
 
     const checks: Record<string, ReadinessCheck> = {

@@ -1,8 +1,12 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
+import type { Logger } from '../telemetry/index.js';
 
-/** ioredis with the configured key prefix and auto-pipelining; connects eagerly so a missing Redis fails at start-up, clearly. */
-export async function openRedis(cfg: Config['redis']): Promise<Redis> {
+/**
+ * ioredis with the configured key prefix and auto-pipelining; connects eagerly so a missing Redis fails
+ * at start-up, clearly. Later losses of the connection are logged once each (ioredis reconnects by itself).
+ */
+export async function openRedis(cfg: Config['redis'], logger?: Logger): Promise<Redis> {
   const redis = new Redis({
     host: cfg.host,
     port: cfg.port,
@@ -14,6 +18,17 @@ export async function openRedis(cfg: Config['redis']): Promise<Redis> {
     maxRetriesPerRequest: 2,
     // Commands issued in the same event-loop tick go out in one write (one syscall instead of one each).
     enableAutoPipelining: true,
+  });
+  let down = false;
+  redis.on('error', (err: Error) => {
+    if (down) return;
+    down = true;
+    logger?.warn({ err: { message: err.message } }, 'Redis connection lost; reconnecting');
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger?.warn('Redis connection restored');
   });
   try {
     await redis.connect();

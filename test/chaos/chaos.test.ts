@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { signDevToken } from '../../internal/auth/index.js';
+import { ConsumerLoop, topics } from '../../internal/mq/index.js';
+import { createServiceContext, type ServiceContext } from '../../internal/svc/index.js';
+import { testConfig } from '../helpers/config.js';
+import { testLogger } from '../helpers/logger.js';
+import { makeSkus } from '../helpers/orders.js';
+import { sleep } from '../helpers/wait.js';
+import { call, flashStory, grpcClient, newLedger, orderStory, prng, type World } from './driver.js';
+import { type AuditedEvent, checkInvariants } from './invariants.js';
+import {
+  canRestartMariaDb,
+  chaosEnv,
+  freshDatabase,
+  killRedis,
+  PROCESSES,
+  Processes,
+  type ProcName,
+  restartBroker,
+  restartMariaDb,
+  restartRedis,
+  startRedis,
+} from './stack.js';
+
+/**
+ * Mixed load on the real stack while every long-running process is killed with SIGKILL and restarted,
+ * and the broker, MariaDB and Redis are each killed and restarted; then the system settles and the
+ * invariants are checked. CHAOS_MINUTES (default 1.5) sets how long the load runs (the faults repeat
+ * for longer runs); CHAOS_SEED replays the same choices and fault order.
+ */
+const MINUTES = Number(process.env.CHAOS_MINUTES ?? 1.5);
+const SEED = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : Math.floor(Math.random() * 2 ** 31);
+const VIRTUAL_USERS = 8;
+const CLOSE_INTERVAL_MS = 5_000;
+const SETTLE_MS = 180_000;
+
+type Fault = ProcName | 'broker' | 'mariadb' | 'redis';
+
+describe(`chaos: ${MINUTES} min of load with kill -9 of every process, the broker, MariaDB and Redis (seed ${SEED})`, () => {
+  let ctx: ServiceContext;
+  const procs = new Processes();
+  const events: AuditedEvent[] = [];
+  let audit: ConsumerLoop | undefined;
+  const timeline: string[] = [];
+  const t0 = Date.now();
+  const mark = (what: string) => timeline.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${what}`);
+
+  before(
+    async () => {
+      await startRedis(true);
+      freshDatabase();
+      const config = testConfig({ ...chaosEnv, QIANFAN_SERVICE__INSTANCE: '100' });
+      ctx = await createServiceContext(config, { process: 'script', mq: false, logger: testLogger });
+      for (const p of PROCESSES) procs.start(p);
+      await Promise.all(PROCESSES.map((p) => procs.ready(p)));
+      const firstId = ctx.ids.next();
+      audit = new ConsumerLoop({
+        ...config.rocketmq,
+        group: 'qf-test-chaos-audit',
+        topic: topics.orderEvent.name,
+        awaitMs: 4000,
+        invisibleMs: 10_000,
+        logger: testLogger,
+        metrics: ctx.metrics,
+        handler: async (envelope, meta) => {
+          const d = envelope.data as { orderId: string; version: number; status: string };
+          if (BigInt(d.orderId) < firstId) return; // left from an earlier run on this broker
+          events.push({
+            eventId: envelope.eventId,
+            messageId: meta.messageId,
+            orderId: d.orderId,
+            version: d.version,
+            status: d.status,
+          });
+        },
+      });
+      await audit.start();
+      mark('stack up');
+    },
+    { timeout: 300_000 },
+  );
+
+  after(async () => {
+    await audit?.stop().catch(() => undefined);
+    await procs.stopAll();
+    await killRedis().catch(() => undefined);
+    await ctx?.close();
+  });
+
+  it('keeps every invariant', { timeout: (MINUTES * 60 + 900) * 1000 }, async (t) => {
+    const rng = prng(SEED);
+    const ledger = newLedger();
+    const initialStock = new Map<string, number>();
+    const skuIds = await makeSkus(ctx, [
+      { price: 1000, available: 500 },
+      { price: 2500, available: 500 },
+      { price: 399, available: 500 },
+      { price: 12_000, available: 500 },
+      { price: 5000, available: 200 },
+    ]);
+    for (const id of skuIds) initialStock.set(String(id), id === skuIds[4] ? 200 : 500);
+    const admin = await signDevToken(ctx.config.auth, { userId: '1', roles: ['admin'] }, 3600);
+    const sale = await call(ledger, 'POST', '/v1/admin/flash-sales', {
+      token: admin,
+      key: `chaos-sale-${SEED}`,
+      body: {
+        skuId: String(skuIds[4]),
+        price: 99,
+        stock: 30,
+        perUserLimit: 1,
+        startsAt: new Date(Date.now() - 1000).toISOString(),
+        endsAt: new Date(Date.now() + 3600_000).toISOString(),
+      },
+    });
+    assert.equal(sale?.status, 201, JSON.stringify(sale));
+    let userSeq = BigInt(Date.now()) * 1000n;
+    const tokens = new Map<string, string>();
+    const grpc = grpcClient(ctx.config.grpc.serviceTokens[0]!);
+    const w: World = {
+      ledger,
+      rng,
+      skus: skuIds.slice(0, 4).map(String),
+      saleId: sale!.body.id,
+      admin,
+      grpc,
+      nextUser: () => String(++userSeq),
+      tokenOf: async (userId) => {
+        const known = tokens.get(userId);
+        if (known) return known;
+        const minted = await signDevToken(ctx.config.auth, { userId, roles: ['user'] }, 3600);
+        tokens.set(userId, minted);
+        return minted;
+      },
+    };
+
+    // The fault schedule: each round kills every process and restarts each dependency once, in an order
+    // the seed picks, spread evenly over the load.
+    const loadMs = MINUTES * 60_000;
+    const kinds: Fault[] = [...PROCESSES, 'broker', 'redis', ...(canRestartMariaDb() ? (['mariadb'] as const) : [])];
+    if (!kinds.includes('mariadb'))
+      t.diagnostic('MariaDB is not a local mariadbd this process may signal: its restart is skipped');
+    const rounds = Math.max(1, Math.floor(loadMs / (kinds.length * 15_000)));
+    const faults: Fault[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const round = [...kinds];
+      for (let i = round.length - 1; i > 0; i--) {
+        const j = rng.int(0, i);
+        [round[i], round[j]] = [round[j]!, round[i]!];
+      }
+      faults.push(...round);
+    }
+    const start = Date.now();
+    const loadEnd = start + loadMs;
+    const injector = (async () => {
+      for (let i = 0; i < faults.length; i++) {
+        const at = start + ((i + 1) * loadMs) / (faults.length + 1);
+        await sleep(Math.max(0, at - Date.now()));
+        const f = faults[i]!;
+        mark(`kill -9 ${f}`);
+        if (f === 'broker') await restartBroker();
+        else if (f === 'mariadb') await restartMariaDb();
+        else if (f === 'redis') await restartRedis();
+        else {
+          await procs.kill9(f);
+          await sleep(rng.int(300, 3000));
+          procs.start(f);
+          await procs.ready(f, 90_000);
+        }
+        mark(`${f} back`);
+      }
+    })();
+    const users = Array.from({ length: VIRTUAL_USERS }, () => w.nextUser());
+    const load = users.map(async (userId) => {
+      while (Date.now() < loadEnd) {
+        if (rng.chance(0.2)) await flashStory(w);
+        else await orderStory(w, userId);
+      }
+    });
+    await Promise.all([injector, ...load]);
+    mark(`load over: ${ledger.requests} requests (${ledger.retried} retries, ${ledger.unanswered} never answered)`);
+
+    // Settle: the provider confirms refunds (the sandbox payer plays it), jobs close what expired, queues drain.
+    const settleEnd = Date.now() + SETTLE_MS;
+    let waiting = '';
+    for (;;) {
+      const pendingRefunds = await q(`SELECT DISTINCT order_id FROM refunds WHERE status = 'PENDING'`);
+      for (const r of pendingRefunds) await call(ledger, 'POST', `/v1/sandbox/orders/${r.order_id}/refunds/confirm`);
+      const [counts] = await q(`SELECT
+        (SELECT COUNT(*) FROM orders WHERE status = 'PENDING_PAYMENT') AS pending,
+        (SELECT COUNT(*) FROM orders WHERE status = 'REFUNDING') AS refunding,
+        (SELECT COUNT(*) FROM refunds WHERE status <> 'SUCCEEDED') AS refunds,
+        (SELECT COUNT(*) FROM order_status_log) AS transitions`);
+      const queued = await ctx.redis.zcard(`fs:{${w.saleId}}:queued`);
+      const published = new Set(events.map((e) => `${e.orderId}/${e.version}`)).size;
+      waiting = `pending ${counts.pending}, refunding ${counts.refunding}, open refunds ${counts.refunds}, queued tickets ${queued}, events ${published}/${counts.transitions}`;
+      const settled =
+        Number(counts.pending) === 0 &&
+        Number(counts.refunding) === 0 &&
+        Number(counts.refunds) === 0 &&
+        queued === 0 &&
+        published >= Number(counts.transitions);
+      if (settled || Date.now() > settleEnd) break;
+      await sleep(3000);
+    }
+    await sleep(5000); // late duplicates, if any, arrive too
+    mark(`settled (${waiting})`);
+
+    const violations = await checkInvariants(ctx, {
+      ledger,
+      initialStock,
+      saleId: w.saleId,
+      events,
+      closeIntervalMs: CLOSE_INTERVAL_MS,
+      startedAt: t0,
+    });
+    grpc.close();
+    const [summary] = await q(`SELECT
+      (SELECT COUNT(*) FROM orders) AS orders,
+      (SELECT COUNT(*) FROM orders WHERE status IN ('PAID','SHIPPED','DELIVERED','COMPLETED')) AS kept,
+      (SELECT COUNT(*) FROM orders WHERE status = 'CANCELLED') AS cancelled,
+      (SELECT COUNT(*) FROM orders WHERE status = 'REFUNDED') AS refunded,
+      (SELECT COUNT(*) FROM refunds WHERE kind = 'AUTO_UNKEPT_PAYMENT') AS unkept,
+      (SELECT COUNT(*) FROM flash_sale_tickets) AS tickets,
+      (SELECT COUNT(*) FROM order_status_log) AS transitions`);
+    t.diagnostic(`seed ${SEED}; ${JSON.stringify(summary)}; ${events.length} events received`);
+    t.diagnostic(
+      `requests ${ledger.requests}, retries ${ledger.retried}, never answered ${ledger.unanswered}; creates ${ledger.creates.length}, purchases ${ledger.purchases.length}`,
+    );
+    for (const line of timeline) t.diagnostic(line);
+    for (const line of ledger.gaveUp) t.diagnostic(`never answered: ${line}`);
+    assert.deepEqual(procs.crashes, [], 'a process exited by itself');
+    assert.ok(Number(summary.orders) > 50, `too little load to prove anything: ${summary.orders} orders`);
+    assert.deepEqual(
+      violations,
+      [],
+      `seed ${SEED} violated:\n${violations.map((v) => `- ${v.invariant}: ${v.detail} [${v.ids.join(', ')}]`).join('\n')}`,
+    );
+  });
+
+  async function q(text: string): Promise<any[]> {
+    const [r] = (await ctx.db.execute(sql.raw(text))) as unknown as [any[]];
+    return r;
+  }
+});
