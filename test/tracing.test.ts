@@ -70,6 +70,42 @@ describe('tracing', () => {
     assert.equal(consumed.attributes['messaging.consumer.group.name'], 'qianfan-order-payment');
   });
 
+  it('SQL statements and Redis commands are client spans of the request, without the values', async () => {
+    const [sku] = await makeSkus(ctx, [{ price: 100, available: 5 }]);
+    const token = await signDevToken(ctx.config.auth, { userId: '777002', roles: ['user'] }, 600);
+    const traceId = randomUUID().replaceAll('-', '');
+    const created = await app.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'idempotency-key': randomUUID(),
+        traceparent: `00-${traceId}-${'d'.repeat(16)}-01`,
+      },
+      payload: { items: [{ skuId: String(sku), quantity: 1 }], address },
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    const inTrace = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
+    const server = inTrace.find((s) => s.name === 'POST /v1/orders');
+    assert.ok(server, inTrace.map((s) => s.name).join(', '));
+    const sqlSpans = inTrace.filter((s) => s.name.startsWith('mysql '));
+    const redisSpans = inTrace.filter((s) => s.name.startsWith('redis '));
+    assert.ok(
+      sqlSpans.some((s) => s.name === 'mysql INSERT'),
+      sqlSpans.map((s) => s.name).join(', '),
+    );
+    assert.ok(redisSpans.length > 0, 'the rate limit and cache commands are traced');
+    for (const s of [...sqlSpans, ...redisSpans]) {
+      assert.equal(s.kind, 2, `${s.name} is a CLIENT span`);
+      assert.equal(s.attributes['db.system.name'], s.name.startsWith('mysql') ? 'mysql' : 'redis');
+      const text = JSON.stringify(s.attributes);
+      assert.ok(
+        !text.includes(address.detail) && !text.includes(address.phone),
+        `${s.name} carries no values: ${text}`,
+      );
+    }
+  });
+
   it("Jaeger's uber-trace-id is continued like traceparent (short ids zero-padded)", async () => {
     const short = randomUUID().replaceAll('-', '').slice(0, 16);
     const res = await app.inject({

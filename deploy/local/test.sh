@@ -25,4 +25,7 @@ npx depcruise --config .dependency-cruiser.cjs restful service consumer job scri
 echo "[test] node --test"
 if [ $# -eq 0 ]; then set -- test/*.test.ts test/fuzz/*.test.ts test/chaos/*.test.ts; fi
 # --test-force-exit: a file whose tests all finished never holds the run open on a leftover handle.
-exec node --import tsx --test --test-concurrency=1 --test-timeout=180000 --test-force-exit --test-reporter=spec "$@"
+# The timeout bounds each test file and test; the chaos suite runs CHAOS_MINUTES of load (default 1.5)
+# plus set-up and settling, so the bound grows with it.
+timeout_ms=$(node -e "console.log(Math.max(180000, Math.round((Number(process.env.CHAOS_MINUTES || 1.5) * 60 + 600) * 1000)))")
+exec node --import tsx --test --test-concurrency=1 --test-timeout="$timeout_ms" --test-force-exit --test-reporter=spec "$@"

@@ -75,6 +75,14 @@ export const testGroups = {
   fifo: { name: 'qf-test-fifo', topic: testTopics.fifo.name, orderly: true, maxRetries: 16, dlq: false },
   delay: { name: 'qf-test-delay', topic: testTopics.delay.name, orderly: false, maxRetries: 16, dlq: false },
   tx: { name: 'qf-test-tx', topic: testTopics.tx.name, orderly: false, maxRetries: 16, dlq: false },
+  /** The chaos suite's audit of order_event: every event the broker delivers, to check publication. */
+  chaosAudit: {
+    name: 'qf-test-chaos-audit',
+    topic: topics.orderEvent.name,
+    orderly: false,
+    maxRetries: 16,
+    dlq: false,
+  },
   /** Gives up after one retry, so a test sees a message reach the DLQ (and the DLQ reader) quickly. */
   retry: { name: 'qf-test-retry', topic: testTopics.retry.name, orderly: true, maxRetries: 1, dlq: true },
 } as const satisfies Record<string, GroupDef>;

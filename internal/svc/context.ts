@@ -15,6 +15,7 @@ import {
   serviceMetrics,
   type Tracing,
 } from '../telemetry/index.js';
+import { traceMysql, traceRedis } from './client-spans.js';
 import { type Db, openDatabase, type Pool } from './db.js';
 import { openEtcd } from './etcd.js';
 import { poolMetrics } from './pool-metrics.js';
@@ -83,6 +84,10 @@ export async function createServiceContext(config: Config, opts: ContextOptions)
     closers.push(['mysql', () => pool.end()]);
     poolMetrics(metrics, pool);
     const redis = await openRedis(config.redis, logger);
+    if (tracing.recording) {
+      traceMysql(pool, tracing.tracer, config.mysql.database);
+      traceRedis(redis, tracing.tracer);
+    }
     closers.push(['redis', () => redis.quit()]);
 
     const checks: Record<string, ReadinessCheck> = {

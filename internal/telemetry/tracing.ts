@@ -15,6 +15,8 @@ import { JaegerPropagator } from './jaeger-propagator.js';
 
 export interface Tracing {
   tracer: Tracer;
+  /** Spans are recorded and exported (tracing.enabled, or a test's exporter). */
+  recording: boolean;
   shutdown(): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ export function createTracing(opts: {
   );
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   if (!opts.enabled && !opts.exporter) {
-    return { tracer: trace.getTracer(opts.service), shutdown: async () => {} };
+    return { tracer: trace.getTracer(opts.service), recording: false, shutdown: async () => {} };
   }
   const provider = new TracerProvider({
     resource: resourceFromAttributes({
@@ -57,6 +59,7 @@ export function createTracing(opts: {
   trace.setGlobalTracerProvider(provider);
   return {
     tracer: provider.getTracer(opts.service),
+    recording: true,
     shutdown: () => provider.shutdown(),
   };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { signDevToken } from '../../internal/auth/index.js';
-import { ConsumerLoop, topics } from '../../internal/mq/index.js';
+import { ConsumerLoop, testGroups } from '../../internal/mq/index.js';
 import { createServiceContext, type ServiceContext } from '../../internal/svc/index.js';
 import { testConfig } from '../helpers/config.js';
 import { testLogger } from '../helpers/logger.js';
@@ -58,8 +58,8 @@ describe(`chaos: ${MINUTES} min of load with kill -9 of every process, the broke
       const firstId = ctx.ids.next();
       audit = new ConsumerLoop({
         ...config.rocketmq,
-        group: 'qf-test-chaos-audit',
-        topic: topics.orderEvent.name,
+        group: testGroups.chaosAudit.name,
+        topic: testGroups.chaosAudit.topic,
         awaitMs: 4000,
         invisibleMs: 10_000,
         logger: testLogger,

@@ -180,6 +180,26 @@ export class Processes {
   readonly procs = new Map<ProcName, Proc>();
   readonly crashes: string[] = [];
 
+  constructor() {
+    // The runner ends a file that overruns its timeout with a signal: the processes and the chaos Redis go
+    // with it, so nothing is left holding the test ports.
+    const cleanup = () => {
+      for (const p of this.procs.values()) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+      try {
+        process.kill(Number(readFileSync(`${REDIS_DIR}/redis.pid`, 'utf8')), 'SIGKILL');
+      } catch {
+        // not running
+      }
+    };
+    process.once('exit', cleanup);
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(sig, () => {
+        cleanup();
+        process.exit(1);
+      });
+    }
+  }
+
   start(name: ProcName): void {
     const p = startProcess(entry[name], [], chaosEnv);
     this.procs.set(name, p);
