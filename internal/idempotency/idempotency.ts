@@ -5,8 +5,16 @@ import { affectedRows, idempotencyKeys, type Tx } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
 
 export const KEEP_MS = 24 * 3600_000;
-/** An IN_FLIGHT record older than this belongs to a request whose process died: it may be taken over. */
-export const STALE_IN_FLIGHT_MS = 120_000;
+/**
+ * An IN_FLIGHT record older than this belongs to a request whose process died (or that is too slow to
+ * matter): a retry may take it over. Safe at any age: a request whose claim was taken over cannot seal
+ * its change (the seal checks `claimedAt` inside the change's transaction and rolls it back), and the
+ * routes that do not seal are transitions a second run leaves as they are. Kept above the longest a
+ * request can legitimately run (a transaction message's local transaction is refused after
+ * rocketmq.localTxMaxMs, 10 s; row locks wait at most mysql.lockWaitTimeoutSeconds, 5 s), so a live
+ * request is not raced; short enough that a client retrying after a crash is answered within a minute.
+ */
+export const STALE_IN_FLIGHT_MS = 20_000;
 
 /** `claimedAt` identifies this claim of the key: a stale takeover writes a new one. */
 export type Begin = { kind: 'new'; claimedAt: Date } | { kind: 'replay'; status: number; body: string };
@@ -80,20 +88,30 @@ export async function completeIdempotent(
   key: string,
   status: number,
   body: string,
+  claimedAt?: Date,
 ) {
   await ctx.db
     .update(idempotencyKeys)
     .set({ status: 'DONE', responseStatus: status, responseBody: body })
-    .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+    .where(ownedBy(scope, key, claimedAt));
 }
 
-/** Forgets a key whose request failed for a transient reason (5xx), so the client may retry with it. */
-export async function abandonIdempotent(ctx: ServiceContext, scope: string, key: string) {
-  await ctx.db
-    .delete(idempotencyKeys)
-    .where(
-      and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key), eq(idempotencyKeys.status, 'IN_FLIGHT')),
-    );
+/**
+ * Forgets a key whose request failed for a transient reason (5xx), so the client may retry with it. With
+ * `claimedAt`, only while this request still holds the claim (a retry may have taken it over).
+ */
+export async function abandonIdempotent(ctx: ServiceContext, scope: string, key: string, claimedAt?: Date) {
+  await ctx.db.delete(idempotencyKeys).where(ownedBy(scope, key, claimedAt));
+}
+
+/** The key's IN_FLIGHT row, and with `claimedAt` only the row of that claim. */
+function ownedBy(scope: string, key: string, claimedAt?: Date) {
+  return and(
+    eq(idempotencyKeys.scope, scope),
+    eq(idempotencyKeys.key, key),
+    eq(idempotencyKeys.status, 'IN_FLIGHT'),
+    claimedAt ? eq(idempotencyKeys.createdAt, claimedAt) : undefined,
+  );
 }
 
 interface Stored<T> {
@@ -147,7 +165,16 @@ export async function runIdempotent<T>(
   };
   try {
     const value = await run(seal);
-    if (!sealed) await completeIdempotent(ctx, scope, key, 200, JSON.stringify({ ok: value } satisfies Stored<T>));
+    if (!sealed) {
+      await completeIdempotent(
+        ctx,
+        scope,
+        key,
+        200,
+        JSON.stringify({ ok: value } satisfies Stored<T>),
+        begun.claimedAt,
+      );
+    }
     return { value, replayed: false };
   } catch (err) {
     // Sealed and committed: the answer is stored with the change; nothing to undo. (Sealed inside a
@@ -155,9 +182,9 @@ export async function runIdempotent<T>(
     if (sealed && (await keyStatus(ctx, scope, key)) === 'DONE') throw err;
     if (err instanceof AppError && isFinal(err)) {
       const error = { code: err.code, message: err.message, details: err.details };
-      await completeIdempotent(ctx, scope, key, 400, JSON.stringify({ error } satisfies Stored<T>));
+      await completeIdempotent(ctx, scope, key, 400, JSON.stringify({ error } satisfies Stored<T>), begun.claimedAt);
     } else {
-      await abandonIdempotent(ctx, scope, key).catch(() => {});
+      await abandonIdempotent(ctx, scope, key, begun.claimedAt).catch(() => {});
     }
     throw err;
   }

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { and, eq } from 'drizzle-orm';
+import { AppError } from '../internal/errorx/index.js';
+import {
+  abandonIdempotent,
+  beginIdempotent,
+  completeIdempotent,
+  requestHash,
+  runIdempotent,
+} from '../internal/idempotency/index.js';
+import { idempotencyKeys } from '../internal/model/index.js';
+import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
+import { testConfig } from './helpers/config.js';
+import { testLogger } from './helpers/logger.js';
+
+// A claim left IN_FLIGHT by a process that died (kill -9 mid-request) is taken over by a retry after
+// 20 s; the dead claim can no longer complete, abandon or seal anything.
+describe('idempotency keys after a crash (real MariaDB)', () => {
+  let ctx: ServiceContext;
+  before(async () => {
+    ctx = await createServiceContext(testConfig(), { process: 'script', mq: false, logger: testLogger });
+  });
+  after(async () => {
+    await ctx?.close();
+  });
+
+  const row = async (scope: string, key: string) =>
+    (
+      await ctx.db
+        .select()
+        .from(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)))
+    )[0];
+
+  it('a claim still being worked on is IN_FLIGHT to a retry', async () => {
+    const scope = `t:${randomUUID()}`;
+    const key = randomUUID();
+    const hash = requestHash({ a: 1 });
+    await beginIdempotent(ctx, scope, key, hash, new Date(Date.now() - 5_000));
+    await assert.rejects(
+      runIdempotent(ctx, { scope, key, hash }, async () => 'second'),
+      (e: unknown) => e instanceof AppError && e.code === 'IDEMPOTENCY_KEY_IN_FLIGHT',
+    );
+  });
+
+  it('a claim 25 s old is taken over, and the dead claim cannot complete, abandon or seal', async () => {
+    const scope = `t:${randomUUID()}`;
+    const key = randomUUID();
+    const hash = requestHash({ a: 2 });
+    const dead = await beginIdempotent(ctx, scope, key, hash, new Date(Date.now() - 25_000));
+    assert.equal(dead.kind, 'new');
+    const deadAt = (dead as { claimedAt: Date }).claimedAt;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const retry = runIdempotent(ctx, { scope, key, hash }, async (seal) => {
+      await gate;
+      await ctx.db.transaction(async (tx) => seal(tx, 'from the retry'));
+      return 'from the retry';
+    });
+    // The retry holds the key now; the dead request's late calls change nothing.
+    for (let i = 0; i < 50 && (await row(scope, key))?.createdAt.getTime() === deadAt.getTime(); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await completeIdempotent(ctx, scope, key, 200, JSON.stringify({ ok: 'from the dead' }), deadAt);
+    await abandonIdempotent(ctx, scope, key, deadAt);
+    const during = await row(scope, key);
+    assert.equal(during?.status, 'IN_FLIGHT');
+    assert.notEqual(during?.createdAt.getTime(), deadAt.getTime());
+    release();
+    assert.deepEqual(await retry, { value: 'from the retry', replayed: false });
+    const replay = await runIdempotent(ctx, { scope, key, hash }, async () => 'never run');
+    assert.deepEqual(replay, { value: 'from the retry', replayed: true });
+  });
+});
