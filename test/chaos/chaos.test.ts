@@ -28,10 +28,16 @@ import {
  * Mixed load on the real stack while every long-running process is killed with SIGKILL and restarted,
  * and the broker, MariaDB and Redis are each killed and restarted; then the system settles and the
  * invariants are checked. CHAOS_MINUTES (default 1.5) sets how long the load runs (the faults repeat
- * for longer runs); CHAOS_SEED replays the same choices and fault order.
+ * for longer runs); CHAOS_SEED replays the same choices and fault order (`random` picks a new one).
  */
 const MINUTES = Number(process.env.CHAOS_MINUTES ?? 1.5);
-const SEED = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : Math.floor(Math.random() * 2 ** 31);
+// A fixed seed unless CHAOS_SEED says otherwise (an integer, or `random`), like the fuzzers.
+const SEED =
+  process.env.CHAOS_SEED === 'random'
+    ? Math.floor(Math.random() * 2 ** 31)
+    : process.env.CHAOS_SEED
+      ? Number(process.env.CHAOS_SEED)
+      : 642_730_228;
 const VIRTUAL_USERS = 8;
 const CLOSE_INTERVAL_MS = 5_000;
 const SETTLE_MS = 180_000;
