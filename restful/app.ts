@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { rejectInvalidText } from '../internal/errorx/index.js';
 import { ticketBatcher } from '../internal/flashsale/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
 import { serviceMetrics } from '../internal/telemetry/index.js';
 import { installAccessLog } from './access-log.js';
-import { installErrorHandler } from './errors.js';
+import { installErrorHandler, urlErrorHandler } from './errors.js';
 import { installOpenApi } from './openapi.js';
 import { installProtection } from './protection.js';
 import { adminRoutes } from './routes/admin.js';
@@ -38,19 +38,7 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
     // One access line per request instead (restful/access-log.ts), written with the request's trace ids.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-    // Errors raised before routing (a malformed %-escape, a path parameter over 100 characters) get the
-    // same error body as every other refusal.
-    frameworkErrors: (err, req, reply) => {
-      void (reply as FastifyReply)
-        .code(400)
-        .header('x-request-id', req.id)
-        .send({
-          code: 'VALIDATION_FAILED',
-          message: `the URL is invalid (${err.message}); check the path parameters`,
-          details: { reason: err.code },
-          requestId: String(req.id),
-        });
-    },
+    frameworkErrors: urlErrorHandler,
   });
   // Callback-style hooks on every request: no promise per request.
   app.addHook('onRequest', (req, reply, done) => {

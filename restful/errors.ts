@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, toAppError } from '../internal/errorx/index.js';
 import { httpStatusOf } from './http-status.js';
 
@@ -19,6 +19,21 @@ function fastifyClientError(err: FastifyError): AppError {
     default:
       return new AppError('VALIDATION_FAILED', err.message, details);
   }
+}
+
+/**
+ * Fastify's `frameworkErrors`: errors raised before routing (a malformed %-escape, a path parameter over
+ * 100 characters) get the same error body as every other refusal. No hook has run yet, so the request id
+ * header is set here.
+ */
+export function urlErrorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const body: ErrorBody = {
+    code: 'VALIDATION_FAILED',
+    message: `the URL is invalid (${err.message}); check the path parameters`,
+    details: { reason: err.code },
+    requestId: String(req.id),
+  };
+  void reply.code(400).header('x-request-id', req.id).send(body);
 }
 
 /** Body of every error response. */

@@ -9,7 +9,7 @@ import { testLogger } from '../helpers/logger.js';
 import { makeSkus } from '../helpers/orders.js';
 import { sleep } from '../helpers/wait.js';
 import { call, flashStory, grpcClient, newLedger, orderStory, prng, type World } from './driver.js';
-import { type AuditedEvent, checkInvariants } from './invariants.js';
+import { type AuditedEvent, checkInvariants, rows } from './invariants.js';
 import {
   canRestartMariaDb,
   chaosEnv,
@@ -247,8 +247,5 @@ describe(`chaos: ${MINUTES} min of load with kill -9 of every process, the broke
     );
   });
 
-  async function q(text: string): Promise<any[]> {
-    const [r] = (await ctx.db.execute(sql.raw(text))) as unknown as [any[]];
-    return r;
-  }
+  const q = (text: string) => rows(ctx, sql.raw(text));
 });

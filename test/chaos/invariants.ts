@@ -17,7 +17,8 @@ export interface AuditedEvent {
   status: string;
 }
 
-async function rows(ctx: ServiceContext, q: SQL): Promise<any[]> {
+/** The rows of a query, as the driver returns them. */
+export async function rows(ctx: ServiceContext, q: SQL): Promise<any[]> {
   const [r] = (await ctx.db.execute(q)) as unknown as [any[]];
   return r;
 }
