@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -123,11 +123,13 @@ export function machine() {
   };
 }
 
-/** Writes bench/results/<name>-<date>.json and returns its path. */
+/** Writes bench/results/<name>-<date>[-<n>].json (never over an earlier run) and returns its path. */
 export function saveResult(name: string, data: unknown): string {
   const dir = path.join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${name}-${new Date().toISOString().slice(0, 10)}.json`);
+  const stem = path.join(dir, `${name}-${new Date().toISOString().slice(0, 10)}`);
+  let file = `${stem}.json`;
+  for (let n = 2; existsSync(file); n++) file = `${stem}-${n}.json`;
   writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
   return file;
 }

@@ -1,5 +1,8 @@
 import { isSpanContextValid } from '@opentelemetry/api';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+
+/** pino loggers, and req.log (request-logger.ts), can say whether a level is written. */
+type Leveled = { isLevelEnabled(level: string): boolean };
 
 const POLLED = new Set(['/healthz', '/readyz']);
 
@@ -10,6 +13,8 @@ const POLLED = new Set(['/healthz', '/readyz']);
 export function installAccessLog(app: FastifyInstance): void {
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url;
+    const level = route !== undefined && POLLED.has(route) ? 'debug' : 'info';
+    if (!(req.log as FastifyBaseLogger & Leveled).isLevelEnabled(level)) return done();
     const sc = req.spanContext;
     const line = {
       method: req.method,
@@ -19,8 +24,7 @@ export function installAccessLog(app: FastifyInstance): void {
       responseTime: Math.round(reply.elapsedTime * 10) / 10,
       ...(sc && isSpanContextValid(sc) ? { trace_id: sc.traceId, span_id: sc.spanId } : {}),
     };
-    if (route !== undefined && POLLED.has(route)) req.log.debug(line, 'request completed');
-    else req.log.info(line, 'request completed');
+    req.log[level](line, 'request completed');
     done();
   });
 }

@@ -8,6 +8,7 @@ import { installAccessLog } from './access-log.js';
 import { installErrorHandler, urlErrorHandler } from './errors.js';
 import { installOpenApi } from './openapi.js';
 import { installProtection } from './protection.js';
+import { lazyChildLogger } from './request-logger.js';
 import { adminRoutes } from './routes/admin.js';
 import { flashSaleRoutes } from './routes/flash-sales.js';
 import { healthRoutes } from './routes/health.js';
@@ -37,6 +38,7 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
     return503OnClosing: true,
     // One access line per request instead (restful/access-log.ts), written with the request's trace ids.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     frameworkErrors: urlErrorHandler,
   });
@@ -64,6 +66,8 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
     if (body === '') return done(null, undefined);
     json(req, body as string, (err, parsed) => {
       if (err) return done(err, undefined);
+      // Decoded UTF-8 never holds a lone surrogate; only a JSON \u escape can make one.
+      if (!(body as string).includes('\\u')) return done(null, parsed);
       try {
         rejectInvalidText(parsed, 'request body');
       } catch (e) {

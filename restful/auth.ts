@@ -1,29 +1,29 @@
 import type { FastifyRequest } from 'fastify';
-import { type Principal, verifyToken } from '../internal/auth/index.js';
+import type { Principal } from '../internal/auth/index.js';
 import { AppError } from '../internal/errorx/index.js';
-import type { ServiceContext } from '../internal/svc/index.js';
-import { userRateLimit } from './protection.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
+    /** The caller, when the request carried a valid bearer token (set in protection.ts). */
     principal?: Principal;
+    /** Why the bearer token sent with the request was refused. */
+    authError?: unknown;
   }
 }
 
-/** preHandlers: a valid bearer JWT or 401, then the per-user rate limit. */
-export function authenticate(ctx: ServiceContext) {
-  return [
-    async (req: FastifyRequest) => {
-      const header = req.headers.authorization;
-      const m = header ? /^Bearer ([\w-]+\.[\w-]+\.[\w-]+)$/.exec(header) : null;
-      if (!m?.[1]) throw new AppError('UNAUTHENTICATED', 'send Authorization: Bearer <JWT>');
-      req.principal = await verifyToken(ctx.config.auth, m[1]);
-    },
-    userRateLimit(ctx),
-  ];
+/** `Authorization: Bearer <header.payload.signature>`. */
+export const BEARER = /^Bearer ([\w-]+\.[\w-]+\.[\w-]+)$/;
+
+/**
+ * preHandler: a user (a valid bearer JWT, checked with the rate limits in protection.ts) or 401 saying
+ * what was wrong with the token.
+ */
+export async function requireUser(req: FastifyRequest) {
+  if (req.principal) return;
+  throw req.authError ?? new AppError('UNAUTHENTICATED', 'send Authorization: Bearer <JWT>');
 }
 
-/** preHandler after authenticate: the admin role or 403. */
+/** preHandler after requireUser: the admin role or 403. */
 export async function requireAdmin(req: FastifyRequest) {
   if (!req.principal?.roles.includes('admin')) throw new AppError('FORBIDDEN', 'this action needs the admin role');
 }

@@ -1,15 +1,20 @@
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { verifyToken } from '../internal/auth/index.js';
 import { AppError } from '../internal/errorx/index.js';
-import { hit } from '../internal/ratelimit/index.js';
+import { hit, type RateDecision } from '../internal/ratelimit/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
+import { BEARER } from './auth.js';
 
 /**
- * Load shedding (503 + Retry-After when the event loop lags) and Redis-backed rate limits on /v1:
- * per client IP before authentication, per user after it. A Redis outage lets requests through.
+ * Load shedding (503 + Retry-After when the event loop lags), then, on /v1, who the caller is and the
+ * Redis-backed rate limits: per client IP for every request, and per user when the bearer token is
+ * valid. Both counters go to Redis in one round trip. A missing or invalid token is not refused here:
+ * it still counts against the IP, and routes that need a user answer 401 (auth.ts). A Redis outage
+ * lets requests through.
  */
 export async function installProtection(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
-  const { maxEventLoopDelayMs, rateLimitPerIpPerMinute } = ctx.config.http;
+  const { maxEventLoopDelayMs, rateLimitPerIpPerMinute, rateLimitPerUserPerMinute } = ctx.config.http;
   await app.register(underPressure, {
     maxEventLoopDelay: maxEventLoopDelayMs,
     retryAfter: 5,
@@ -27,29 +32,48 @@ export async function installProtection(app: FastifyInstance, ctx: ServiceContex
   });
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/v1/')) return;
-    await limit(ctx, reply, `ip:${req.ip}`, rateLimitPerIpPerMinute);
+    await identify(ctx, req);
+    const userId = req.principal?.userId;
+    let decisions: RateDecision[];
+    try {
+      decisions = await Promise.all([
+        hit(ctx.redis, `ip:${req.ip}`, rateLimitPerIpPerMinute, 60_000),
+        ...(userId === undefined ? [] : [hit(ctx.redis, `user:${userId}`, rateLimitPerUserPerMinute, 60_000)]),
+      ]);
+    } catch (err) {
+      ctx.logger.warn({ err }, 'rate limiter unavailable; letting the request through');
+      return;
+    }
+    refuseOverLimit(reply, decisions);
   });
 }
 
-/** preHandler after authentication: the per-user limit. */
-export function userRateLimit(ctx: ServiceContext) {
-  return async (req: FastifyRequest, reply: FastifyReply) => {
-    if (req.principal)
-      await limit(ctx, reply, `user:${req.principal.userId}`, ctx.config.http.rateLimitPerUserPerMinute);
-  };
-}
-
-async function limit(ctx: ServiceContext, reply: FastifyReply, key: string, perMinute: number) {
-  let d: Awaited<ReturnType<typeof hit>>;
-  try {
-    d = await hit(ctx.redis, key, perMinute, 60_000);
-  } catch (err) {
-    ctx.logger.warn({ err }, 'rate limiter unavailable; letting the request through');
+/** Sets req.principal from a valid bearer token, or req.authError saying what is wrong with it. */
+async function identify(ctx: ServiceContext, req: FastifyRequest): Promise<void> {
+  const header = req.headers.authorization;
+  if (header === undefined) return;
+  const token = BEARER.exec(header)?.[1];
+  if (!token) {
+    req.authError = new AppError('UNAUTHENTICATED', 'send Authorization: Bearer <JWT>');
     return;
   }
-  reply.header('x-ratelimit-remaining', d.remaining);
-  if (!d.allowed) {
-    reply.header('retry-after', d.retryAfterSeconds);
-    throw new AppError('RATE_LIMITED', `too many requests; retry after ${d.retryAfterSeconds} s`);
+  try {
+    req.principal = await verifyToken(ctx.config.auth, token);
+  } catch (err) {
+    req.authError = err;
+  }
+}
+
+function refuseOverLimit(reply: FastifyReply, decisions: RateDecision[]) {
+  let remaining = Number.POSITIVE_INFINITY;
+  let refused: RateDecision | undefined;
+  for (const d of decisions) {
+    remaining = Math.min(remaining, d.remaining);
+    if (!d.allowed && (!refused || d.retryAfterSeconds > refused.retryAfterSeconds)) refused = d;
+  }
+  reply.header('x-ratelimit-remaining', remaining);
+  if (refused) {
+    reply.header('retry-after', refused.retryAfterSeconds);
+    throw new AppError('RATE_LIMITED', `too many requests; retry after ${refused.retryAfterSeconds} s`);
   }
 }

@@ -444,6 +444,45 @@ describe('HTTP protection and caching', () => {
     }
   });
 
+  it('counts every /v1 request against its IP (no token, a bad token, a valid one) and valid ones against the user too, in one Redis round trip', async () => {
+    const limited = { ...ctx, config: { ...ctx.config, http: { ...ctx.config.http, rateLimitPerIpPerMinute: 5 } } };
+    const app = await buildApp(limited);
+    try {
+      // An address of its own: no other test shares this IP's counter.
+      const remoteAddress = `198.51.100.${1 + Math.floor(Math.random() * 250)}`;
+      const token = await signDevToken(ctx.config.auth, { userId: String(++nextUser), roles: ['user'] }, 600);
+      const get = (authorization?: string) =>
+        app.inject({
+          method: 'GET',
+          url: '/v1/orders',
+          remoteAddress,
+          headers: authorization ? { authorization } : {},
+        });
+      const seen: Array<[number, string | undefined, string | undefined]> = [];
+      for (const auth of [
+        undefined,
+        'Bearer not-a-jwt',
+        `Bearer ${token}`,
+        `Bearer ${token}`,
+        `Bearer ${token}`,
+        undefined,
+      ]) {
+        const r = await get(auth);
+        seen.push([r.statusCode, JSON.parse(r.body).code, r.headers['x-ratelimit-remaining'] as string | undefined]);
+      }
+      assert.deepEqual(seen, [
+        [401, 'UNAUTHENTICATED', '4'], // IP 1 of 5
+        [401, 'UNAUTHENTICATED', '3'], // IP 2
+        [200, undefined, '2'], // IP 3, user 1 of 3: the smaller remainder
+        [200, undefined, '1'], // IP 4, user 2
+        [200, undefined, '0'], // IP 5, user 3: the last allowed
+        [429, 'RATE_LIMITED', '0'], // IP 6 of 5: refused before the missing token matters
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('sheds load with 503 and Retry-After when the event loop lags', async () => {
     const app = await buildApp({
       ...ctx,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { AppError, type ErrorCode, isDuplicateKey } from '../errorx/index.js';
 import { affectedRows, idempotencyKeys, type Tx } from '../model/index.js';
@@ -19,7 +19,7 @@ export const STALE_IN_FLIGHT_MS = 20_000;
 /** `claimedAt` identifies this claim of the key: a stale takeover writes a new one. */
 export type Begin = { kind: 'new'; claimedAt: Date } | { kind: 'replay'; status: number; body: string };
 
-export const requestHash = (parts: unknown) => createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+export const requestHash = (parts: unknown) => digest('sha256', JSON.stringify(parts), 'hex');
 
 /**
  * Claims (scope, key) for a request with this body hash. Same key and body after completion replays the

@@ -5,7 +5,7 @@ import { markDelivered, shipOrder } from '../../internal/delivery/index.js';
 import { cancelOrder, getOrderDetail, listOrders } from '../../internal/order/index.js';
 import { requestRefund } from '../../internal/payment/index.js';
 import type { ServiceContext } from '../../internal/svc/index.js';
-import { authenticate, principalOf, requireAdmin } from '../auth.js';
+import { principalOf, requireAdmin, requireUser } from '../auth.js';
 import { notModified } from '../etag.js';
 import { idempotent } from '../idempotency.js';
 import { listInput, orderBody, orderJson, pageJson } from '../presenters.js';
@@ -28,7 +28,7 @@ const security = [{ bearer: [] }];
 /** Admin operations (role `admin`): search, ship, mark delivered, cancel, refund any order. */
 export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  const preHandler = [...authenticate(ctx), requireAdmin];
+  const preHandler = [requireUser, requireAdmin];
   const actor = (req: FastifyRequest) => ({ type: 'ADMIN' as const, id: principalOf(req).userId });
   const tags = ['admin'];
 

@@ -10,7 +10,7 @@ import {
   type SaleRow,
 } from '../../internal/flashsale/index.js';
 import type { ServiceContext } from '../../internal/svc/index.js';
-import { authenticate, principalOf, requireAdmin } from '../auth.js';
+import { principalOf, requireAdmin, requireUser } from '../auth.js';
 import {
   CreateFlashSaleBody,
   errorResponses,
@@ -53,12 +53,12 @@ export function flashSaleRoutes(
   enqueue: (saleId: string, ticket: QueuedTicket) => Promise<void>,
 ): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  const auth = authenticate(ctx);
+  const auth = requireUser;
 
   app.post(
     '/v1/admin/flash-sales',
     {
-      preHandler: [...auth, requireAdmin],
+      preHandler: [auth, requireAdmin],
       schema: {
         operationId: 'createFlashSale',
         summary: "Create a flash sale from a SKU's available stock",
@@ -82,7 +82,7 @@ export function flashSaleRoutes(
   app.get(
     '/v1/admin/flash-sales/:id',
     {
-      preHandler: [...auth, requireAdmin],
+      preHandler: [auth, requireAdmin],
       schema: {
         operationId: 'getFlashSaleStats',
         summary: 'A flash sale with its counters from Redis and the database',

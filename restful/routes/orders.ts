@@ -12,7 +12,7 @@ import {
 } from '../../internal/order/index.js';
 import { type PaymentRow, requestRefund, startPayment } from '../../internal/payment/index.js';
 import type { ServiceContext } from '../../internal/svc/index.js';
-import { authenticate, principalOf } from '../auth.js';
+import { principalOf, requireUser } from '../auth.js';
 import { notModified } from '../etag.js';
 import { idempotent } from '../idempotency.js';
 import { listInput, orderBody, orderJson, pageBody } from '../presenters.js';
@@ -48,7 +48,7 @@ const paymentJson = (payment: PaymentRow, payUrl: string) => ({
 /** The user's own orders: create, read, list, cancel, pay, confirm receipt, refund. */
 export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  const auth = authenticate(ctx);
+  const auth = requireUser;
   const me = (req: Parameters<typeof principalOf>[0]) => BigInt(principalOf(req).userId);
   const userActor = (req: Parameters<typeof principalOf>[0]) => ({
     type: 'USER' as const,
