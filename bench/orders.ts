@@ -203,8 +203,6 @@ async function main() {
   );
   const restful2 = await startProcess('dist/restful/main.js', env, httpOk(`${http}/healthz`));
   await sleep(3000);
-  idle.consumer = consumer.rssMiB();
-  idle.job = job.rssMiB();
   peak = rssPeak(consumer.child.pid!);
   const started = Date.now();
   await inParallel(payments, WRITE_CONNECTIONS, async (p) => {
@@ -327,8 +325,8 @@ async function inParallel<T, R>(items: T[], concurrency: number, fn: (item: T) =
 /**
  * The create ceiling: what POST /v1/orders asks of MySQL and the broker, in the same sequence, without
  * the service's code: the Idempotency-Key claim, the SKU read, then a transaction message (half, the
- * transaction: the order, its items, the status log, the key's answer, the tx-log row, the two stock
- * reservations last; commit), the cache tombstone and the payment-deadline delay message.
+ * transaction: the order, its items, the status log, the key's answer, the tx-log row, the stock
+ * reservation of both SKUs last in one UPDATE; commit), the cache tombstone and the payment-deadline delay message.
  */
 export async function rawCreate(ctx: ServiceContext, skuIds: bigint[]) {
   const pool = ctx.pool;
@@ -392,12 +390,11 @@ export async function rawCreate(ctx: ServiceContext, skuIds: bigint[]) {
         'INSERT INTO mq_tx_log (id, event_id, topic, event_type, message_key, payload) VALUES (?, ?, ?, ?, ?, ?)',
         [ctx.ids.next(), n.message.envelope.eventId, n.message.topic, n.message.envelope.type, n.message.key, '{}'],
       );
-      for (const id of skuIds) {
-        await c.query(
-          "UPDATE skus SET available = available - 1, reserved = reserved + 1, version = version + 1 WHERE id = ? AND available >= 1 AND status = 'ON_SALE'",
-          [id],
-        );
-      }
+      const qty = `CASE id ${skuIds.map(() => 'WHEN ? THEN 1').join(' ')} END`;
+      await c.query(
+        `UPDATE skus SET available = available - ${qty}, reserved = reserved + ${qty}, version = version + 1 WHERE id IN (?) AND available >= ${qty} AND status = 'ON_SALE'`,
+        [...skuIds, ...skuIds, skuIds, ...skuIds],
+      );
       ltx.beforeCommit();
       await c.query('COMMIT');
     } catch (err) {

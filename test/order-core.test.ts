@@ -150,6 +150,38 @@ describe('orders against real MariaDB and RocketMQ', () => {
     assert.deepEqual(await stockOf(ctx, a!), { available: 5, reserved: 0, sold: 0 });
   });
 
+  it('an order over several SKUs reserves all of them or none, and names the SKU that is short', async () => {
+    const [a, b] = await makeSkus(ctx, [
+      { price: 100, available: 5 },
+      { price: 200, available: 2 },
+    ]);
+    const userId = newUser();
+    const short = [
+      { skuId: a!, quantity: 5 },
+      { skuId: b!, quantity: 3 },
+    ];
+    await assert.rejects(createOrder(ctx, { userId, items: short, address }), (err: unknown) => {
+      assert.ok(isCode('INSUFFICIENT_STOCK')(err));
+      assert.equal((err as { details?: { skuId?: string } }).details?.skuId, b!.toString());
+      return true;
+    });
+    assert.deepEqual(await stockOf(ctx, a!), { available: 5, reserved: 0, sold: 0 });
+    assert.deepEqual(await stockOf(ctx, b!), { available: 2, reserved: 0, sold: 0 });
+    assert.equal((await ordersOfUser(ctx, userId)).length, 0);
+
+    const { order } = await createOrder(ctx, {
+      userId,
+      items: [
+        { skuId: b!, quantity: 2 },
+        { skuId: a!, quantity: 5 },
+      ],
+      address,
+    });
+    assert.equal(order.status, 'PENDING_PAYMENT');
+    assert.deepEqual(await stockOf(ctx, a!), { available: 0, reserved: 5, sold: 0 });
+    assert.deepEqual(await stockOf(ctx, b!), { available: 0, reserved: 2, sold: 0 });
+  });
+
   it('cancel returns the stock once; again is a no-op; another user gets not-found; timeout waits for the deadline', async () => {
     const [a] = await makeSkus(ctx, [{ price: 100, available: 5 }]);
     const userId = newUser();

@@ -3,7 +3,7 @@ import type { AddressSnapshot } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { commitWithEvent, type Seal } from './commit-with-event.js';
 import { afterOrdersCreated, newOrderRows, type OrderSource } from './new-order.js';
-import { findSkus, insertOrders, type OrderItemRow, type OrderRow, reserveStock } from './repository.js';
+import { findSkus, insertOrders, type OrderItemRow, type OrderRow, reserveStocks } from './repository.js';
 import { priceLines } from './rules.js';
 
 export const LIMITS = { maxLines: 50, maxQuantity: 999, maxNote: 500 } as const;
@@ -64,27 +64,41 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderInput):
     now: new Date(),
   });
   const result: CreatedOrder = { order: created.order, items: created.items };
-  await commitWithEvent(
-    ctx,
-    created.message,
-    async (tx) => {
-      await insertOrders(tx, [created]);
-      return result;
-    },
-    input.seal,
-    // Every order of a popular SKU updates its row: reserve last, so the lock is held only until COMMIT.
-    async (tx) => {
-      for (const l of lines) {
-        if (!(await reserveStock(tx, l.skuId, l.quantity))) {
-          throw new AppError('INSUFFICIENT_STOCK', `not enough stock for SKU ${l.skuId}`, {
-            skuId: l.skuId.toString(),
-          });
-        }
-      }
-    },
-  );
+  try {
+    await commitWithEvent(
+      ctx,
+      created.message,
+      async (tx) => {
+        await insertOrders(tx, [created]);
+        return result;
+      },
+      input.seal,
+      // Every order of a popular SKU updates its row: reserve last, in one statement, so the lock is held
+      // only for that statement and the COMMIT.
+      async (tx) => {
+        if (!(await reserveStocks(tx, lines))) throw new AppError('INSUFFICIENT_STOCK', 'not enough stock');
+      },
+    );
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'INSUFFICIENT_STOCK') throw await shortOfStock(ctx, lines);
+    throw err;
+  }
   await afterOrdersCreated(ctx, [created.order]);
   return result;
+}
+
+/** After a refused reservation (rolled back): which SKU lacks stock now, for the error's details. */
+async function shortOfStock(ctx: ServiceContext, lines: Array<{ skuId: bigint; quantity: number }>) {
+  const now = await findSkus(
+    ctx.db,
+    lines.map((l) => l.skuId),
+  );
+  const short = lines.find((l) => {
+    const sku = now.find((s) => s.id === l.skuId);
+    return sku?.status !== 'ON_SALE' || sku.available < l.quantity;
+  });
+  const skuId = (short ?? lines[0]!).skuId;
+  return new AppError('INSUFFICIENT_STOCK', `not enough stock for SKU ${skuId}`, { skuId: skuId.toString() });
 }
 
 function validate(input: CreateOrderInput): void {

@@ -21,8 +21,16 @@ export async function findSkus(tx: Tx, ids: bigint[]) {
   return tx.select().from(skus).where(inArray(skus.id, ids));
 }
 
-/** Moves qty from available to reserved if enough is available; false when not. */
-export async function reserveStock(tx: Tx, skuId: bigint, qty: number): Promise<boolean> {
+/**
+ * Moves each line's quantity from available to reserved, all lines in one UPDATE (rows locked in key
+ * order), only if every SKU is on sale with enough available; false when any is not (nothing changes
+ * then). One statement keeps a popular SKU's row lock held for as short as possible.
+ */
+export async function reserveStocks(tx: Tx, lines: Array<{ skuId: bigint; quantity: number }>): Promise<boolean> {
+  const qty = sql`CASE ${skus.id} ${sql.join(
+    lines.map((l) => sql`WHEN ${l.skuId} THEN ${l.quantity}`),
+    sql` `,
+  )} END`;
   const r = await tx
     .update(skus)
     .set({
@@ -30,8 +38,17 @@ export async function reserveStock(tx: Tx, skuId: bigint, qty: number): Promise<
       reserved: sql`${skus.reserved} + ${qty}`,
       version: sql`${skus.version} + 1`,
     })
-    .where(and(eq(skus.id, skuId), gte(skus.available, qty), eq(skus.status, 'ON_SALE')));
-  return affected(r) === 1;
+    .where(
+      and(
+        inArray(
+          skus.id,
+          lines.map((l) => l.skuId),
+        ),
+        sql`${skus.available} >= ${qty}`,
+        eq(skus.status, 'ON_SALE'),
+      ),
+    );
+  return affected(r) === lines.length;
 }
 
 /** reserved -> available (cancel before payment). */
