@@ -210,6 +210,9 @@ export const benchEnv = {
   QIANFAN_HTTP__RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
   QIANFAN_HTTP__RATE_LIMIT_PER_USER_PER_MINUTE: '1000000',
   QIANFAN_HTTP__MAX_EVENT_LOOP_DELAY_MS: '60000',
+  // Unpaid bench orders time out a day later, not 30 minutes: a run's thousands of payment-deadline
+  // messages must not come due while a later run measures its consumer.
+  QIANFAN_ORDER__PAYMENT_TIMEOUT_MINUTES: '1440',
   // Production bounds for transaction messages (config/test.yaml shortens them for the check-back tests).
   QIANFAN_ROCKETMQ__LOCAL_TX_MAX_MS: '10000',
   QIANFAN_ROCKETMQ__TX_ROLLBACK_AFTER_MS: '60000',
