@@ -123,11 +123,12 @@ export function machine() {
   };
 }
 
-/** Writes bench/results/<name>-<date>[-<n>].json (never over an earlier run) and returns its path. */
+/** Writes bench/results/<name>-<date>T<HHMM UTC>[-<n>].json (never over an earlier run) and returns its path. */
 export function saveResult(name: string, data: unknown): string {
   const dir = path.join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  const stem = path.join(dir, `${name}-${new Date().toISOString().slice(0, 10)}`);
+  const now = new Date().toISOString();
+  const stem = path.join(dir, `${name}-${now.slice(0, 10)}T${now.slice(11, 13)}${now.slice(14, 16)}`);
   let file = `${stem}.json`;
   for (let n = 2; existsSync(file); n++) file = `${stem}-${n}.json`;
   writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
