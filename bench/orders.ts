@@ -223,7 +223,7 @@ async function main() {
   }
   const paySeconds = (Date.now() - started) / 1000;
   loaded.consumer = peak();
-  await Promise.all([restful2.stop(), consumer.stop()]);
+  await Promise.all([restful2.stop(), consumer.stop(), job.stop()]);
 
   const result = {
     machine: machine(),
