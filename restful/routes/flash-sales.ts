@@ -53,12 +53,11 @@ export function flashSaleRoutes(
   enqueue: (saleId: string, ticket: QueuedTicket) => Promise<void>,
 ): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  const auth = requireUser;
 
   app.post(
     '/v1/admin/flash-sales',
     {
-      preHandler: [auth, requireAdmin],
+      preHandler: [requireUser, requireAdmin],
       schema: {
         operationId: 'createFlashSale',
         summary: "Create a flash sale from a SKU's available stock",
@@ -82,7 +81,7 @@ export function flashSaleRoutes(
   app.get(
     '/v1/admin/flash-sales/:id',
     {
-      preHandler: [auth, requireAdmin],
+      preHandler: [requireUser, requireAdmin],
       schema: {
         operationId: 'getFlashSaleStats',
         summary: 'A flash sale with its counters from Redis and the database',
@@ -101,7 +100,7 @@ export function flashSaleRoutes(
   app.get(
     '/v1/flash-sales/:id',
     {
-      preHandler: auth,
+      preHandler: requireUser,
       schema: {
         operationId: 'getFlashSale',
         summary: 'A flash sale: price, window and remaining stock',
@@ -120,7 +119,7 @@ export function flashSaleRoutes(
   app.post(
     '/v1/flash-sales/:id/purchases',
     {
-      preHandler: auth,
+      preHandler: requireUser,
       schema: {
         operationId: 'purchaseFlashSale',
         summary: 'Buy in a flash sale',
@@ -150,7 +149,7 @@ export function flashSaleRoutes(
   app.get(
     '/v1/flash-sales/tickets/:ticketId',
     {
-      preHandler: auth,
+      preHandler: requireUser,
       schema: {
         operationId: 'getFlashSaleTicket',
         summary: "A purchase ticket's state (QUEUED, ORDERED or FAILED)",

@@ -48,7 +48,6 @@ const paymentJson = (payment: PaymentRow, payUrl: string) => ({
 /** The user's own orders: create, read, list, cancel, pay, confirm receipt, refund. */
 export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  const auth = requireUser;
   const me = (req: Parameters<typeof principalOf>[0]) => BigInt(principalOf(req).userId);
   const userActor = (req: Parameters<typeof principalOf>[0]) => ({
     type: 'USER' as const,
@@ -59,7 +58,7 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
   app.post(
     '/v1/orders',
     {
-      preHandler: auth,
+      preHandler: requireUser,
       schema: {
         operationId: 'createOrder',
         summary: 'Create an order',
@@ -93,7 +92,7 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
   app.get(
     '/v1/orders',
     {
-      preHandler: auth,
+      preHandler: requireUser,
       schema: {
         operationId: 'listOrders',
         summary: "List the buyer's orders",
@@ -110,7 +109,7 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
   app.get(
     '/v1/orders/:id',
     {
-      preHandler: auth,
+      preHandler: requireUser,
       schema: {
         operationId: 'getOrder',
         summary: 'Get one order',
@@ -140,7 +139,7 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
   app.post(
     '/v1/orders/:id/cancel',
     {
-      preHandler: auth,
+      preHandler: requireUser,
       schema: {
         operationId: 'cancelOrder',
         summary: 'Cancel an unpaid order',
@@ -168,7 +167,7 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
   app.post(
     '/v1/orders/:id/payments',
     {
-      preHandler: auth,
+      preHandler: requireUser,
       schema: {
         operationId: 'startPayment',
         summary: 'Start paying an order',
@@ -196,7 +195,7 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
   app.post(
     '/v1/orders/:id/confirm-receipt',
     {
-      preHandler: auth,
+      preHandler: requireUser,
       schema: {
         operationId: 'confirmReceipt',
         summary: 'Confirm receipt of a delivered order',
@@ -219,7 +218,7 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
   app.post(
     '/v1/orders/:id/refunds',
     {
-      preHandler: auth,
+      preHandler: requireUser,
       schema: {
         operationId: 'requestRefund',
         summary: 'Ask for a refund of a paid order',
