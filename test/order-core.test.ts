@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { AppError } from '../internal/errorx/index.js';
-import { mqTxLog, orderStatusLog } from '../internal/model/index.js';
+import { executeSql, mqTxLog, orderItems, orderStatusLog, orders, selectSql } from '../internal/model/index.js';
 import {
   cancelOrder,
   createOrder,
@@ -117,6 +117,37 @@ describe('orders against real MariaDB and RocketMQ', () => {
     const detail = await getOrderDetail(ctx, { orderId: order.id, userId });
     assert.equal(detail.items.length, 2);
     assert.equal(detail.order.address.city, 'Hangzhou');
+    // The rows are written as plain SQL: read back through drizzle, every column is what create returned.
+    const [stored] = await ctx.db.select().from(orders).where(eq(orders.id, order.id));
+    assert.deepEqual(stored, order);
+    const storedItems = await ctx.db.select().from(orderItems).where(eq(orderItems.orderId, order.id));
+    assert.deepEqual(
+      storedItems.sort((x, y) => (x.id < y.id ? -1 : 1)),
+      items,
+    );
+    assert.deepEqual(
+      [tx[0]?.payload.orderId, tx[0]?.payload.orderNo, tx[0]?.payload.status],
+      [order.id.toString(), order.orderNo, 'PENDING_PAYMENT'],
+    );
+  });
+
+  it('plain statements run on the connection of the transaction they are given, and roll back with it', async () => {
+    const [skuId] = await makeSkus(ctx, [{ price: 100, available: 5 }]);
+    const ids = await ctx.db.transaction(async (tx) => {
+      const [[viaDrizzle]] = (await tx.execute(sql`SELECT CONNECTION_ID() AS id`)) as unknown as [[{ id: number }]];
+      const [viaPlain] = await selectSql<{ id: number }>(tx, 'SELECT CONNECTION_ID() AS id', []);
+      return [viaDrizzle?.id, viaPlain?.id];
+    });
+    assert.ok(ids[0]);
+    assert.equal(ids[1], ids[0]);
+    await assert.rejects(
+      ctx.db.transaction(async (tx) => {
+        await executeSql(tx, 'UPDATE skus SET available = 0 WHERE id = ?', [skuId]);
+        throw new Error('abort');
+      }),
+      /abort/,
+    );
+    assert.deepEqual(await stockOf(ctx, skuId!), { available: 5, reserved: 0, sold: 0 });
   });
 
   it('bad input is refused with a code and writes nothing', async () => {

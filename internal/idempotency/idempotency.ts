@@ -1,7 +1,7 @@
 import { hash as digest } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { AppError, type ErrorCode, isDuplicateKey } from '../errorx/index.js';
-import { affectedRows, idempotencyKeys, type Tx } from '../model/index.js';
+import { affectedRows, executeSql, idempotencyKeys, type Tx } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
 
 export const KEEP_MS = 24 * 3600_000;
@@ -37,14 +37,11 @@ export async function beginIdempotent(
     throw new AppError('VALIDATION_FAILED', 'idempotency key must be 8-128 characters of letters, digits, _ . : -');
   }
   try {
-    await ctx.db.insert(idempotencyKeys).values({
-      scope,
-      key,
-      requestHash: hash,
-      status: 'IN_FLIGHT',
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + KEEP_MS),
-    });
+    await executeSql(
+      ctx.db,
+      "INSERT INTO idempotency_keys (scope, idem_key, request_hash, status, created_at, expires_at) VALUES (?, ?, ?, 'IN_FLIGHT', ?, ?)",
+      [scope, key, hash, now, new Date(now.getTime() + KEEP_MS)],
+    );
     return { kind: 'new', claimedAt: now };
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
@@ -147,18 +144,13 @@ export async function runIdempotent<T>(
   }
   let sealed = false;
   const seal: IdempotencySeal<T> = async (tx, value) => {
-    const r = await tx
-      .update(idempotencyKeys)
-      .set({ status: 'DONE', responseStatus: 200, responseBody: JSON.stringify({ ok: value } satisfies Stored<T>) })
-      .where(
-        and(
-          eq(idempotencyKeys.scope, scope),
-          eq(idempotencyKeys.key, key),
-          eq(idempotencyKeys.status, 'IN_FLIGHT'),
-          eq(idempotencyKeys.createdAt, begun.claimedAt),
-        ),
-      );
-    if (affectedRows(r) !== 1) {
+    // Plain SQL: every protected create runs it (internal/model/plain-sql.ts).
+    const r = await executeSql(
+      tx,
+      "UPDATE idempotency_keys SET status = 'DONE', response_status = 200, response_body = ? WHERE scope = ? AND idem_key = ? AND status = 'IN_FLIGHT' AND created_at = ?",
+      [JSON.stringify({ ok: value } satisfies Stored<T>), scope, key, begun.claimedAt],
+    );
+    if (r.affectedRows !== 1) {
       throw new AppError('IDEMPOTENCY_KEY_IN_FLIGHT', 'another request took over this idempotency key; retry shortly');
     }
     sealed = true;

@@ -2,10 +2,12 @@ import { and, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
 import {
   affectedRows as affected,
   type Db,
-  mqTxLog,
+  executeSql,
+  type mqTxLog,
   orderItems,
   orderStatusLog,
   orders,
+  selectSql,
   skus,
   type Tx,
 } from '../model/index.js';
@@ -16,9 +18,25 @@ export type { Tx };
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderItemRow = typeof orderItems.$inferSelect;
 
-export async function findSkus(tx: Tx, ids: bigint[]) {
+/** What an order needs of a SKU: its title, price and currency, whether it is on sale, and its stock. */
+export interface SkuOffer {
+  id: bigint;
+  title: string;
+  price: number;
+  currency: string;
+  status: string;
+  available: number;
+}
+
+/** The SKUs with these ids (plain SQL: every create reads them). */
+export async function findSkus(tx: Tx, ids: bigint[]): Promise<SkuOffer[]> {
   if (ids.length === 0) return [];
-  return tx.select().from(skus).where(inArray(skus.id, ids));
+  const rows = await selectSql<Omit<SkuOffer, 'id' | 'price'> & { id: string; price: string }>(
+    tx,
+    'SELECT id, title, price, currency, status, available FROM skus WHERE id IN (?)',
+    [ids],
+  );
+  return rows.map((r) => ({ ...r, id: BigInt(r.id), price: Number(r.price) }));
 }
 
 /**
@@ -27,28 +45,16 @@ export async function findSkus(tx: Tx, ids: bigint[]) {
  * then). One statement keeps a popular SKU's row lock held for as short as possible.
  */
 export async function reserveStocks(tx: Tx, lines: Array<{ skuId: bigint; quantity: number }>): Promise<boolean> {
-  const qty = sql`CASE ${skus.id} ${sql.join(
-    lines.map((l) => sql`WHEN ${l.skuId} THEN ${l.quantity}`),
-    sql` `,
-  )} END`;
-  const r = await tx
-    .update(skus)
-    .set({
-      available: sql`${skus.available} - ${qty}`,
-      reserved: sql`${skus.reserved} + ${qty}`,
-      version: sql`${skus.version} + 1`,
-    })
-    .where(
-      and(
-        inArray(
-          skus.id,
-          lines.map((l) => l.skuId),
-        ),
-        sql`${skus.available} >= ${qty}`,
-        eq(skus.status, 'ON_SALE'),
-      ),
-    );
-  return affected(r) === lines.length;
+  const qty = `CASE id ${lines.map(() => 'WHEN ? THEN ?').join(' ')} END`;
+  const cases = lines.flatMap((l) => [l.skuId, l.quantity]);
+  const ids = lines.map((l) => l.skuId);
+  const r = await executeSql(
+    tx,
+    `UPDATE skus SET available = available - ${qty}, reserved = reserved + ${qty}, version = version + 1
+      WHERE id IN (?) AND available >= ${qty} AND status = 'ON_SALE'`,
+    [...cases, ...cases, ids, ...cases],
+  );
+  return r.affectedRows === lines.length;
 }
 
 /** reserved -> available (cancel before payment). */
@@ -155,7 +161,10 @@ export async function insertStatusLog(tx: Tx, row: typeof orderStatusLog.$inferI
 }
 
 export async function insertTxLog(tx: Tx, rows: Array<typeof mqTxLog.$inferInsert>) {
-  if (rows.length > 0) await tx.insert(mqTxLog).values(rows);
+  if (rows.length === 0) return;
+  await executeSql(tx, 'INSERT INTO mq_tx_log (id, event_id, topic, event_type, message_key, payload) VALUES ?', [
+    rows.map((r) => [r.id, r.eventId, r.topic, r.eventType, r.messageKey, JSON.stringify(r.payload)]),
+  ]);
 }
 
 /** PENDING_PAYMENT orders whose deadline passed before `now`, oldest deadline first. */
@@ -189,13 +198,69 @@ export async function deliveredBefore(tx: Db, before: Date, limit: number): Prom
   return rows.map((r) => r.id);
 }
 
-/** Multi-row inserts of new orders with their items and first status-log rows. */
+/** Multi-row inserts of new orders with their items and first status-log rows (plain SQL: every create runs them). */
 export async function insertOrders(
   tx: Tx,
   created: Array<{ order: OrderRow; items: OrderItemRow[]; log: typeof orderStatusLog.$inferInsert }>,
 ) {
   if (created.length === 0) return;
-  await tx.insert(orders).values(created.map((c) => c.order));
-  await tx.insert(orderItems).values(created.flatMap((c) => c.items));
-  await tx.insert(orderStatusLog).values(created.map((c) => c.log));
+  await executeSql(
+    tx,
+    `INSERT INTO orders (id, order_no, user_id, status, currency, items_amount, shipping_fee, discount_amount,
+      total_amount, paid_amount, refunded_amount, address, note, source, version, pay_deadline, paid_at, shipped_at,
+      delivered_at, completed_at, cancelled_at, cancel_reason, created_at, updated_at) VALUES ?`,
+    [
+      created.map(({ order: o }) => [
+        o.id,
+        o.orderNo,
+        o.userId,
+        o.status,
+        o.currency,
+        o.itemsAmount,
+        o.shippingFee,
+        o.discountAmount,
+        o.totalAmount,
+        o.paidAmount,
+        o.refundedAmount,
+        JSON.stringify(o.address),
+        o.note,
+        o.source,
+        o.version,
+        o.payDeadline,
+        o.paidAt,
+        o.shippedAt,
+        o.deliveredAt,
+        o.completedAt,
+        o.cancelledAt,
+        o.cancelReason,
+        o.createdAt,
+        o.updatedAt,
+      ]),
+    ],
+  );
+  await executeSql(
+    tx,
+    'INSERT INTO order_items (id, order_id, sku_id, title, unit_price, quantity, line_total, created_at) VALUES ?',
+    [
+      created.flatMap((c) =>
+        c.items.map((i) => [i.id, i.orderId, i.skuId, i.title, i.unitPrice, i.quantity, i.lineTotal, i.createdAt]),
+      ),
+    ],
+  );
+  await executeSql(
+    tx,
+    'INSERT INTO order_status_log (id, order_id, from_status, to_status, version, actor_type, actor_id, reason) VALUES ?',
+    [
+      created.map(({ log: l }) => [
+        l.id,
+        l.orderId,
+        l.fromStatus,
+        l.toStatus,
+        l.version,
+        l.actorType,
+        l.actorId ?? '',
+        l.reason ?? '',
+      ]),
+    ],
+  );
 }
