@@ -1,1 +1,1 @@
-export { hit, type RateDecision } from './fixed-window.js';
+export { type Counter, hitAll, type RateDecision } from './fixed-window.js';
