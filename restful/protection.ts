@@ -2,14 +2,14 @@ import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifyToken } from '../internal/auth/index.js';
 import { AppError } from '../internal/errorx/index.js';
-import { hitAll, type RateDecision } from '../internal/ratelimit/index.js';
+import { hit, type RateDecision } from '../internal/ratelimit/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
 import { BEARER } from './auth.js';
 
 /**
  * Load shedding (503 + Retry-After when the event loop lags), then, on /v1, who the caller is and the
  * Redis-backed rate limits: per client IP for every request, and per user when the bearer token is
- * valid. Both counters are counted by one Redis command (internal/ratelimit). A missing or invalid token is not refused here:
+ * valid. Both counters go to Redis in one round trip. A missing or invalid token is not refused here:
  * it still counts against the IP, and routes that need a user answer 401 (auth.ts). A Redis outage
  * lets requests through.
  */
@@ -34,11 +34,12 @@ export async function installProtection(app: FastifyInstance, ctx: ServiceContex
     if (!req.url.startsWith('/v1/')) return;
     await identify(ctx, req);
     const userId = req.principal?.userId;
-    const counters = [{ key: `ip:${req.ip}`, limit: rateLimitPerIpPerMinute }];
-    if (userId !== undefined) counters.push({ key: `user:${userId}`, limit: rateLimitPerUserPerMinute });
     let decisions: RateDecision[];
     try {
-      decisions = await hitAll(ctx.redis, counters, 60_000);
+      decisions = await Promise.all([
+        hit(ctx.redis, `ip:${req.ip}`, rateLimitPerIpPerMinute, 60_000),
+        ...(userId === undefined ? [] : [hit(ctx.redis, `user:${userId}`, rateLimitPerUserPerMinute, 60_000)]),
+      ]);
     } catch (err) {
       ctx.logger.warn({ err }, 'rate limiter unavailable; letting the request through');
       return;

@@ -1,1 +1,1 @@
-export { type Counter, hitAll, type RateDecision } from './fixed-window.js';
+export { hit, type RateDecision } from './fixed-window.js';
