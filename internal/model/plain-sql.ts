@@ -9,11 +9,11 @@ interface Client {
 /**
  * The mysql2 client under a drizzle handle: the pool under `ctx.db`, the transaction's own connection
  * under a `tx`. Building a statement with drizzle's query builder costs 30-70 µs of CPU (an order's
- * INSERT, 18 columns, is the dearest); the few statements every order creation runs are written as
+ * INSERT, 24 columns, is the dearest); the few statements every order creation runs are written as
  * plain SQL and sent here instead (docs/decisions.md, "Plain SQL on the create path").
  *
  * drizzle keeps the client on its session and does not type it (`db.$client` exists only on the
- * database, not on a transaction): checked here and by test/plain-sql.test.ts, so a drizzle upgrade
+ * database, not on a transaction): checked here and by test/order-core.test.ts, so a drizzle upgrade
  * that moves it fails loudly rather than running a statement outside its transaction.
  */
 export function clientOf(tx: Tx): Client {
