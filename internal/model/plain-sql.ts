@@ -16,7 +16,7 @@ interface Client {
  * database, not on a transaction): checked here and by test/order-core.test.ts, so a drizzle upgrade
  * that moves it fails loudly rather than running a statement outside its transaction.
  */
-export function clientOf(tx: Tx): Client {
+function clientOf(tx: Tx): Client {
   const client = (tx as unknown as { session?: { client?: Client } }).session?.client;
   if (typeof client?.query !== 'function') {
     throw new Error(
