@@ -2,16 +2,17 @@ import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifyToken } from '../internal/auth/index.js';
 import { AppError } from '../internal/errorx/index.js';
-import { hit, type RateDecision } from '../internal/ratelimit/index.js';
+import { type RateDecision, rateLimiter } from '../internal/ratelimit/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
 import { BEARER } from './auth.js';
 
 /**
  * Load shedding (503 + Retry-After when the event loop lags), then, on /v1, who the caller is and the
  * Redis-backed rate limits: per client IP for every request, and per user when the bearer token is
- * valid. Both counters go to Redis in one round trip. A missing or invalid token is not refused here:
- * it still counts against the IP, and routes that need a user answer 401 (auth.ts). A Redis outage
- * lets requests through.
+ * valid. The counters are shared by every restful process through Redis, which this process claims
+ * hits from in blocks (internal/ratelimit): a busy key makes a round trip per block, not per request.
+ * A missing or invalid token is not refused here: it still counts against the IP, and routes that need
+ * a user answer 401 (auth.ts). A Redis outage lets requests through.
  */
 export async function installProtection(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
   const { maxEventLoopDelayMs, rateLimitPerIpPerMinute, rateLimitPerUserPerMinute } = ctx.config.http;
@@ -30,6 +31,7 @@ export async function installProtection(app: FastifyInstance, ctx: ServiceContex
         });
     },
   });
+  const limiter = rateLimiter(ctx.redis);
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/v1/')) return;
     await identify(ctx, req);
@@ -37,8 +39,8 @@ export async function installProtection(app: FastifyInstance, ctx: ServiceContex
     let decisions: RateDecision[];
     try {
       decisions = await Promise.all([
-        hit(ctx.redis, `ip:${req.ip}`, rateLimitPerIpPerMinute, 60_000),
-        ...(userId === undefined ? [] : [hit(ctx.redis, `user:${userId}`, rateLimitPerUserPerMinute, 60_000)]),
+        limiter.hit(`ip:${req.ip}`, rateLimitPerIpPerMinute, 60_000),
+        ...(userId === undefined ? [] : [limiter.hit(`user:${userId}`, rateLimitPerUserPerMinute, 60_000)]),
       ]);
     } catch (err) {
       ctx.logger.warn({ err }, 'rate limiter unavailable; letting the request through');

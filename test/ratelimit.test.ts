@@ -2,11 +2,29 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { hit } from '../internal/ratelimit/index.js';
+import { rateLimiter } from '../internal/ratelimit/index.js';
 import { openRedis } from '../internal/svc/redis.js';
 import { testConfig } from './helpers/config.js';
 
-describe('fixed-window rate limits against real Redis', () => {
+/** The real client, with its INCRBY calls counted (every other call goes through untouched). */
+function counting(redis: Redis) {
+  const seen = { incrby: 0 };
+  const spy = new Proxy(redis, {
+    get(target, prop, receiver) {
+      if (prop === 'incrby') {
+        return (...args: Parameters<Redis['incrby']>) => {
+          seen.incrby++;
+          return target.incrby(...args);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  return { redis: spy, seen };
+}
+
+describe('rate limits against real Redis, claimed in blocks', () => {
   let redis: Redis;
   before(async () => {
     redis = await openRedis(testConfig().redis);
@@ -14,11 +32,12 @@ describe('fixed-window rate limits against real Redis', () => {
   after(() => redis?.disconnect());
 
   it('counts each key against its limit within a window, which expires by itself and restarts from zero', async () => {
+    const limiter = rateLimiter(redis);
     const key = `ip:${randomUUID()}`;
     const now = Date.now();
     const seen = [];
     for (let i = 0; i < 4; i++) {
-      const d = await hit(redis, key, 3, 60_000, now);
+      const d = await limiter.hit(key, 3, 60_000, now);
       seen.push([d.allowed, d.remaining]);
     }
     assert.deepEqual(seen, [
@@ -27,11 +46,89 @@ describe('fixed-window rate limits against real Redis', () => {
       [true, 0],
       [false, 0],
     ]);
-    const refused = await hit(redis, key, 3, 60_000, now);
+    const refused = await limiter.hit(key, 3, 60_000, now);
     assert.ok(refused.retryAfterSeconds >= 1 && refused.retryAfterSeconds <= 60);
-    const ttl = await redis.pttl(`rl:${key}:${Math.floor(now / 60_000)}`);
-    assert.ok(ttl > 60_000 && ttl <= 120_000, `the window's first hit set its expiry (pttl ${ttl})`);
-    const next = await hit(redis, key, 3, 60_000, now + 60_000);
+    const k = `rl:${key}:${Math.floor(now / 60_000)}`;
+    assert.equal(await redis.get(k), '3', 'near a small limit every claim is a single hit');
+    const ttl = await redis.pttl(k);
+    assert.ok(ttl > 60_000 && ttl <= 120_000, `the window's first claim set its expiry (pttl ${ttl})`);
+    const next = await limiter.hit(key, 3, 60_000, now + 60_000);
     assert.deepEqual([next.allowed, next.remaining], [true, 2]);
+  });
+
+  it('a busy key makes one round trip per block, and a key hit once claims one hit', async () => {
+    const { redis: spy, seen } = counting(redis);
+    const limiter = rateLimiter(spy, { maxClaim: 16 });
+    const key = `user:${randomUUID()}`;
+    const now = Date.now();
+    for (let i = 0; i < 1000; i++) assert.equal((await limiter.hit(key, 1_000_000, 60_000, now)).allowed, true);
+    // Claims of 1, 2, 4, 8, then 16 each: 4 + ceil((1000 - 15) / 16) = 66.
+    assert.equal(seen.incrby, 66);
+    const counted = Number(await redis.get(`rl:${key}:${Math.floor(now / 60_000)}`));
+    assert.ok(
+      counted >= 1000 && counted < 1000 + 16,
+      `Redis holds the hits plus at most one unused block (${counted})`,
+    );
+
+    const once = `user:${randomUUID()}`;
+    await limiter.hit(once, 300, 60_000, now);
+    assert.equal(await redis.get(`rl:${once}:${Math.floor(now / 60_000)}`), '1');
+  });
+
+  it('concurrent hits in one process share one claim', async () => {
+    const { redis: spy, seen } = counting(redis);
+    const limiter = rateLimiter(spy);
+    const key = `ip:${randomUUID()}`;
+    const decisions = await Promise.all(Array.from({ length: 20 }, () => limiter.hit(key, 1_000_000, 60_000)));
+    assert.ok(decisions.every((d) => d.allowed));
+    // 20 hits waiting together: claims of 1, 2, 4, 8, 16 at most, one at a time.
+    assert.ok(seen.incrby <= 5, `${seen.incrby} claims`);
+  });
+
+  it('never allows more than the limit across processes, and spends what each claimed', async () => {
+    const key = `user:${randomUUID()}`;
+    const limit = 500;
+    const now = Date.now();
+    // Four processes' limiters on one Redis, each hammered by 8 concurrent callers until refused.
+    const allowed = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const limiter = rateLimiter(redis, { maxClaim: 32 });
+        let ok = 0;
+        await Promise.all(
+          Array.from({ length: 8 }, async () => {
+            for (;;) {
+              const d = await limiter.hit(key, limit, 60_000, now);
+              if (!d.allowed) return;
+              ok++;
+            }
+          }),
+        );
+        return ok;
+      }),
+    );
+    assert.equal(
+      allowed.reduce((a, b) => a + b, 0),
+      limit,
+    );
+    assert.ok(
+      allowed.every((n) => n > 0),
+      `every process got a share: ${allowed}`,
+    );
+    assert.ok(Number(await redis.get(`rl:${key}:${Math.floor(now / 60_000)}`)) >= limit);
+  });
+
+  it('reports Redis errors to the caller, and claims again once Redis answers', async () => {
+    const broken = await openRedis(testConfig().redis);
+    const limiter = rateLimiter(broken);
+    const key = `ip:${randomUUID()}`;
+    broken.disconnect();
+    await assert.rejects(limiter.hit(key, 10, 60_000));
+    await broken.connect();
+    try {
+      const d = await limiter.hit(key, 10, 60_000);
+      assert.deepEqual([d.allowed, d.remaining], [true, 9]);
+    } finally {
+      broken.disconnect();
+    }
   });
 });

@@ -1,1 +1,1 @@
-export { hit, type RateDecision } from './fixed-window.js';
+export { type RateDecision, type RateLimiter, rateLimiter } from './leased-window.js';
