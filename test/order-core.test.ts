@@ -13,7 +13,7 @@ import {
   orderStatuses,
   transitions,
 } from '../internal/order/index.js';
-import { cachedListPage } from '../internal/order/list-cache.js';
+import { cachedListPage, invalidateOrderLists } from '../internal/order/list-cache.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { testConfig } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
@@ -312,5 +312,38 @@ describe('orders against real MariaDB and RocketMQ', () => {
       fresh.orders.map((o) => o.status),
       ['CANCELLED', 'CANCELLED'],
     );
+  });
+
+  it('a page decoded once is served again only while its tag in Redis is the one it was read under', async () => {
+    const userId = newUser();
+    const key = `order:list:{${userId}}`;
+    const q = '["tags"]';
+    const pageOf = (nextCursor: string) => ({ orders: [], items: [], nextCursor });
+    const loads: string[] = [];
+    const read = (next: string) =>
+      cachedListPage(ctx, userId, q, async () => {
+        loads.push(next);
+        return pageOf(next);
+      });
+    assert.equal((await read('a')).nextCursor, 'a', 'a miss loads and fills');
+    const decoded = await read('unused');
+    assert.equal(decoded.nextCursor, 'a');
+    assert.ok(Object.isFrozen(decoded));
+    assert.equal(await read('unused'), decoded, 'while the tag holds, the decoded page itself is served');
+    // Another process refills the same epoch (a fill that raced this one): a new tag, so the page is read again.
+    const [epoch] = await ctx.redis.hmget(key, '_e');
+    await ctx.redis.hset(key, q, `${epoch ?? '0'}|${JSON.stringify(pageOf('b'))}`, `#${q}`, `${epoch ?? '0'}.99`);
+    assert.equal((await read('unused')).nextCursor, 'b');
+    // A change to the user's orders: the next read misses, loads and fills.
+    await invalidateOrderLists(ctx, [userId]);
+    assert.equal((await read('c')).nextCursor, 'c');
+    assert.equal((await read('unused')).nextCursor, 'c');
+    // A page written without a tag is served, and read whole every time.
+    const [e2] = await ctx.redis.hmget(key, '_e');
+    await ctx.redis.hdel(key, `#${q}`);
+    await ctx.redis.hset(key, q, `${e2 ?? '0'}|${JSON.stringify(pageOf('d'))}`);
+    assert.equal((await read('unused')).nextCursor, 'd');
+    assert.equal((await read('unused')).nextCursor, 'd');
+    assert.deepEqual(loads, ['a', 'c']);
   });
 });

@@ -10,9 +10,13 @@ const TTL_SECONDS = 60;
 // `<epoch>|<json>`. A page counts only while its epoch is current; any change to one of the user's orders
 // starts a new epoch (and drops the old pages), and a fill is refused unless the epoch it read is still
 // current, so a reader that loaded just before a change cannot put the old page back.
+// Each fill also writes the page's tag, `#<query>` = `<epoch>.<n>` with `_n` counting the hash's fills:
+// no two fills share a tag, so a process that already decoded the page under a tag can check it with a
+// few bytes instead of reading the whole page again.
 const FILL = luaScript(`
 if (redis.call('HGET', KEYS[1], '_e') or '0') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+local n = redis.call('HINCRBY', KEYS[1], '_n', 1)
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3], '#' .. ARGV[2], ARGV[1] .. '.' .. n)
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1`);
 const BUMP = luaScript(`
@@ -24,22 +28,20 @@ return e`);
 
 const keyOf = (userId: bigint) => `order:list:{${userId}}`;
 
-// Decoded pages beside the exact Redis string they came from (as the detail cache does): polling the
-// same unchanged page decodes it once per process. Pages handed out are frozen.
+// Decoded pages beside the tag they were read under: polling an unchanged page reads its tag, not the
+// page, and decodes it once per process. Exact, never stale: any fill writes a new tag. Pages handed out
+// are frozen.
 const MEMO_MAX = 2000;
-const memo = new Map<string, { raw: string; page: OrderPage }>();
+const memo = new Map<string, { tag: string; page: OrderPage }>();
 
-function decodeOnce(memoKey: string, raw: string): OrderPage {
-  const hit = memo.get(memoKey);
-  if (hit?.raw === raw) return hit.page;
-  const page = decode(raw);
+function remember(memoKey: string, tag: string, page: OrderPage): OrderPage {
   for (const o of page.orders) Object.freeze(o);
   for (const i of page.items) Object.freeze(i);
   Object.freeze(page.orders);
   Object.freeze(page.items);
   Object.freeze(page);
   memo.delete(memoKey);
-  memo.set(memoKey, { raw, page });
+  memo.set(memoKey, { tag, page });
   if (memo.size > MEMO_MAX) memo.delete(memo.keys().next().value as string);
   return page;
 }
@@ -61,6 +63,23 @@ function decode(s: string): OrderPage {
   return { orders: raw.orders.map(orderFromJson), items: raw.items.map(itemFromJson), nextCursor: raw.nextCursor };
 }
 
+/** The cached page if it is current: from the memo when its tag still holds, else read and decoded. */
+async function cachedPage(ctx: ServiceContext, key: string, query: string) {
+  const memoKey = `${key}|${query}`;
+  const known = memo.get(memoKey);
+  if (known) {
+    const [e, tag] = await ctx.redis.hmget(key, '_e', `#${query}`);
+    if (tag === known.tag && tag.startsWith(`${e ?? '0'}.`)) return { epoch: e ?? '0', page: known.page };
+  }
+  const [e, tag, raw] = await ctx.redis.hmget(key, '_e', `#${query}`, query);
+  const epoch = e ?? '0';
+  if (!raw?.startsWith(`${epoch}|`)) return { epoch, page: undefined };
+  const page = decode(raw.slice(epoch.length + 1));
+  // A tag of the current epoch was written with this page (one fill writes both). A page without one
+  // is served but not remembered.
+  return { epoch, page: tag?.startsWith(`${epoch}.`) ? remember(memoKey, tag, page) : page };
+}
+
 /**
  * A user's order-list pages in Redis (apps poll "my orders"), per query, invalidated by every change to
  * any of the user's orders (see `invalidateOrderLists`). Redis errors degrade to loading from MySQL.
@@ -73,14 +92,14 @@ export async function cachedListPage(
 ): Promise<OrderPage> {
   const key = keyOf(userId);
   const reads = serviceMetrics(ctx.metrics).cache;
-  let epoch = '0';
+  let epoch: string;
   try {
-    const [e, page] = await ctx.redis.hmget(key, '_e', query);
-    epoch = e ?? '0';
-    if (page?.startsWith(`${epoch}|`)) {
+    const cached = await cachedPage(ctx, key, query);
+    if (cached.page) {
       reads.inc({ cache: 'order_list', result: 'hit' });
-      return decodeOnce(`${key}|${query}`, page.slice(epoch.length + 1));
+      return cached.page;
     }
+    epoch = cached.epoch;
   } catch (err) {
     ctx.logger.warn({ err }, 'order list cache unavailable; reading MySQL');
     reads.inc({ cache: 'order_list', result: 'error' });
