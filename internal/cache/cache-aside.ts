@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 const NOT_FOUND = '\u0000nf';
@@ -12,8 +13,9 @@ export interface CacheAside<T> {
   invalidate(key: string, version?: number): Promise<void>;
 }
 
-// A value is stored as `v<version>|<payload>`, a marker as `t<version>`. A fill replaces what is there
-// unless that is of a newer version.
+// A value is stored as `v<version>#<tag>|<payload>`, a marker as `t<version>`. A fill replaces what is
+// there unless that is of a newer version. The tag is random per fill, so the head before `|` names one
+// fill's exact bytes: a process holding that fill's decoded value checks the head, not the whole value.
 const FILL = `
 local cur = redis.call('GET', KEYS[1])
 if cur then
@@ -44,26 +46,36 @@ export function cacheAside<T>(
     /** Called with every read's result, for hit/miss metrics. */
     onResult?: (result: 'hit' | 'miss' | 'error') => void;
     /**
-     * Keep up to this many decoded values in the process, each beside the exact Redis string it came
-     * from: a read that gets the same string back skips decoding and returns the same (frozen) value.
-     * Exact, never stale: any change in Redis is a different string. 0 turns it off.
+     * Keep up to this many decoded values in the process, each beside the head (version and fill tag) it
+     * was read under: while Redis holds the same head, a read fetches only the head (GETRANGE) and
+     * returns the same (frozen) value, without reading or decoding the payload. Exact, never stale:
+     * every fill writes a new head. 0 turns it off.
      */
     decodedMemo?: number;
   },
 ): CacheAside<T> {
   const inflight = new Map<string, Promise<T | undefined>>();
-  const memo = new Map<string, { raw: string; value: T }>();
+  const memo = new Map<string, { head: string; value: T }>();
   const memoMax = opts.decodedMemo ?? 0;
-  const decodeOnce = (key: string, raw: string): T => {
-    const hit = memo.get(key);
-    if (hit?.raw === raw) return hit.value;
-    const value = deepFreeze(opts.decode(raw.slice(raw.indexOf('|') + 1)));
-    if (memoMax > 0) {
+  const decode = (key: string, raw: string): T => {
+    const bar = raw.indexOf('|');
+    if (memoMax === 0) return opts.decode(raw.slice(bar + 1));
+    const value = deepFreeze(opts.decode(raw.slice(bar + 1)));
+    const head = raw.slice(0, bar);
+    // A value filled before fills carried a tag is served but not remembered.
+    if (head.includes('#')) {
       memo.delete(key);
-      memo.set(key, { raw, value });
+      memo.set(key, { head, value });
       if (memo.size > memoMax) memo.delete(memo.keys().next().value as string);
     }
     return value;
+  };
+  // The remembered value if Redis still holds the fill it came from.
+  const remembered = async (key: string): Promise<T | undefined> => {
+    const known = memo.get(key);
+    if (!known) return undefined;
+    const start = await redis.getrange(k(key), 0, known.head.length);
+    return start === `${known.head}|` ? known.value : undefined;
   };
   const k = (key: string) => `${opts.prefix}${key}`;
 
@@ -77,7 +89,7 @@ export function cacheAside<T>(
             1,
             k(key),
             opts.versionOf(value),
-            `v${opts.versionOf(value)}|${opts.encode(value)}`,
+            `v${opts.versionOf(value)}#${randomBytes(9).toString('base64url')}|${opts.encode(value)}`,
             opts.ttlSeconds + Math.floor(Math.random() * (opts.jitterSeconds + 1)),
           );
     await write.catch((err: unknown) => opts.onError?.(err));
@@ -88,6 +100,11 @@ export function cacheAside<T>(
     async get(key, load) {
       let cached: string | null = null;
       try {
+        const known = memoMax > 0 ? await remembered(key) : undefined;
+        if (known !== undefined) {
+          opts.onResult?.('hit');
+          return known;
+        }
         cached = await redis.get(k(key));
       } catch (err) {
         opts.onError?.(err);
@@ -96,7 +113,7 @@ export function cacheAside<T>(
       }
       if (cached === NOT_FOUND || cached?.startsWith('v')) {
         opts.onResult?.('hit');
-        return cached === NOT_FOUND ? undefined : decodeOnce(key, cached);
+        return cached === NOT_FOUND ? undefined : decode(key, cached);
       }
       opts.onResult?.('miss');
       let p = inflight.get(key);

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { Redis } from 'ioredis';
+import { cacheAside } from '../internal/cache/index.js';
+import { openRedis } from '../internal/svc/redis.js';
+import { testConfig } from './helpers/config.js';
+
+/** The real client, with the commands it sends counted by name (nothing else changes). */
+function counting(redis: Redis) {
+  const seen: Record<string, number> = {};
+  const spy = new Proxy(redis, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        if (typeof prop === 'string') seen[prop] = (seen[prop] ?? 0) + 1;
+        return v.apply(target, args);
+      };
+    },
+  });
+  return { redis: spy, seen };
+}
+
+type Doc = { v: number; body: string };
+
+describe('cache-aside with decoded values remembered per fill, against real Redis', () => {
+  let redis: Redis;
+  before(async () => {
+    redis = await openRedis(testConfig().redis);
+  });
+  after(() => redis?.disconnect());
+
+  const cacheOn = (r: Redis, prefix: string) =>
+    cacheAside<Doc>(r, {
+      prefix,
+      ttlSeconds: 60,
+      jitterSeconds: 0,
+      notFoundTtlSeconds: 5,
+      encode: JSON.stringify,
+      decode: JSON.parse,
+      versionOf: (d) => d.v,
+      decodedMemo: 10,
+    });
+
+  it('serves the remembered value while Redis holds the same fill, reading only its head', async () => {
+    const prefix = `test:memo:${randomUUID()}:`;
+    const { redis: spy, seen } = counting(redis);
+    const mine = cacheOn(spy, prefix);
+    const other = cacheOn(redis, prefix); // another process
+    const never = async (): Promise<Doc> => assert.fail('must not load');
+
+    assert.deepEqual(await mine.get('k', async () => ({ v: 1, body: 'one' })), { v: 1, body: 'one' });
+    const first = await mine.get('k', never);
+    assert.ok(Object.isFrozen(first));
+    seen.get = 0;
+    seen.getrange = 0;
+    assert.equal(await mine.get('k', never), first, 'the same object, not decoded again');
+    assert.equal(await mine.get('k', never), first);
+    assert.deepEqual([seen.get, seen.getrange], [0, 2], 'only the head was read');
+
+    // The other process changes the value to version 2 and refills it.
+    await other.invalidate('k', 2);
+    assert.deepEqual(await other.get('k', async () => ({ v: 2, body: 'two' })), { v: 2, body: 'two' });
+    assert.deepEqual(await mine.get('k', never), { v: 2, body: 'two' });
+
+    // The same version filled again (after an invalidation without a version): a new fill, read whole.
+    const second = await mine.get('k', never);
+    await other.invalidate('k');
+    assert.deepEqual(await other.get('k', async () => ({ v: 2, body: 'two, again' })), { v: 2, body: 'two, again' });
+    const third = await mine.get('k', never);
+    assert.notEqual(third, second);
+    assert.deepEqual(third, { v: 2, body: 'two, again' });
+
+    // A value written without a fill tag is served, read whole every time.
+    await redis.set(`${prefix}k`, `v3|${JSON.stringify({ v: 3, body: 'untagged' })}`);
+    seen.get = 0;
+    assert.deepEqual(await mine.get('k', never), { v: 3, body: 'untagged' });
+    assert.deepEqual(await mine.get('k', never), { v: 3, body: 'untagged' });
+    assert.equal(seen.get, 2);
+
+    // Gone from Redis: loaded again.
+    await redis.del(`${prefix}k`);
+    assert.deepEqual(await mine.get('k', async () => ({ v: 4, body: 'reloaded' })), { v: 4, body: 'reloaded' });
+  });
+});
