@@ -5,22 +5,7 @@ import type { Redis } from 'ioredis';
 import { cacheAside } from '../internal/cache/index.js';
 import { openRedis } from '../internal/svc/redis.js';
 import { testConfig } from './helpers/config.js';
-
-/** The real client, with the commands it sends counted by name (nothing else changes). */
-function counting(redis: Redis) {
-  const seen: Record<string, number> = {};
-  const spy = new Proxy(redis, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver);
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        if (typeof prop === 'string') seen[prop] = (seen[prop] ?? 0) + 1;
-        return v.apply(target, args);
-      };
-    },
-  });
-  return { redis: spy, seen };
-}
+import { countingRedis } from './helpers/redis.js';
 
 type Doc = { v: number; body: string };
 
@@ -45,7 +30,7 @@ describe('cache-aside with decoded values remembered per fill, against real Redi
 
   it('serves the remembered value while Redis holds the same fill, reading only its head', async () => {
     const prefix = `test:memo:${randomUUID()}:`;
-    const { redis: spy, seen } = counting(redis);
+    const { redis: spy, calls, reset } = countingRedis(redis);
     const mine = cacheOn(spy, prefix);
     const other = cacheOn(redis, prefix); // another process
     const never = async (): Promise<Doc> => assert.fail('must not load');
@@ -53,11 +38,10 @@ describe('cache-aside with decoded values remembered per fill, against real Redi
     assert.deepEqual(await mine.get('k', async () => ({ v: 1, body: 'one' })), { v: 1, body: 'one' });
     const first = await mine.get('k', never);
     assert.ok(Object.isFrozen(first));
-    seen.get = 0;
-    seen.getrange = 0;
+    reset();
     assert.equal(await mine.get('k', never), first, 'the same object, not decoded again');
     assert.equal(await mine.get('k', never), first);
-    assert.deepEqual([seen.get, seen.getrange], [0, 2], 'only the head was read');
+    assert.deepEqual([calls('get'), calls('getrange')], [0, 2], 'only the head was read');
 
     // The other process changes the value to version 2 and refills it.
     await other.invalidate('k', 2);
@@ -74,10 +58,10 @@ describe('cache-aside with decoded values remembered per fill, against real Redi
 
     // A value written without a fill tag is served, read whole every time.
     await redis.set(`${prefix}k`, `v3|${JSON.stringify({ v: 3, body: 'untagged' })}`);
-    seen.get = 0;
+    reset();
     assert.deepEqual(await mine.get('k', never), { v: 3, body: 'untagged' });
     assert.deepEqual(await mine.get('k', never), { v: 3, body: 'untagged' });
-    assert.equal(seen.get, 2);
+    assert.equal(calls('get'), 2);
 
     // Gone from Redis: loaded again.
     await redis.del(`${prefix}k`);

@@ -5,24 +5,7 @@ import type { Redis } from 'ioredis';
 import { rateLimiter } from '../internal/ratelimit/index.js';
 import { openRedis } from '../internal/svc/redis.js';
 import { testConfig } from './helpers/config.js';
-
-/** The real client, with its INCRBY calls counted (every other call goes through untouched). */
-function counting(redis: Redis) {
-  const seen = { incrby: 0 };
-  const spy = new Proxy(redis, {
-    get(target, prop, receiver) {
-      if (prop === 'incrby') {
-        return (...args: Parameters<Redis['incrby']>) => {
-          seen.incrby++;
-          return target.incrby(...args);
-        };
-      }
-      const v = Reflect.get(target, prop, receiver);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-  return { redis: spy, seen };
-}
+import { countingRedis } from './helpers/redis.js';
 
 describe('rate limits against real Redis, claimed in blocks', () => {
   let redis: Redis;
@@ -57,13 +40,13 @@ describe('rate limits against real Redis, claimed in blocks', () => {
   });
 
   it('a busy key makes one round trip per block, and a key hit once claims one hit', async () => {
-    const { redis: spy, seen } = counting(redis);
+    const { redis: spy, calls } = countingRedis(redis);
     const limiter = rateLimiter(spy, { maxClaim: 16 });
     const key = `user:${randomUUID()}`;
     const now = Date.now();
     for (let i = 0; i < 1000; i++) assert.equal((await limiter.hit(key, 1_000_000, 60_000, now)).allowed, true);
     // Claims of 1, 2, 4, 8, then 16 each: 4 + ceil((1000 - 15) / 16) = 66.
-    assert.equal(seen.incrby, 66);
+    assert.equal(calls('incrby'), 66);
     const counted = Number(await redis.get(`rl:${key}:${Math.floor(now / 60_000)}`));
     assert.ok(
       counted >= 1000 && counted < 1000 + 16,
@@ -76,13 +59,13 @@ describe('rate limits against real Redis, claimed in blocks', () => {
   });
 
   it('concurrent hits in one process share one claim', async () => {
-    const { redis: spy, seen } = counting(redis);
+    const { redis: spy, calls } = countingRedis(redis);
     const limiter = rateLimiter(spy);
     const key = `ip:${randomUUID()}`;
     const decisions = await Promise.all(Array.from({ length: 20 }, () => limiter.hit(key, 1_000_000, 60_000)));
     assert.ok(decisions.every((d) => d.allowed));
     // 20 hits waiting together: claims of 1, 2, 4, 8, 16 at most, one at a time.
-    assert.ok(seen.incrby <= 5, `${seen.incrby} claims`);
+    assert.ok(calls('incrby') <= 5, `${calls('incrby')} claims`);
   });
 
   it('never allows more than the limit across processes, and spends what each claimed', async () => {
