@@ -22,12 +22,20 @@ export interface AppState {
   draining: boolean;
 }
 
+/**
+ * http.trustProxy in the form Fastify's types take: a hop count becomes the function proxy-addr makes of
+ * one (trust the nearest n hops).
+ */
+function fastifyTrustProxy(t: ServiceContext['config']['http']['trustProxy']) {
+  return typeof t === 'number' ? (_addr: string, hop: number) => hop < t : t;
+}
+
 /** Builds the HTTP app without listening (tests call app.inject or listen on port 0). */
 export async function buildApp(ctx: ServiceContext, state: AppState = { draining: false }): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.logger.child({ component: 'http' }) as FastifyBaseLogger,
     bodyLimit: ctx.config.http.bodyLimitBytes,
-    trustProxy: ctx.config.http.trustProxy,
+    trustProxy: fastifyTrustProxy(ctx.config.http.trustProxy),
     // A caller's x-request-id is kept when it is a sane token (at most 128 characters); anything else
     // is replaced, never echoed.
     requestIdHeader: false,

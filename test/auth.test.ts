@@ -10,7 +10,11 @@ const hs = {
   jwtSecret: 'a-test-secret-that-is-long-enough-0123',
   jwtPublicKey: '',
   jwtIssuer: 'qianfan',
+  audience: '',
+  maxTokenAgeSeconds: 0,
 };
+const unauthenticated = (pattern: RegExp) => (e: unknown) =>
+  e instanceof AppError && e.code === 'UNAUTHENTICATED' && pattern.test(e.message);
 
 describe('JWT verification (HS256 and RS256 by config)', () => {
   it('HS256: accepts our tokens, refuses another issuer, another algorithm and a non-numeric subject', async () => {
@@ -68,5 +72,46 @@ describe('JWT verification (HS256 and RS256 by config)', () => {
       .setExpirationTime('1h')
       .sign(Buffer.from(pem));
     await assert.rejects(verifyToken(rs, confused), /token is invalid/);
+  });
+
+  it('requires exp and sub: a token without an expiry is not accepted forever', async () => {
+    const key = Buffer.from(hs.jwtSecret);
+    const noExp = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('42')
+      .setIssuer('qianfan')
+      .sign(key);
+    await assert.rejects(verifyToken(hs, noExp), unauthenticated(/"exp"/));
+    const noSub = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('qianfan')
+      .setExpirationTime('1h')
+      .sign(key);
+    await assert.rejects(verifyToken(hs, noSub), unauthenticated(/"sub"/));
+  });
+
+  it('checks the audience when auth.audience is set, and the token age when auth.maxTokenAgeSeconds is', async () => {
+    const key = Buffer.from(hs.jwtSecret);
+    const withAud = { ...hs, audience: 'qianfan-order' };
+    const token = (aud: string | undefined, iatSecondsAgo = 0) => {
+      const t = new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('42')
+        .setIssuer('qianfan')
+        .setIssuedAt(Math.floor(Date.now() / 1000) - iatSecondsAgo)
+        .setExpirationTime('2h');
+      if (aud) t.setAudience(aud);
+      return t.sign(key);
+    };
+    assert.equal((await verifyToken(withAud, await token('qianfan-order'))).userId, '42');
+    await assert.rejects(verifyToken(withAud, await token('qianfan-points')), unauthenticated(/"aud"/));
+    await assert.rejects(verifyToken(withAud, await token(undefined)), unauthenticated(/"aud"/));
+    // Minted by our own tool with the audience configured, accepted.
+    const minted = await signDevToken(withAud, { userId: '42', roles: [] }, 60);
+    assert.equal((await verifyToken(withAud, minted)).userId, '42');
+
+    const young = { ...hs, maxTokenAgeSeconds: 600 };
+    assert.equal((await verifyToken(young, await token(undefined, 60))).userId, '42');
+    await assert.rejects(verifyToken(young, await token(undefined, 3600)), unauthenticated(/expired/));
   });
 });

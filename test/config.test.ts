@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { parseAllDocuments } from 'yaml';
 import { ConfigError, DEV_SECRETS, loadConfig } from '../internal/config/index.js';
 
 function withFile(yaml: string): string {
@@ -12,7 +14,8 @@ function withFile(yaml: string): string {
   return file;
 }
 
-const minimal = 'mysql:\n  database: qianfan_order\npayment:\n  webhookSecret: test-webhook-secret-0123456789\n';
+const minimal =
+  'mysql:\n  database: qianfan_order\npayment:\n  webhookSecret: test-webhook-secret-0123456789\nauth:\n  jwtSecret: test-jwt-secret-of-32-characters-or-more\n';
 
 describe('config', () => {
   it('fills defaults around a minimal file', () => {
@@ -138,10 +141,151 @@ describe('config', () => {
     assert.throws(() => loadConfig({ QIANFAN_CONFIG: 'config/production.yaml' }), /payment\.webhookSecret/);
     const c = loadConfig({
       QIANFAN_CONFIG: 'config/production.yaml',
-      QIANFAN_PAYMENT__WEBHOOK_SECRET: 'a-real-secret-from-the-provider',
+      QIANFAN_PAYMENT__WEBHOOK_SECRET: 'a-real-secret-from-the-provider-console',
       QIANFAN_AUTH__JWT_SECRET: 'a-real-jwt-secret-of-32-characters-or-more',
     });
     assert.equal(c.service.env, 'production');
     assert.equal(c.payment.sandbox.enabled, false);
+  });
+
+  it('http.trustProxy takes what Fastify takes: false, true, a hop count, or addresses and CIDRs', () => {
+    const trust = (v: string) =>
+      loadConfig({ QIANFAN_CONFIG: withFile(minimal), QIANFAN_HTTP__TRUST_PROXY: v }).http.trustProxy;
+    assert.equal(trust('false'), false);
+    assert.equal(trust('true'), true);
+    assert.equal(trust('1'), 1);
+    assert.deepEqual(trust('127.0.0.1'), ['127.0.0.1']);
+    assert.deepEqual(trust('10.0.0.0/8, 172.16.0.0/12,::1,loopback'), [
+      '10.0.0.0/8',
+      '172.16.0.0/12',
+      '::1',
+      'loopback',
+    ]);
+    assert.deepEqual(
+      loadConfig({ QIANFAN_CONFIG: withFile(`${minimal}http:\n  trustProxy: [10.0.0.0/8]\n`) }).http.trustProxy,
+      ['10.0.0.0/8'],
+    );
+    for (const bad of ['nginx', '10.0.0.0/33', '300.1.1.1', '0']) {
+      assert.throws(
+        () => trust(bad),
+        (err: Error) => err instanceof ConfigError && err.message.includes('http.trustProxy'),
+        bad,
+      );
+    }
+  });
+
+  it('refuses an HS256 secret under 32 characters and an RS256 setup without a usable public key, in every env', () => {
+    const refused = (env: Record<string, string>, key: string) =>
+      assert.throws(
+        () => loadConfig({ QIANFAN_CONFIG: withFile(minimal), ...env }),
+        (err: unknown) => err instanceof ConfigError && err.message.includes(key),
+        key,
+      );
+    refused({ QIANFAN_AUTH__JWT_SECRET: '' }, 'auth.jwtSecret');
+    refused({ QIANFAN_AUTH__JWT_SECRET: 'short-secret' }, 'auth.jwtSecret');
+    refused({ QIANFAN_AUTH__JWT_ALGORITHM: 'RS256' }, 'auth.jwtPublicKey');
+    refused({ QIANFAN_AUTH__JWT_ALGORITHM: 'RS256', QIANFAN_AUTH__JWT_PUBLIC_KEY: 'not a pem' }, 'auth.jwtPublicKey');
+    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' });
+    const rs = loadConfig({
+      QIANFAN_CONFIG: withFile(minimal),
+      QIANFAN_AUTH__JWT_ALGORITHM: 'RS256',
+      QIANFAN_AUTH__JWT_PUBLIC_KEY: pem.toString(),
+    });
+    assert.equal(rs.auth.jwtAlgorithm, 'RS256');
+  });
+
+  describe('staging and production refuse what is only safe in development', () => {
+    const good = {
+      QIANFAN_CONFIG: 'config/production.yaml',
+      QIANFAN_PAYMENT__WEBHOOK_SECRET: 'whsec-8f3a1c9e2b7d4f6a0c5e8b1d3f7a9c2e',
+      QIANFAN_AUTH__JWT_SECRET: 'jwt-2d9f7b3e1a6c8d0f4b2e9a7c5d3f1b8e',
+      QIANFAN_GRPC__SERVICE_TOKENS:
+        'svc-points-7a1c3e5f9b2d4f6a8c0e1b3d5f7a9c2e,svc-fulfil-1b3d5f7a9c2e4a6c8e0b2d4f6a8c1e3f',
+      QIANFAN_MYSQL__PASSWORD: 'a-database-password',
+      QIANFAN_HTTP__TRUST_PROXY: '10.0.0.0/8',
+    };
+    const refused = (env: Record<string, string>, key: string, why: RegExp) =>
+      assert.throws(
+        () => loadConfig({ ...good, ...env }),
+        (err: unknown) => err instanceof ConfigError && err.message.includes(key) && why.test(err.message),
+        `${key} ${JSON.stringify(env)}`,
+      );
+
+    it('starts with real-looking secrets', () => {
+      const c = loadConfig(good);
+      assert.equal(c.service.env, 'production');
+      assert.deepEqual(c.http.trustProxy, ['10.0.0.0/8']);
+      assert.equal(loadConfig({ ...good, QIANFAN_SERVICE__ENV: 'staging' }).service.env, 'staging');
+    });
+
+    for (const env of ['production', 'staging']) {
+      it(`${env}: placeholders, repository values, short secrets and tokens, sandbox, unknown providers, trustProxy true`, () => {
+        const e = { QIANFAN_SERVICE__ENV: env };
+        refused(
+          { ...e, QIANFAN_AUTH__JWT_SECRET: 'change-me-to-32-or-more-characters-please' },
+          'auth.jwtSecret',
+          /committed/,
+        );
+        refused(
+          { ...e, QIANFAN_AUTH__JWT_SECRET: 'our-own-secret-please-change-me-0123456' },
+          'auth.jwtSecret',
+          /placeholder/,
+        );
+        refused(
+          { ...e, QIANFAN_PAYMENT__WEBHOOK_SECRET: 'sixteen-chars-ok-but-31-is-short'.slice(0, 31) },
+          'payment.webhookSecret',
+          /shorter than 32/,
+        );
+        refused(
+          { ...e, QIANFAN_PAYMENT__WEBHOOK_SECRET: 'local-compose-webhook-secret-0123456789' },
+          'payment.webhookSecret',
+          /committed/,
+        );
+        refused({ ...e, QIANFAN_GRPC__SERVICE_TOKENS: 'dev-service-token' }, 'grpc.serviceTokens.0', /committed/);
+        refused(
+          { ...e, QIANFAN_GRPC__SERVICE_TOKENS: `${good.QIANFAN_GRPC__SERVICE_TOKENS.split(',')[0]},short-token` },
+          'grpc.serviceTokens.1',
+          /shorter than 32/,
+        );
+        refused({ ...e, QIANFAN_MYSQL__PASSWORD: 'change-me' }, 'mysql.password', /committed/);
+        refused({ ...e, QIANFAN_MYSQL__PASSWORD: 'qianfan-local' }, 'mysql.password', /committed/);
+        refused({ ...e, QIANFAN_PAYMENT__SANDBOX__ENABLED: 'true' }, 'payment.sandbox.enabled', /dev and test only/);
+        refused({ ...e, QIANFAN_PAYMENT__PROVIDERS: 'paypal' }, 'payment.providers', /unknown provider 'paypal'/);
+        refused({ ...e, QIANFAN_HTTP__TRUST_PROXY: 'true' }, 'http.trustProxy', /any client/);
+        // The refusal never prints the secret it refused.
+        assert.throws(
+          () => loadConfig({ ...good, ...e, QIANFAN_AUTH__JWT_SECRET: 'short-but-secret-value' }),
+          (err: Error) => !err.message.includes('short-but-secret-value'),
+        );
+      });
+    }
+
+    it('every secret committed in config/ and deploy/ is one that staging and production refuse', () => {
+      const secretKey = /PASSWORD|SECRET|TOKEN|password|[sS]ecret|[tT]okens?$/;
+      const found = new Set<string>();
+      const walk = (node: unknown, key = '') => {
+        if (Array.isArray(node)) for (const v of node) walk(v, key);
+        else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) walk(v, k);
+        else if (typeof node === 'string' && secretKey.test(key) && node !== '') {
+          for (const part of node.split(',')) found.add(part.trim());
+        }
+      };
+      const files = [
+        'config/default.yaml',
+        'config/test.yaml',
+        'config/production.yaml',
+        'deploy/docker-compose.yml',
+        ...readdirSync('deploy/k8s')
+          .filter((f) => f.endsWith('.yaml'))
+          .map((f) => `deploy/k8s/${f}`),
+        'deploy/k8s/examples/secret.example.yaml',
+      ];
+      for (const f of files) for (const doc of parseAllDocuments(readFileSync(f, 'utf8'))) walk(doc.toJSON());
+      assert.ok(found.size >= 6, `found only ${[...found].join(', ')}`);
+      for (const value of found) {
+        if (value.startsWith('/') || value.startsWith('${')) continue; // a file path or an interpolation
+        assert.ok(DEV_SECRETS.has(value), `${value} is committed but not in DEV_SECRETS`);
+      }
+    });
   });
 });

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../internal/config/index.js';
+import { READINESS_CHECK_TIMEOUT_MS } from '../internal/telemetry/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = path.join(root, 'deploy/k8s');
@@ -86,17 +87,53 @@ describe('deploy/k8s', () => {
     }
   });
 
-  it('the migration Job runs migrate with the same configuration, which loads as a valid production config', () => {
+  it('the migration Job runs migrate with the same configuration, which loads as production once real secrets replace the example', () => {
     const job = named('Job', 'qianfan-order-migrate');
     assert.deepEqual(job?.spec.template.spec.containers[0].command, ['qianfan-order', 'migrate']);
+    assert.equal(named('Secret', 'qianfan-order-secrets'), undefined, 'the Secret is not in the applied set');
+    const example = parseAllDocuments(
+      readFileSync(path.join(dir, 'examples/secret.example.yaml'), 'utf8'),
+    )[0]!.toJSON();
+    for (const s of of('StatefulSet').concat(of('Job'))) {
+      const refs = s.spec.template.spec.containers[0].envFrom.map(
+        (e: { secretRef?: { name: string } }) => e.secretRef?.name,
+      );
+      assert.ok(refs.includes(example.metadata.name), `${s.metadata.name} reads the Secret`);
+    }
     const env = {
       ...named('ConfigMap', 'qianfan-order-config')?.data,
-      ...named('Secret', 'qianfan-order-secrets')?.stringData,
+      ...example.stringData,
       QIANFAN_SERVICE__INSTANCE: '3',
+      QIANFAN_CONFIG: path.join(root, 'config/production.yaml'),
     };
-    const config = loadConfig({ ...env, QIANFAN_CONFIG: path.join(root, 'config/production.yaml') });
+    // The example's placeholders are refused, each by name.
+    assert.throws(
+      () => loadConfig(env),
+      (err: Error) =>
+        ['mysql.password', 'auth.jwtSecret', 'payment.webhookSecret', 'grpc.serviceTokens.0'].every((k) =>
+          err.message.includes(k),
+        ),
+    );
+    const config = loadConfig({
+      ...env,
+      QIANFAN_MYSQL__PASSWORD: 'from-the-secret-manager',
+      QIANFAN_AUTH__JWT_SECRET: 'jwt-2d9f7b3e1a6c8d0f4b2e9a7c5d3f1b8e',
+      QIANFAN_PAYMENT__WEBHOOK_SECRET: 'whsec-8f3a1c9e2b7d4f6a0c5e8b1d3f7a9c2e',
+      QIANFAN_GRPC__SERVICE_TOKENS: 'svc-points-7a1c3e5f9b2d4f6a8c0e1b3d5f7a9c2e',
+    });
     assert.equal(config.service.env, 'production');
     assert.equal(config.service.instance, 3);
     assert.equal(config.tracing.sampleRatio, 0.1);
+    assert.deepEqual(config.http.trustProxy, ['10.0.0.0/8']);
+  });
+
+  it('readiness probes give the service longer than its own dependency checks take', () => {
+    for (const s of of('StatefulSet')) {
+      const probe = s.spec.template.spec.containers[0].readinessProbe;
+      assert.ok(
+        probe.timeoutSeconds * 1000 > READINESS_CHECK_TIMEOUT_MS,
+        `${s.metadata.name}: ${probe.timeoutSeconds}s`,
+      );
+    }
   });
 });

@@ -36,7 +36,10 @@ function verifyKey(cfg: AuthConfig): KeyObject {
 const verified = new Map<string, { principal: Principal; expMs: number; cfg: AuthConfig }>();
 const MAX_CACHED = 10_000;
 
-/** Checks a bearer token: signature, algorithm, issuer, expiry; claims sub (user id) and roles. */
+/**
+ * Checks a bearer token: signature, algorithm, issuer, expiry (`exp` required), audience when
+ * auth.audience is set, age when auth.maxTokenAgeSeconds is set; claims sub (user id, required) and roles.
+ */
 export async function verifyToken(cfg: AuthConfig, token: string): Promise<Principal> {
   const hit = verified.get(token);
   if (hit && hit.cfg === cfg && hit.expMs > Date.now()) return hit.principal;
@@ -44,6 +47,9 @@ export async function verifyToken(cfg: AuthConfig, token: string): Promise<Princ
     const { payload } = await jwtVerify(token, verifyKey(cfg), {
       algorithms: [cfg.jwtAlgorithm],
       issuer: cfg.jwtIssuer,
+      audience: cfg.audience || undefined,
+      maxTokenAge: cfg.maxTokenAgeSeconds > 0 ? cfg.maxTokenAgeSeconds : undefined,
+      requiredClaims: ['exp', 'sub'],
       clockTolerance: 30,
     });
     if (typeof payload.sub !== 'string' || !/^[1-9]/.test(payload.sub) || parseId(payload.sub) === undefined) {
@@ -51,14 +57,21 @@ export async function verifyToken(cfg: AuthConfig, token: string): Promise<Princ
     }
     const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
     const principal = { userId: payload.sub, roles };
-    if (typeof payload.exp === 'number') {
-      if (verified.size >= MAX_CACHED) verified.delete(verified.keys().next().value as string);
-      verified.set(token, { principal, expMs: payload.exp * 1000, cfg });
+    let expMs = (payload.exp as number) * 1000;
+    if (cfg.maxTokenAgeSeconds > 0 && typeof payload.iat === 'number') {
+      expMs = Math.min(expMs, (payload.iat + cfg.maxTokenAgeSeconds) * 1000);
     }
+    if (verified.size >= MAX_CACHED) verified.delete(verified.keys().next().value as string);
+    verified.set(token, { principal, expMs, cfg });
     return principal;
   } catch (err) {
     if (err instanceof AppError) throw err;
-    const reason = err instanceof errors.JWTExpired ? 'token expired' : 'token is invalid';
+    const reason =
+      err instanceof errors.JWTExpired
+        ? 'token expired'
+        : err instanceof errors.JWTClaimValidationFailed
+          ? `token is invalid: ${err.message}`
+          : 'token is invalid';
     throw new AppError('UNAUTHENTICATED', reason, undefined, { cause: err });
   }
 }
@@ -66,7 +79,9 @@ export async function verifyToken(cfg: AuthConfig, token: string): Promise<Princ
 /** Mints an HS256 token (development, tests and the operator CLI). Production tokens come from the identity service. */
 export async function signDevToken(cfg: AuthConfig, p: Principal, ttlSeconds: number): Promise<string> {
   if (cfg.jwtAlgorithm !== 'HS256') throw new Error('minting tokens needs auth.jwtAlgorithm HS256 and auth.jwtSecret');
-  return new SignJWT({ roles: p.roles })
+  const jwt = new SignJWT({ roles: p.roles });
+  if (cfg.audience) jwt.setAudience(cfg.audience);
+  return jwt
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(p.userId)
     .setIssuer(cfg.jwtIssuer)

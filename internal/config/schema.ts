@@ -1,3 +1,5 @@
+import { createPublicKey } from 'node:crypto';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 // Environment overrides arrive as strings; these accept the typed YAML value or its string form.
@@ -20,6 +22,46 @@ const CRON = z
   .regex(/^(\S+\s+){5}\S+$/, 'expected a 6-field cron expression (seconds first), e.g. "0 */5 * * * *"');
 const hostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'expected host:port');
 
+/** proxy-addr's names for address ranges, accepted in http.trustProxy beside addresses and CIDRs. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const isAddressOrCidr = (s: string) => {
+  if (PROXY_RANGE_NAMES.has(s)) return true;
+  const [addr, bits, ...rest] = s.split('/');
+  const family = isIP(addr ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+};
+/**
+ * Which hops' X-Forwarded-For to believe, in the forms Fastify takes: false (none: the peer is the
+ * client), a hop count, or the proxies' addresses / CIDRs (env: comma-separated). `true` believes any
+ * sender's header.
+ */
+const trustProxy = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    const t = v.trim();
+    if (t === 'true' || t === 'false') return t === 'true';
+    if (/^\d+$/.test(t)) return Number(t);
+    return t
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  },
+  z.union([
+    z.boolean(),
+    z.number().int().min(1).max(16),
+    z
+      .array(
+        z
+          .string()
+          .refine(isAddressOrCidr, 'expected an IP address, a CIDR (10.0.0.0/8) or loopback|linklocal|uniquelocal'),
+      )
+      .min(1),
+  ]),
+);
+
 export const configSchema = z
   .strictObject({
     service: z.strictObject({
@@ -35,11 +77,16 @@ export const configSchema = z
       host: z.string().min(1).default('0.0.0.0'),
       port: port.default(8888),
       bodyLimitBytes: int(1024, 10 * 1024 * 1024).default(64 * 1024),
-      trustProxy: bool.default(false),
+      trustProxy: trustProxy.default(false),
       /** Requests per minute per client IP on /v1 (Redis fixed window). */
       rateLimitPerIpPerMinute: int(1, 1_000_000).default(1200),
       /** Requests per minute per authenticated user on /v1. */
       rateLimitPerUserPerMinute: int(1, 1_000_000).default(300),
+      /**
+       * Signature-verified payment webhooks per minute per provider, across all replicas. Webhooks are
+       * outside the per-IP and per-user limits (a provider's notifications come from few addresses).
+       */
+      webhookRateLimitPerProviderPerMinute: int(1, 10_000_000).default(60_000),
       /** Above this event-loop delay the API sheds load with 503 + Retry-After. */
       maxEventLoopDelayMs: int(10, 60_000).default(1000),
     }),
@@ -73,6 +120,11 @@ export const configSchema = z
       password: z.string().default(''),
       db: int(0, 15).default(0),
       keyPrefix: z.string().default('qf:order:'),
+      /**
+       * Longest one Redis command may take before it fails (ioredis commandTimeout). Redis accelerates
+       * requests: past this a request goes on without it (no cache, limiter open) instead of waiting.
+       */
+      commandTimeoutMs: int(20, 60_000).default(500),
     }),
     etcd: z.strictObject({
       endpoints: list.default(['http://127.0.0.1:2379']),
@@ -101,11 +153,19 @@ export const configSchema = z
       jwtSecret: z.string().default(''),
       jwtPublicKey: z.string().default(''),
       jwtIssuer: z.string().default('qianfan'),
+      /** When set, a token's `aud` must include it. */
+      audience: z.string().default(''),
+      /** When above 0, a token issued (`iat`) longer ago than this is refused, whatever its `exp`. */
+      maxTokenAgeSeconds: int(0, 365 * 24 * 3600).default(0),
     }),
     order: z.strictObject({
       paymentTimeoutMinutes: int(1, 24 * 60).default(30),
       autoConfirmDays: int(1, 60).default(10),
       refundWindowDays: int(0, 365).default(7),
+      /** Orders one buyer may have in PENDING_PAYMENT at once; the next create is refused (TOO_MANY_PENDING_ORDERS). */
+      maxPendingOrdersPerUser: int(1, 10_000).default(10),
+      /** Units one buyer may hold reserved in PENDING_PAYMENT orders at once. */
+      maxPendingUnitsPerUser: int(1, 1_000_000).default(200),
     }),
     payment: z.strictObject({
       /** HMAC-SHA256 key the payment provider signs webhooks with (timestamp + '.' + body). */
@@ -172,21 +232,79 @@ export const configSchema = z
       add(['payment', 'providers'], "lists 'sandbox' but payment.sandbox.enabled is false");
     }
     const devOnly = c.service.env === 'dev' || c.service.env === 'test';
-    if (c.payment.sandbox.enabled && c.service.env === 'production') {
-      add(['payment', 'sandbox', 'enabled'], 'the sandbox payer must not be enabled in production');
+    for (const name of c.payment.providers) {
+      if (!KNOWN_PROVIDERS.includes(name)) {
+        add(['payment', 'providers'], `names unknown provider '${name}' (known: ${KNOWN_PROVIDERS.join(', ')})`);
+      }
     }
-    if (!devOnly && DEV_SECRETS.has(c.payment.webhookSecret)) {
+    if (c.auth.jwtAlgorithm === 'HS256' && c.auth.jwtSecret.length < 32) {
+      add(['auth', 'jwtSecret'], 'HS256 needs a secret of at least 32 characters (set QIANFAN_AUTH__JWT_SECRET)');
+    }
+    if (c.auth.jwtAlgorithm === 'RS256' && !isPublicKey(c.auth.jwtPublicKey)) {
+      add(['auth', 'jwtPublicKey'], 'RS256 needs a PEM public key (set QIANFAN_AUTH__JWT_PUBLIC_KEY)');
+    }
+    if (devOnly) return;
+    // Staging and production: nothing that is only safe in development.
+    if (c.payment.sandbox.enabled) {
+      add(['payment', 'sandbox', 'enabled'], `the sandbox payer is for dev and test only, not ${c.service.env}`);
+    }
+    if (c.http.trustProxy === true) {
       add(
-        ['payment', 'webhookSecret'],
-        `is the development secret; set QIANFAN_PAYMENT__WEBHOOK_SECRET for ${c.service.env}`,
+        ['http', 'trustProxy'],
+        "true lets any client choose its IP with X-Forwarded-For; give the proxies' addresses/CIDRs or a hop count",
       );
     }
-    if (!devOnly && DEV_SECRETS.has(c.auth.jwtSecret)) {
-      add(['auth', 'jwtSecret'], `is the development secret; set QIANFAN_AUTH__JWT_SECRET for ${c.service.env}`);
+    const secrets: Array<[string[], string, { min?: number }]> = [
+      [['payment', 'webhookSecret'], c.payment.webhookSecret, { min: 32 }],
+      [['mysql', 'password'], c.mysql.password, {}],
+      [['redis', 'password'], c.redis.password, {}],
+      ...c.grpc.serviceTokens.map((t, i): [string[], string, { min?: number }] => [
+        ['grpc', 'serviceTokens', String(i)],
+        t,
+        { min: 32 },
+      ]),
+    ];
+    if (c.auth.jwtAlgorithm === 'HS256') secrets.push([['auth', 'jwtSecret'], c.auth.jwtSecret, { min: 32 }]);
+    for (const [path, value, { min }] of secrets) {
+      const problem = secretProblem(value, min);
+      if (problem) add(path, `${problem}; ${c.service.env} needs a secret of its own from the secret manager`);
     }
   });
 
-/** Secrets committed in config/default.yaml and config/test.yaml: accepted only when service.env is dev or test. */
-export const DEV_SECRETS = new Set(['dev-only-jwt-secret-change-me-0123456789', 'dev-only-webhook-secret-0123456789']);
+/** Payment providers this build has (payment.providers may name only these). */
+export const KNOWN_PROVIDERS = ['sandbox'];
+
+/**
+ * Every secret value committed anywhere in this repository (config/*.yaml, deploy/): accepted only when
+ * service.env is dev or test. test/config.test.ts checks that each secret in those files is listed here.
+ */
+export const DEV_SECRETS = new Set([
+  'dev-only-jwt-secret-change-me-0123456789',
+  'dev-only-webhook-secret-0123456789',
+  'dev-service-token',
+  'local-compose-secret-change-me-0123456789',
+  'local-compose-webhook-secret-0123456789',
+  'local-compose-service-token',
+  'qianfan-local',
+  'change-me',
+  'change-me-to-32-or-more-characters-please',
+]);
+
+/** Why a secret is unfit outside dev/test, or undefined. An empty store password is allowed (IAM auth, no AUTH). */
+function secretProblem(value: string, min?: number): string | undefined {
+  if (min === undefined && value === '') return undefined;
+  if (DEV_SECRETS.has(value)) return 'is a value committed in this repository';
+  if (/change-?me/i.test(value)) return "is a placeholder (contains 'change-me')";
+  if (min !== undefined && value.length < min) return `is shorter than ${min} characters`;
+  return undefined;
+}
+
+function isPublicKey(pem: string): boolean {
+  try {
+    return createPublicKey(pem).type === 'public';
+  } catch {
+    return false;
+  }
+}
 
 export type Config = z.infer<typeof configSchema>;
