@@ -37,6 +37,7 @@ await runProcess('consumer', { mq: true }, async (ctx) => {
     host: ctx.config.admin.host,
     port: ctx.config.admin.consumerPort,
     metrics: ctx.metrics,
+    degradable: ctx.degradable,
     checks: {
       ...ctx.checks,
       consumers: async () => {

@@ -11,6 +11,7 @@ await runProcess('job', { mq: true }, async (ctx) => {
     port: ctx.config.admin.jobPort,
     metrics: ctx.metrics,
     checks: ctx.checks,
+    degradable: ctx.degradable,
     logger: ctx.logger,
   });
   return {

@@ -72,6 +72,12 @@ export function installErrorHandler(app: FastifyInstance): void {
       status = httpStatusOf[appErr.kind];
     }
     if (status >= 500) req.log.error({ err }, 'request failed');
+    // A dependency that is down or slow: tell the client when to come back.
+    if (status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '2');
+    const retryAfter = appErr.details?.retryAfterSeconds;
+    if (status === 429 && typeof retryAfter === 'number' && !reply.hasHeader('retry-after')) {
+      reply.header('retry-after', String(retryAfter));
+    }
     const body: ErrorBody = { code: appErr.code, message: appErr.message, requestId: String(req.id) };
     if (appErr.details) body.details = appErr.details;
     void reply.status(status).send(body);

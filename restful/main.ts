@@ -13,6 +13,7 @@ await runProcess('restful', { mq: true }, async (ctx) => {
     port: ctx.config.admin.restfulPort,
     metrics: ctx.metrics,
     checks: ctx.checks,
+    degradable: ctx.degradable,
     logger: ctx.logger,
   });
   return {

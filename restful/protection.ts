@@ -12,7 +12,9 @@ import { BEARER } from './auth.js';
  * valid. The counters are shared by every restful process through Redis, which this process claims
  * hits from in blocks (internal/ratelimit): a busy key makes a round trip per block, not per request.
  * A missing or invalid token is not refused here: it still counts against the IP, and routes that need
- * a user answer 401 (auth.ts). A Redis outage lets requests through.
+ * a user answer 401 (auth.ts). A Redis outage lets requests through: a failed or timed-out claim
+ * (redis.commandTimeoutMs) opens the limiter, and for the next LIMITER_BYPASS_MS no request waits on
+ * Redis for it at all.
  */
 export async function installProtection(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
   const { maxEventLoopDelayMs, rateLimitPerIpPerMinute, rateLimitPerUserPerMinute } = ctx.config.http;
@@ -32,9 +34,14 @@ export async function installProtection(app: FastifyInstance, ctx: ServiceContex
     },
   });
   const limiter = rateLimiter(ctx.redis);
+  let bypassUntil = 0;
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/v1/')) return;
     await identify(ctx, req);
+    // Payment providers' notifications are limited per provider after their signature is checked
+    // (restful/routes/webhooks.ts), never by the budgets meant for people.
+    if (req.url.startsWith(WEBHOOK_PATH)) return;
+    if (Date.now() < bypassUntil) return;
     const userId = req.principal?.userId;
     let decisions: RateDecision[];
     try {
@@ -43,12 +50,17 @@ export async function installProtection(app: FastifyInstance, ctx: ServiceContex
         ...(userId === undefined ? [] : [limiter.hit(`user:${userId}`, rateLimitPerUserPerMinute, 60_000)]),
       ]);
     } catch (err) {
-      ctx.logger.warn({ err }, 'rate limiter unavailable; letting the request through');
+      if (Date.now() >= bypassUntil) ctx.logger.warn({ err }, 'rate limiter unavailable; letting requests through');
+      bypassUntil = Date.now() + LIMITER_BYPASS_MS;
       return;
     }
     refuseOverLimit(reply, decisions);
   });
 }
+
+/** How long the limiter stays open after Redis failed to answer a claim. */
+export const LIMITER_BYPASS_MS = 2000;
+export const WEBHOOK_PATH = '/v1/payments/webhooks/';
 
 /** Sets req.principal from a valid bearer token, or req.authError saying what is wrong with it. */
 async function identify(ctx: ServiceContext, req: FastifyRequest): Promise<void> {

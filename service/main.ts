@@ -14,6 +14,7 @@ await runProcess('service', { mq: true, etcd: true }, async (ctx) => {
     port: admin.servicePort,
     metrics: ctx.metrics,
     checks: ctx.checks,
+    degradable: ctx.degradable,
     logger: ctx.logger,
   });
   const registration = await registerInstance(ctx.etcd!, {

@@ -6,6 +6,7 @@ import { rateLimiter } from '../internal/ratelimit/index.js';
 import { openRedis } from '../internal/svc/redis.js';
 import { testConfig } from './helpers/config.js';
 import { countingRedis } from './helpers/redis.js';
+import { waitFor } from './helpers/wait.js';
 
 describe('rate limits against real Redis, claimed in blocks', () => {
   let redis: Redis;
@@ -106,6 +107,7 @@ describe('rate limits against real Redis, claimed in blocks', () => {
     const key = `ip:${randomUUID()}`;
     broken.disconnect();
     await assert.rejects(limiter.hit(key, 10, 60_000));
+    await waitFor('the connection to close', 5000, () => broken.status === 'end');
     await broken.connect();
     try {
       const d = await limiter.hit(key, 10, 60_000);

@@ -64,18 +64,20 @@ async function admit(ctx: ServiceContext, input: PurchaseInput): Promise<Purchas
     queuedAt: now,
   };
   const k = saleKeys(input.saleId);
-  const [code, got] = (await PURCHASE.run(
-    ctx.redis,
-    [k.meta, k.stock, k.users, k.tickets, k.queued, k.idem(userId, input.idempotencyKey)],
-    [
-      now,
-      userId,
-      input.quantity,
-      seq,
-      JSON.stringify(ticket),
-      requestHash({ saleId: String(input.saleId), quantity: input.quantity, address: input.address }),
-      IDEMPOTENCY_TTL_SECONDS,
-    ],
+  const [code, got] = (await runAdmission(() =>
+    PURCHASE.run(
+      ctx.redis,
+      [k.meta, k.stock, k.users, k.tickets, k.queued, k.idem(userId, input.idempotencyKey)],
+      [
+        now,
+        userId,
+        input.quantity,
+        seq,
+        JSON.stringify(ticket),
+        requestHash({ saleId: String(input.saleId), quantity: input.quantity, address: input.address }),
+        IDEMPOTENCY_TTL_SECONDS,
+      ],
+    ),
   )) as [number, string?];
   switch (code) {
     case 1:
@@ -102,5 +104,23 @@ async function admit(ctx: ServiceContext, input: PurchaseInput): Promise<Purchas
         'IDEMPOTENCY_KEY_REUSED',
         'this idempotency key was used with a different request; use a new key',
       );
+  }
+}
+
+/**
+ * The admission script, with Redis failures (down, or slower than redis.commandTimeoutMs) answered as
+ * DEPENDENCY_UNAVAILABLE (503 + Retry-After). A script that timed out may still have run: a retry with
+ * the same Idempotency-Key replays its ticket, and flashsale-requeue sends a ticket whose send was lost.
+ */
+async function runAdmission<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw new AppError(
+      'DEPENDENCY_UNAVAILABLE',
+      'flash-sale admission is unavailable right now; retry with the same Idempotency-Key',
+      undefined,
+      { cause: err },
+    );
   }
 }

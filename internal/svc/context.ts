@@ -41,6 +41,11 @@ export interface ServiceContext {
   etcd: Etcd3 | undefined;
   /** Readiness checks of the dependencies this context opened; served by /readyz. */
   checks: Record<string, ReadinessCheck>;
+  /**
+   * Checks this process serves without (reported as degraded, still ready): Redis for restful and
+   * service, whose request paths go on without it (no cache, limiter open).
+   */
+  degradable: readonly string[];
   close(): Promise<void>;
 }
 
@@ -140,6 +145,7 @@ export async function createServiceContext(config: Config, opts: ContextOptions)
       mq,
       etcd,
       checks,
+      degradable: opts.process === 'restful' || opts.process === 'service' ? ['redis'] : [],
       close,
     };
   } catch (err) {

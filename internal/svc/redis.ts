@@ -5,6 +5,8 @@ import type { Logger } from '../telemetry/index.js';
 /**
  * ioredis with the configured key prefix and auto-pipelining; connects eagerly so a missing Redis fails
  * at start-up, clearly. Later losses of the connection are logged once each (ioredis reconnects by itself).
+ * Nothing waits on Redis without a bound: every command fails after redis.commandTimeoutMs (a stalled
+ * server), and while the connection is down commands fail at once instead of queueing for its return.
  */
 export async function openRedis(cfg: Config['redis'], logger?: Logger): Promise<Redis> {
   const redis = new Redis({
@@ -15,7 +17,9 @@ export async function openRedis(cfg: Config['redis'], logger?: Logger): Promise<
     keyPrefix: cfg.keyPrefix,
     lazyConnect: true,
     connectTimeout: 5000,
-    maxRetriesPerRequest: 2,
+    commandTimeout: cfg.commandTimeoutMs,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
     // Commands issued in the same event-loop tick go out in one write (one syscall instead of one each).
     enableAutoPipelining: true,
   });

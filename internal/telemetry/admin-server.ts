@@ -5,12 +5,30 @@ import type { Logger } from './logger.js';
 export type ReadinessCheck = () => Promise<void>;
 
 export interface HealthReport {
-  status: 'ok' | 'unavailable';
-  checks: Record<string, { ok: boolean; error?: string; ms: number }>;
+  /** `degraded`: only checks the process can serve without failed (it stays ready). */
+  status: 'ok' | 'degraded' | 'unavailable';
+  checks: Record<string, { ok: boolean; error?: string; ms: number; degrades?: true }>;
 }
 
-/** Runs each named check with a timeout; the report is ok only when all pass. */
-export async function runChecks(checks: Record<string, ReadinessCheck>, timeoutMs = 2000): Promise<HealthReport> {
+/**
+ * How long one readiness check may take. Below the probes' timeoutSeconds in deploy/k8s (3 s), so a
+ * stalled dependency is reported by name instead of the probe timing out.
+ */
+export const READINESS_CHECK_TIMEOUT_MS = 1500;
+
+/** The HTTP status a readiness report answers with: 503 only when the process cannot serve. */
+export const readinessStatus = (r: HealthReport) => (r.status === 'unavailable' ? 503 : 200);
+
+/**
+ * Runs each named check with a timeout. The report is ok when all pass, degraded when only checks
+ * named in `degradable` failed (dependencies the process serves without, e.g. Redis for restful), and
+ * unavailable otherwise.
+ */
+export async function runChecks(
+  checks: Record<string, ReadinessCheck>,
+  degradable: readonly string[] = [],
+  timeoutMs = READINESS_CHECK_TIMEOUT_MS,
+): Promise<HealthReport> {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
       const started = performance.now();
@@ -18,15 +36,16 @@ export async function runChecks(checks: Record<string, ReadinessCheck>, timeoutM
         await withTimeout(check(), timeoutMs, `${name} check timed out after ${timeoutMs} ms`);
         return [name, { ok: true, ms: Math.round(performance.now() - started) }] as const;
       } catch (err) {
-        return [
-          name,
-          { ok: false, error: (err as Error).message, ms: Math.round(performance.now() - started) },
-        ] as const;
+        const failed = { ok: false, error: (err as Error).message, ms: Math.round(performance.now() - started) };
+        return [name, degradable.includes(name) ? { ...failed, degrades: true as const } : failed] as const;
       }
     }),
   );
   const all = Object.fromEntries(entries);
-  return { status: entries.every(([, r]) => r.ok) ? 'ok' : 'unavailable', checks: all };
+  const failed = entries.filter(([, r]) => !r.ok);
+  const status =
+    failed.length === 0 ? 'ok' : failed.every(([n]) => degradable.includes(n)) ? 'degraded' : 'unavailable';
+  return { status, checks: all };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
@@ -55,6 +74,8 @@ export async function startAdminServer(opts: {
   port: number;
   metrics: Registry;
   checks: Record<string, ReadinessCheck>;
+  /** Checks whose failure leaves the process ready, reported as degraded. */
+  degradable?: readonly string[];
   logger: Logger;
 }): Promise<AdminServer> {
   let draining = false;
@@ -68,7 +89,7 @@ export async function startAdminServer(opts: {
     if (url === '/healthz') return send(200, { status: 'ok' });
     if (url === '/readyz') {
       if (draining) return send(503, { status: 'draining', checks: {} });
-      void runChecks(opts.checks).then((r) => send(r.status === 'ok' ? 200 : 503, r));
+      void runChecks(opts.checks, opts.degradable).then((r) => send(readinessStatus(r), r));
       return;
     }
     if (url === '/metrics') {

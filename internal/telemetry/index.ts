@@ -1,7 +1,9 @@
 export {
   type AdminServer,
   type HealthReport,
+  READINESS_CHECK_TIMEOUT_MS,
   type ReadinessCheck,
+  readinessStatus,
   runChecks,
   startAdminServer,
 } from './admin-server.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../../internal/svc/index.js';
-import { runChecks } from '../../internal/telemetry/index.js';
+import { readinessStatus, runChecks } from '../../internal/telemetry/index.js';
 
 /**
  * Liveness and readiness (real dependency checks) on the API port, for the load balancer. Metrics are on
@@ -12,7 +12,7 @@ export function healthRoutes(app: FastifyInstance, ctx: ServiceContext, state: {
   app.get('/healthz', hidden, async () => ({ status: 'ok' }));
   app.get('/readyz', hidden, async (_req, reply) => {
     if (state.draining) return reply.status(503).send({ status: 'draining', checks: {} });
-    const report = await runChecks(ctx.checks);
-    return reply.status(report.status === 'ok' ? 200 : 503).send(report);
+    const report = await runChecks(ctx.checks, ctx.degradable);
+    return reply.status(readinessStatus(report)).send(report);
   });
 }
