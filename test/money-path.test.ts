@@ -122,6 +122,7 @@ describe('money and message path edge cases (real MariaDB, Redis, RocketMQ)', ()
       );
       const sentAt = Date.now();
       await ingestPaymentWebhook(ctx, {
+        provider: 'sandbox',
         body: w.body,
         timestamp: w.headers['x-qf-timestamp'],
         signature: w.headers['x-qf-signature'],
@@ -232,7 +233,12 @@ describe('money and message path edge cases (real MariaDB, Redis, RocketMQ)', ()
       currency: 'CNY',
       occurredAt: new Date().toISOString(),
     });
-    const input = { body: w.body, timestamp: w.headers['x-qf-timestamp'], signature: w.headers['x-qf-signature'] };
+    const input = {
+      provider: 'sandbox',
+      body: w.body,
+      timestamp: w.headers['x-qf-timestamp'],
+      signature: w.headers['x-qf-signature'],
+    };
     const broken = await createServiceContext(testConfig(), { process: 'script', mq: true, logger: testLogger });
     try {
       await broken.mq!.close(); // the broker is unreachable for this request

@@ -260,6 +260,7 @@ describe('payment, delivery and refunds (real MariaDB, Redis, RocketMQ)', () => 
     const good = sandboxWebhook(secret, n);
     const call = (w: ReturnType<typeof sandboxWebhook>, body = w.body) =>
       ingestPaymentWebhook(ctx, {
+        provider: 'sandbox',
         body,
         timestamp: w.headers['x-qf-timestamp'],
         signature: w.headers['x-qf-signature'],

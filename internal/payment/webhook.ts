@@ -1,5 +1,6 @@
 import { AppError, rejectInvalidText } from '../errorx/index.js';
 import { newEnvelope, topics } from '../mq/index.js';
+import { type RateLimiter, rateLimiter } from '../ratelimit/index.js';
 import { requireMq, type ServiceContext } from '../svc/index.js';
 import { type ApplyOutcome, applyPaymentResult } from './apply-payment-result.js';
 import { completeRefund } from './complete-refund.js';
@@ -23,17 +24,46 @@ function parseBody(body: string): PaymentNotification {
   return parseNotification(n);
 }
 
+const limiters = new WeakMap<ServiceContext, RateLimiter>();
+
 /**
- * Webhook ingress: signature and timestamp are verified before anything is stored, a replay of the
- * same signed request is refused, and the notification is published to payment_notify (FIFO, grouped
- * by order) for the consumer to apply in order.
+ * The per-provider budget of verified webhooks (http.webhookRateLimitPerProviderPerMinute, across all
+ * replicas). A Redis failure lets the webhook through: losing a payment is worse than a burst.
+ */
+async function withinProviderLimit(ctx: ServiceContext, provider: string): Promise<void> {
+  let limiter = limiters.get(ctx);
+  if (!limiter) {
+    limiter = rateLimiter(ctx.redis);
+    limiters.set(ctx, limiter);
+  }
+  const limit = ctx.config.http.webhookRateLimitPerProviderPerMinute;
+  const d = await limiter.hit(`webhook:${provider}`, limit, 60_000).catch(() => undefined);
+  if (d && !d.allowed) {
+    throw new AppError('RATE_LIMITED', `more than ${limit} webhooks a minute from ${provider}; retry later`, {
+      retryAfterSeconds: d.retryAfterSeconds,
+    });
+  }
+}
+
+/**
+ * Webhook ingress: signature and timestamp are verified before anything is stored or counted, then
+ * the provider's own rate limit applies (never the per-IP or per-user ones), a replay of the same
+ * signed request is refused, and the notification is published to payment_notify (FIFO, grouped by
+ * order) for the consumer to apply in order.
  */
 export async function ingestPaymentWebhook(
   ctx: ServiceContext,
-  input: { body: string; timestamp: string | undefined; signature: string | undefined },
+  input: { provider: string; body: string; timestamp: string | undefined; signature: string | undefined },
 ): Promise<PaymentNotification> {
   const { webhookSecret, webhookToleranceSeconds } = ctx.config.payment;
-  verifyWebhook({ secret: webhookSecret, toleranceSeconds: webhookToleranceSeconds, ...input });
+  verifyWebhook({
+    secret: webhookSecret,
+    toleranceSeconds: webhookToleranceSeconds,
+    body: input.body,
+    timestamp: input.timestamp,
+    signature: input.signature,
+  });
+  await withinProviderLimit(ctx, input.provider);
   const notification = parseBody(input.body);
   // The replay guard is claimed for the time of the enqueue and kept only once the notification is on
   // the broker: a request whose enqueue failed (answered 5xx) is accepted when the provider resends it.

@@ -38,6 +38,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): 
       },
       async (req, reply) => {
         const n = await ingestPaymentWebhook(ctx, {
+          provider: (req.params as { provider: string }).provider,
           body: typeof req.body === 'string' ? req.body : '',
           timestamp: req.headers[TIMESTAMP_HEADER] as string | undefined,
           signature: req.headers[SIGNATURE_HEADER] as string | undefined,
