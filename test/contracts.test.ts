@@ -105,6 +105,21 @@ describe('API contracts', () => {
       assert.ok(doc.paths['/v1/orders'].post.responses['201'].headers.location, 'POST /v1/orders documents Location');
     });
 
+    it('every POST that creates or changes something requires an Idempotency-Key (nginx retries POSTs)', () => {
+      // Webhooks are deduplicated by their signature (replay guard); the sandbox payer is dev/test only.
+      const exempt = ['/v1/payments/webhooks/{provider}', '/v1/sandbox/'];
+      const posts = Object.entries(doc.paths).filter(
+        ([p, m]) => (m as any).post && !exempt.some((e) => p.startsWith(e)),
+      );
+      assert.ok(posts.length >= 10, `only ${posts.length} POST routes`);
+      for (const [p, m] of posts) {
+        const header = ((m as any).post.parameters ?? []).find(
+          (x: any) => x.in === 'header' && x.name === 'idempotency-key',
+        );
+        assert.ok(header?.required, `POST ${p} does not require Idempotency-Key`);
+      }
+    });
+
     it('redocly lint passes with no errors and no warnings', () => {
       const r = run(bin('redocly'), [
         'lint',

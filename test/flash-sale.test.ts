@@ -5,7 +5,7 @@ import { eq, inArray } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { signDevToken } from '../internal/auth/index.js';
 import { flashSaleStats, reconcileFlashSale, requeueLostTickets, saleKeys } from '../internal/flashsale/index.js';
-import { flashSaleTickets, orders } from '../internal/model/index.js';
+import { flashSales, flashSaleTickets, orders } from '../internal/model/index.js';
 import { Batcher, type ConsumerLoop } from '../internal/mq/index.js';
 import { cancelOrder } from '../internal/order/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
@@ -59,14 +59,20 @@ describe('flash sale (real Redis, RocketMQ, MariaDB)', () => {
   async function newSale(stock: number, perUserLimit: number, skuUnits = stock + 10, startsIn = -1000) {
     const [sku] = await makeSkus(ctx, [{ price: 9900, available: skuUnits }]);
     const adminTok = await token(1n, ['admin']);
-    const r = await call('POST', '/v1/admin/flash-sales', adminTok, {
-      skuId: String(sku),
-      price: 100,
-      stock,
-      perUserLimit,
-      startsAt: new Date(Date.now() + startsIn).toISOString(),
-      endsAt: new Date(Date.now() + Math.max(startsIn, 0) + 3600_000).toISOString(),
-    });
+    const r = await call(
+      'POST',
+      '/v1/admin/flash-sales',
+      adminTok,
+      {
+        skuId: String(sku),
+        price: 100,
+        stock,
+        perUserLimit,
+        startsAt: new Date(Date.now() + startsIn).toISOString(),
+        endsAt: new Date(Date.now() + Math.max(startsIn, 0) + 3600_000).toISOString(),
+      },
+      randomUUID(),
+    );
     assert.equal(r.status, 201, JSON.stringify(r.body));
     return { sku: sku!, saleId: r.body.id as string, adminTok };
   }
@@ -77,28 +83,73 @@ describe('flash sale (real Redis, RocketMQ, MariaDB)', () => {
       .from(flashSaleTickets)
       .where(eq(flashSaleTickets.saleId, BigInt(saleId)));
 
+  it('creating a sale twice with one Idempotency-Key (a proxy retrying a POST) makes one sale and takes the stock once', async () => {
+    const [sku] = await makeSkus(ctx, [{ price: 9900, available: 50 }]);
+    const adminTok = await token(1n, ['admin']);
+    const body = {
+      skuId: String(sku),
+      price: 100,
+      stock: 20,
+      perUserLimit: 1,
+      startsAt: new Date(Date.now() - 1000).toISOString(),
+      endsAt: new Date(Date.now() + 3600_000).toISOString(),
+    };
+    const missing = await call('POST', '/v1/admin/flash-sales', adminTok, body);
+    assert.equal(missing.status, 400);
+    assert.match(missing.body.message, /idempotency-key/i);
+    const key = randomUUID();
+    const [a, b] = await Promise.all([
+      call('POST', '/v1/admin/flash-sales', adminTok, body, key),
+      call('POST', '/v1/admin/flash-sales', adminTok, body, key),
+    ]);
+    const again = await call('POST', '/v1/admin/flash-sales', adminTok, body, key);
+    const created = [a, b, again].filter((r) => r.status === 201);
+    assert.ok(created.length >= 2, JSON.stringify([a.status, b.status, again.status]));
+    assert.ok([a, b].every((r) => r.status === 201 || r.body.code === 'IDEMPOTENCY_KEY_IN_FLIGHT'));
+    assert.equal(again.headers['idempotent-replayed'], 'true');
+    assert.equal(new Set(created.map((r) => r.body.id)).size, 1);
+    assert.equal(again.headers.location, `/v1/admin/flash-sales/${again.body.id}`);
+    const sales = await ctx.db.select().from(flashSales).where(eq(flashSales.skuId, sku!));
+    assert.equal(sales.length, 1);
+    assert.deepEqual(await stockOf(ctx, sku!), { available: 30, reserved: 0, sold: 0 });
+    const changed = await call('POST', '/v1/admin/flash-sales', adminTok, { ...body, stock: 5 }, key);
+    assert.equal(changed.status, 422);
+  });
+
   it('an admin sale takes its stock from the SKU; refusals are 409/404 with codes', async () => {
     const { sku, saleId, adminTok } = await newSale(5, 1, 8);
     assert.deepEqual(await stockOf(ctx, sku), { available: 3, reserved: 0, sold: 0 });
-    const over = await call('POST', '/v1/admin/flash-sales', adminTok, {
-      skuId: String(sku),
-      price: 100,
-      stock: 4,
-      perUserLimit: 1,
-      startsAt: new Date().toISOString(),
-      endsAt: new Date(Date.now() + 60_000).toISOString(),
-    });
+    const over = await call(
+      'POST',
+      '/v1/admin/flash-sales',
+      adminTok,
+      {
+        skuId: String(sku),
+        price: 100,
+        stock: 4,
+        perUserLimit: 1,
+        startsAt: new Date().toISOString(),
+        endsAt: new Date(Date.now() + 60_000).toISOString(),
+      },
+      randomUUID(),
+    );
     assert.equal(over.status, 409);
     assert.equal(over.body.code, 'INSUFFICIENT_STOCK');
     const user = await token(++nextUser);
-    const asUser = await call('POST', '/v1/admin/flash-sales', user, {
-      skuId: String(sku),
-      price: 1,
-      stock: 1,
-      perUserLimit: 1,
-      startsAt: new Date().toISOString(),
-      endsAt: new Date(Date.now() + 60_000).toISOString(),
-    });
+    const asUser = await call(
+      'POST',
+      '/v1/admin/flash-sales',
+      user,
+      {
+        skuId: String(sku),
+        price: 1,
+        stock: 1,
+        perUserLimit: 1,
+        startsAt: new Date().toISOString(),
+        endsAt: new Date(Date.now() + 60_000).toISOString(),
+      },
+      randomUUID(),
+    );
     assert.equal(asUser.status, 403);
     const pub = await call('GET', `/v1/flash-sales/${saleId}`, user);
     assert.equal(pub.status, 200);

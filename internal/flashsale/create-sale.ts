@@ -1,4 +1,5 @@
 import { AppError } from '../errorx/index.js';
+import type { Tx } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { loadSale } from './load-sale.js';
 import { insertSale, type SaleRow, takeFromSku } from './repository.js';
@@ -8,9 +9,14 @@ import { getSkuTitle } from './sku.js';
 /**
  * An admin creates a flash sale: its stock is taken from the SKU's available stock in the same DB
  * transaction (a sale can never sell units the SKU does not have), then the sale is loaded into Redis.
- * If loading fails the sale still exists; the reconcile-flash-sales job loads it.
+ * If loading fails the sale still exists; the reconcile-flash-sales job loads it. `seal` (the request's
+ * Idempotency-Key) commits in the same transaction, so a retried request can never create a second sale.
  */
-export async function createFlashSale(ctx: ServiceContext, spec: SaleSpec): Promise<SaleRow> {
+export async function createFlashSale(
+  ctx: ServiceContext,
+  spec: SaleSpec,
+  seal?: (tx: Tx, sale: SaleRow) => Promise<void>,
+): Promise<SaleRow> {
   const now = new Date();
   validateSale(spec, now);
   const title = await getSkuTitle(ctx.db, spec.skuId);
@@ -35,6 +41,7 @@ export async function createFlashSale(ctx: ServiceContext, spec: SaleSpec): Prom
       });
     }
     await insertSale(tx, sale);
+    await seal?.(tx, sale);
   });
   await loadSale(ctx, sale).catch((err: unknown) =>
     ctx.logger.warn(

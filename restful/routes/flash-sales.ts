@@ -11,6 +11,7 @@ import {
 } from '../../internal/flashsale/index.js';
 import type { ServiceContext } from '../../internal/svc/index.js';
 import { principalOf, requireAdmin, requireUser } from '../auth.js';
+import { idempotent } from '../idempotency.js';
 import {
   CreateFlashSaleBody,
   errorResponses,
@@ -63,19 +64,26 @@ export function flashSaleRoutes(
         summary: "Create a flash sale from a SKU's available stock",
         tags,
         security,
+        headers: IdempotencyHeader,
         body: ref(CreateFlashSaleBody),
         response: { 201: reply(FlashSale, 'Created', locationHeader), ...errorResponses },
       },
     },
-    async (req, res) => {
-      const sale = await createFlashSale(ctx, {
-        ...req.body,
-        skuId: BigInt(req.body.skuId),
-        startsAt: new Date(req.body.startsAt),
-        endsAt: new Date(req.body.endsAt),
-      });
-      return res.status(201).header('location', `/v1/admin/flash-sales/${sale.id}`).send(saleJson(sale, sale.stock));
-    },
+    (req, res) =>
+      idempotent(ctx, req, res, async (seal) => {
+        const answer = (sale: SaleRow) => ({
+          status: 201,
+          body: saleJson(sale, sale.stock),
+          headers: { location: `/v1/admin/flash-sales/${sale.id}` },
+        });
+        const spec = {
+          ...req.body,
+          skuId: BigInt(req.body.skuId),
+          startsAt: new Date(req.body.startsAt),
+          endsAt: new Date(req.body.endsAt),
+        };
+        return answer(await createFlashSale(ctx, spec, (tx, sale) => seal(tx, answer(sale))));
+      }),
   );
 
   app.get(
