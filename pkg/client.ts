@@ -1,6 +1,6 @@
 import { ChannelCredentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { Etcd3, type Watcher } from 'etcd3';
-import type * as pb from './gen/qianfan/order/v1/order.js';
+import * as pb from './gen/qianfan/order/v1/order.js';
 import { OrderServiceClient } from './gen/qianfan/order/v1/order.js';
 
 export const ORDER_SERVICE = 'qianfan.order.v1.OrderService';
@@ -135,24 +135,43 @@ export class OrderClient {
     }
   }
 
-  createOrder = (req: pb.CreateOrderRequest) =>
-    this.#call<pb.CreateOrderRequest, pb.CreateOrderResponse>('createOrder', req);
-  getOrder = (req: pb.GetOrderRequest) => this.#call<pb.GetOrderRequest, pb.GetOrderResponse>('getOrder', req);
-  listOrders = (req: pb.ListOrdersRequest) =>
-    this.#call<pb.ListOrdersRequest, pb.ListOrdersResponse>('listOrders', req);
-  cancelOrder = (req: pb.CancelOrderRequest) =>
-    this.#call<pb.CancelOrderRequest, pb.CancelOrderResponse>('cancelOrder', req);
-  startPayment = (req: pb.StartPaymentRequest) =>
-    this.#call<pb.StartPaymentRequest, pb.StartPaymentResponse>('startPayment', req);
-  applyPaymentResult = (req: pb.ApplyPaymentResultRequest) =>
-    this.#call<pb.ApplyPaymentResultRequest, pb.ApplyPaymentResultResponse>('applyPaymentResult', req);
-  shipOrder = (req: pb.ShipOrderRequest) => this.#call<pb.ShipOrderRequest, pb.ShipOrderResponse>('shipOrder', req);
-  markDelivered = (req: pb.MarkDeliveredRequest) =>
-    this.#call<pb.MarkDeliveredRequest, pb.MarkDeliveredResponse>('markDelivered', req);
-  confirmReceipt = (req: pb.ConfirmReceiptRequest) =>
-    this.#call<pb.ConfirmReceiptRequest, pb.ConfirmReceiptResponse>('confirmReceipt', req);
-  requestRefund = (req: pb.RequestRefundRequest) =>
-    this.#call<pb.RequestRefundRequest, pb.RequestRefundResponse>('requestRefund', req);
+  // Requests take partial messages: a field left out (or undefined, from JavaScript) is its proto3 default,
+  // which the service reads as absent. fromPartial fills the defaults before encoding.
+  createOrder = (req: pb.DeepPartial<pb.CreateOrderRequest>) =>
+    this.#call<pb.CreateOrderRequest, pb.CreateOrderResponse>('createOrder', pb.CreateOrderRequest.fromPartial(req));
+  getOrder = (req: pb.DeepPartial<pb.GetOrderRequest>) =>
+    this.#call<pb.GetOrderRequest, pb.GetOrderResponse>('getOrder', pb.GetOrderRequest.fromPartial(req));
+  listOrders = (req: pb.DeepPartial<pb.ListOrdersRequest>) =>
+    this.#call<pb.ListOrdersRequest, pb.ListOrdersResponse>('listOrders', pb.ListOrdersRequest.fromPartial(req));
+  cancelOrder = (req: pb.DeepPartial<pb.CancelOrderRequest>) =>
+    this.#call<pb.CancelOrderRequest, pb.CancelOrderResponse>('cancelOrder', pb.CancelOrderRequest.fromPartial(req));
+  startPayment = (req: pb.DeepPartial<pb.StartPaymentRequest>) =>
+    this.#call<pb.StartPaymentRequest, pb.StartPaymentResponse>(
+      'startPayment',
+      pb.StartPaymentRequest.fromPartial(req),
+    );
+  applyPaymentResult = (req: pb.DeepPartial<pb.ApplyPaymentResultRequest>) =>
+    this.#call<pb.ApplyPaymentResultRequest, pb.ApplyPaymentResultResponse>(
+      'applyPaymentResult',
+      pb.ApplyPaymentResultRequest.fromPartial(req),
+    );
+  shipOrder = (req: pb.DeepPartial<pb.ShipOrderRequest>) =>
+    this.#call<pb.ShipOrderRequest, pb.ShipOrderResponse>('shipOrder', pb.ShipOrderRequest.fromPartial(req));
+  markDelivered = (req: pb.DeepPartial<pb.MarkDeliveredRequest>) =>
+    this.#call<pb.MarkDeliveredRequest, pb.MarkDeliveredResponse>(
+      'markDelivered',
+      pb.MarkDeliveredRequest.fromPartial(req),
+    );
+  confirmReceipt = (req: pb.DeepPartial<pb.ConfirmReceiptRequest>) =>
+    this.#call<pb.ConfirmReceiptRequest, pb.ConfirmReceiptResponse>(
+      'confirmReceipt',
+      pb.ConfirmReceiptRequest.fromPartial(req),
+    );
+  requestRefund = (req: pb.DeepPartial<pb.RequestRefundRequest>) =>
+    this.#call<pb.RequestRefundRequest, pb.RequestRefundResponse>(
+      'requestRefund',
+      pb.RequestRefundRequest.fromPartial(req),
+    );
 
   async close(): Promise<void> {
     await this.#watcher?.cancel();

@@ -46,14 +46,16 @@ describe('pkg: OrderClient with etcd discovery, and the event catalog', () => {
     const b = `${config.grpc.advertiseHost}:${config.grpc.port + 12}`;
     await waitFor('instance 1 in etcd', 30_000, () => client.instances().includes(a));
     const [sku] = await makeSkus(ctx, [{ price: 1200, available: 5 }]);
+    // A JavaScript caller leaves optional fields out or undefined (postcode, note): they are absent, not invalid.
     const created = await client.createOrder({
       requestId: randomUUID(),
       userId: '4242',
       items: [{ skuId: String(sku), quantity: 1 }],
-      address: { ...address, postcode: '' },
-      note: '',
+      address: { ...address, postcode: undefined },
     });
     assert.equal(created.order?.totalAmount, '1200');
+    assert.equal(created.order?.address?.postcode, '');
+    assert.equal(created.order?.note, '');
     procs.push(startService(2));
     await waitFor('instance 2 in etcd', 30_000, () => client.instances().includes(b));
     const { code } = await stopWithin(procs[0]!, 10_000);
