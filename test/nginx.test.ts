@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -23,12 +24,12 @@ const restfuls = [
   { http: 18882, admin: 18992 },
 ];
 
-/** deploy/nginx/qianfan-order.conf with the two local restful processes as its upstream. */
-function nginxConfig(dir: string): string {
+/** deploy/nginx/qianfan-order.conf with two local restful processes as its upstream. */
+function nginxConfig(dir: string, upstream = restfuls.map((r) => r.http), port = NGINX_PORT): string {
   const site = readFileSync(path.join(root, 'deploy/nginx/qianfan-order.conf'), 'utf8')
-    .replace('restful-1:8888', `127.0.0.1:${restfuls[0]!.http}`)
-    .replace('restful-2:8888', `127.0.0.1:${restfuls[1]!.http}`)
-    .replace('listen 80;', `listen 127.0.0.1:${NGINX_PORT};`);
+    .replace('restful-1:8888', `127.0.0.1:${upstream[0]}`)
+    .replace('restful-2:8888', `127.0.0.1:${upstream[1]}`)
+    .replace('listen 80;', `listen 127.0.0.1:${port};`);
   writeFileSync(path.join(dir, 'qianfan-order.conf'), site);
   mkdirSync(path.join(dir, 'tmp'), { recursive: true });
   const main = `
@@ -157,5 +158,74 @@ describe('nginx in front of two restful processes', () => {
       `${results.failed.length} of ${results.ok + results.failed.length} failed`,
     );
     assert.ok(results.ok > 200, `only ${results.ok} requests in the run`);
+  });
+});
+
+/** One GET through nginx from a given loopback address (a distinct client), with optional extra headers. */
+function getFrom(localAddress: string, port: number, url: string, headers: Record<string, string> = {}) {
+  return new Promise<number>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: url, localAddress, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+// http.trustProxy set to nginx's address, as deploy/k8s and compose set it to the proxy's range: clients
+// behind nginx are told apart by the address nginx saw, and a client's own X-Forwarded-For changes nothing.
+describe('behind nginx with http.trustProxy = the proxy address', () => {
+  const PORT = 18_081;
+  const ups = [18_883, 18_884];
+  const LIMIT = 6;
+  let nginx: ChildProcess;
+  const procs: Proc[] = [];
+  before(async () => {
+    const prefix = `qf:order:test:trust:${Date.now()}:`;
+    for (const [i, port] of ups.entries()) {
+      const p = startProcess('restful/main.ts', [], {
+        QIANFAN_SERVICE__INSTANCE: String(20 + i),
+        QIANFAN_HTTP__PORT: String(port),
+        QIANFAN_ADMIN__RESTFUL_PORT: String(port + 100),
+        QIANFAN_HTTP__TRUST_PROXY: '127.0.0.1',
+        QIANFAN_HTTP__RATE_LIMIT_PER_IP_PER_MINUTE: String(LIMIT),
+        QIANFAN_REDIS__KEY_PREFIX: prefix,
+      });
+      procs.push(p);
+    }
+    for (const [i, port] of ups.entries()) {
+      await waitFor(`restful ${port} ready`, 30_000, async () => {
+        if (procs[i]!.child.exitCode !== null) throw new Error(`restful exited:\n${procs[i]!.output()}`);
+        return (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok;
+      });
+    }
+    const dir = mkdtempSync(path.join(tmpdir(), 'qf-nginx-trust-'));
+    const conf = nginxConfig(dir, ups, PORT);
+    nginx = spawn(NGINX, ['-p', dir, '-c', conf, '-g', 'daemon off;'], { stdio: 'inherit' });
+    await waitFor(
+      'nginx',
+      10_000,
+      async () => (await fetch(`http://127.0.0.1:${PORT}/healthz`).catch(() => undefined))?.ok,
+    );
+  });
+  after(() => {
+    nginx?.kill('SIGQUIT');
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  });
+
+  it('a spoofed X-Forwarded-For does not change who the client is; two clients get separate budgets', async () => {
+    const url = '/v1/flash-sales/1'; // 401 without a token, but it counts against the client's IP budget
+    const a = '127.0.0.2';
+    const b = '127.0.0.3';
+    for (let i = 0; i < LIMIT; i++) assert.equal(await getFrom(a, PORT, url), 401, `request ${i + 1} of client A`);
+    assert.equal(await getFrom(a, PORT, url), 429, 'client A is over its budget');
+    // Client A claims to be someone else: nginx appends the address it saw, which is what counts.
+    for (const spoof of ['203.0.113.9', '127.0.0.3', '10.1.2.3, 198.51.100.7']) {
+      assert.equal(await getFrom(a, PORT, url, { 'x-forwarded-for': spoof }), 429, `spoofed ${spoof}`);
+    }
+    // Client B has its own budget, untouched by A (with trustProxy false every client would be nginx's IP).
+    for (let i = 0; i < LIMIT; i++) assert.equal(await getFrom(b, PORT, url), 401, `request ${i + 1} of client B`);
+    assert.equal(await getFrom(b, PORT, url), 429);
   });
 });
