@@ -1,6 +1,7 @@
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifyToken } from '../internal/auth/index.js';
+import { markRedisFailed, redisBypassed } from '../internal/cache/index.js';
 import { AppError } from '../internal/errorx/index.js';
 import { type RateDecision, rateLimiter } from '../internal/ratelimit/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
@@ -13,8 +14,8 @@ import { BEARER } from './auth.js';
  * hits from in blocks (internal/ratelimit): a busy key makes a round trip per block, not per request.
  * A missing or invalid token is not refused here: it still counts against the IP, and routes that need
  * a user answer 401 (auth.ts). A Redis outage lets requests through: a failed or timed-out claim
- * (redis.commandTimeoutMs) opens the limiter, and for the next LIMITER_BYPASS_MS no request waits on
- * Redis for it at all.
+ * (redis.commandTimeoutMs) opens the limiter, and for the next REDIS_BYPASS_MS (internal/cache) no
+ * request waits on Redis for it, nor for the caches.
  */
 export async function installProtection(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
   const { maxEventLoopDelayMs, rateLimitPerIpPerMinute, rateLimitPerUserPerMinute } = ctx.config.http;
@@ -34,14 +35,13 @@ export async function installProtection(app: FastifyInstance, ctx: ServiceContex
     },
   });
   const limiter = rateLimiter(ctx.redis);
-  let bypassUntil = 0;
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/v1/')) return;
     await identify(ctx, req);
     // Payment providers' notifications are limited per provider after their signature is checked
     // (restful/routes/webhooks.ts), never by the budgets meant for people.
     if (req.url.startsWith(WEBHOOK_PATH)) return;
-    if (Date.now() < bypassUntil) return;
+    if (redisBypassed(ctx.redis)) return;
     const userId = req.principal?.userId;
     let decisions: RateDecision[];
     try {
@@ -50,16 +50,13 @@ export async function installProtection(app: FastifyInstance, ctx: ServiceContex
         ...(userId === undefined ? [] : [limiter.hit(`user:${userId}`, rateLimitPerUserPerMinute, 60_000)]),
       ]);
     } catch (err) {
-      if (Date.now() >= bypassUntil) ctx.logger.warn({ err }, 'rate limiter unavailable; letting requests through');
-      bypassUntil = Date.now() + LIMITER_BYPASS_MS;
+      if (!markRedisFailed(ctx.redis)) ctx.logger.warn({ err }, 'rate limiter unavailable; letting requests through');
       return;
     }
     refuseOverLimit(reply, decisions);
   });
 }
 
-/** How long the limiter stays open after Redis failed to answer a claim. */
-export const LIMITER_BYPASS_MS = 2000;
 export const WEBHOOK_PATH = '/v1/payments/webhooks/';
 
 /** Sets req.principal from a valid bearer token, or req.authError saying what is wrong with it. */

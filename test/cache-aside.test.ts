@@ -67,4 +67,40 @@ describe('cache-aside with decoded values remembered per fill, against real Redi
     await redis.del(`${prefix}k`);
     assert.deepEqual(await mine.get('k', async () => ({ v: 4, body: 'reloaded' })), { v: 4, body: 'reloaded' });
   });
+
+  it('a read that begins after a change was invalidated never joins a load begun before it', async () => {
+    const prefix = `test:join:${randomUUID()}:`;
+    const reader = cacheOn(redis, prefix); // the process serving reads
+    const writer = cacheOn(redis, prefix); // another process changing the row
+    let release!: () => void;
+    const slowOld = new Promise<Doc>((resolve) => {
+      release = () => resolve({ v: 1, body: 'before the change' });
+    });
+    const before = reader.get('k', () => slowOld); // read the row before the change, slowly
+    await new Promise((r) => setTimeout(r, 50));
+    await writer.invalidate('k', 2); // the change to version 2 commits and invalidates
+    let loads = 0;
+    const afterChange = reader.get('k', async () => {
+      loads++;
+      return { v: 2, body: 'after the change' };
+    });
+    assert.deepEqual(await afterChange, { v: 2, body: 'after the change' });
+    assert.equal(loads, 1, 'the read after the change joined the older load');
+    release();
+    assert.deepEqual(await before, { v: 1, body: 'before the change' });
+    // The late fill of version 1 is refused: version 2 stays cached.
+    assert.deepEqual(await reader.get('k', async () => assert.fail('must be cached')), {
+      v: 2,
+      body: 'after the change',
+    });
+    // Misses that see the same thing still share one load.
+    let shared = 0;
+    const load = async () => {
+      shared++;
+      await new Promise((r) => setTimeout(r, 30));
+      return { v: 1, body: 'x' };
+    };
+    await Promise.all([reader.get('other', load), reader.get('other', load), reader.get('other', load)]);
+    assert.equal(shared, 1);
+  });
 });

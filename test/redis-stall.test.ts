@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { signDevToken } from '../internal/auth/index.js';
+import { sandboxWebhook } from '../internal/payment/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { buildApp } from '../restful/app.js';
 import { testConfig } from './helpers/config.js';
@@ -16,7 +17,7 @@ import { waitFor } from './helpers/wait.js';
 
 // A Redis of the test's own, so it can be stalled (SIGSTOP: the connection stays open, nothing answers)
 // without touching the Redis every other test uses.
-const REDIS_PORT = 16_390 + Math.floor(Math.random() * 500);
+const REDIS_PORT = 16_900 + Math.floor(Math.random() * 100); // apart from the chaos suite's 16390
 
 describe('a stalled Redis (SIGSTOP) degrades restful instead of stalling it', () => {
   let redis: ChildProcess;
@@ -118,6 +119,25 @@ describe('a stalled Redis (SIGSTOP) degrades restful instead of stalling it', ()
       assert.equal(buy.res.json().code, 'DEPENDENCY_UNAVAILABLE');
       assert.ok(Number(buy.res.headers['retry-after']) > 0);
       assert.ok(buy.ms < 2000, `the purchase took ${buy.ms} ms to be refused`);
+
+      // A provider's webhook cannot be checked against replays now: 503, and the provider sends it again.
+      const w = sandboxWebhook(ctx.config.payment.webhookSecret, {
+        type: 'payment.succeeded',
+        paymentId: '1',
+        orderId,
+        providerTxnId: 'stall',
+        amount: 1200,
+        currency: 'CNY',
+        occurredAt: new Date().toISOString(),
+      });
+      const hook = await timed({
+        method: 'POST',
+        url: '/v1/payments/webhooks/sandbox',
+        headers: w.headers,
+        payload: w.body,
+      });
+      assert.equal(hook.res.statusCode, 503, hook.res.body);
+      assert.ok(hook.ms < 2000, `the webhook took ${hook.ms} ms`);
     } finally {
       redis.kill('SIGCONT');
     }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { markRedisFailed, redisBypassed } from './bypass.js';
 
 const NOT_FOUND = '\u0000nf';
 
@@ -30,7 +31,8 @@ return 1`;
  * not expire together); a miss in the database is cached briefly as a not-found placeholder so a flood
  * of lookups for a missing key does not reach MySQL; concurrent misses of one key share one load.
  * Writes are version-guarded (`versionOf`): once a change to version n was invalidated, nothing older
- * than n is cached again. Redis errors degrade to loading from the source.
+ * than n is cached again. Redis errors degrade to loading from the source, and for REDIS_BYPASS_MS after
+ * one, reads go to the source without asking Redis (each would wait for its command timeout).
  */
 export function cacheAside<T>(
   redis: Redis,
@@ -48,13 +50,15 @@ export function cacheAside<T>(
     /**
      * Keep up to this many decoded values in the process, each beside the head (version and fill tag) it
      * was read under: while Redis holds the same head, a read fetches only the head (GETRANGE) and
-     * returns the same (frozen) value, without reading or decoding the payload. Exact, never stale:
-     * every fill writes a new head. 0 turns it off.
+     * returns the same (frozen) value, without reading or decoding the payload. As exact as Redis itself:
+     * every fill writes a new head (a change whose invalidation Redis did not take, e.g. while it was
+     * down, is served until the value's TTL, like any cache-aside). 0 turns it off.
      */
     decodedMemo?: number;
   },
 ): CacheAside<T> {
-  const inflight = new Map<string, Promise<T | undefined>>();
+  /** Loads in progress, each with the raw value (nothing, or an invalidation marker) whose miss began it. */
+  const inflight = new Map<string, { seen: string | null; p: Promise<T | undefined> }>();
   const memo = new Map<string, { head: string; value: T }>();
   const memoMax = opts.decodedMemo ?? 0;
   const decode = (key: string, raw: string): T => {
@@ -98,6 +102,11 @@ export function cacheAside<T>(
 
   return {
     async get(key, load) {
+      // Redis failed a moment ago (down, or stalled past its command timeout): straight to the source.
+      if (redisBypassed(redis)) {
+        opts.onResult?.('error');
+        return load();
+      }
       let cached: string | null = null;
       try {
         const known = memoMax > 0 ? await remembered(key) : undefined;
@@ -107,7 +116,7 @@ export function cacheAside<T>(
         }
         cached = await redis.get(k(key));
       } catch (err) {
-        opts.onError?.(err);
+        if (!markRedisFailed(redis)) opts.onError?.(err);
         opts.onResult?.('error');
         return load();
       }
@@ -116,11 +125,14 @@ export function cacheAside<T>(
         return cached === NOT_FOUND ? undefined : decode(key, cached);
       }
       opts.onResult?.('miss');
-      let p = inflight.get(key);
-      if (!p) {
-        p = loadAndFill(key, load).finally(() => inflight.delete(key));
-        inflight.set(key, p);
-      }
+      // Join a load of this key only if it began on the same miss: a change invalidated since (its marker
+      // replaced what that load saw) means the load may have read the row before the change.
+      const running = inflight.get(key);
+      if (running && running.seen === cached) return running.p;
+      const p: Promise<T | undefined> = loadAndFill(key, load).finally(() => {
+        if (inflight.get(key)?.p === p) inflight.delete(key);
+      });
+      inflight.set(key, { seen: cached, p });
       return p;
     },
     async invalidate(key, version) {

@@ -1,3 +1,4 @@
+import { markRedisFailed, redisBypassed } from '../cache/index.js';
 import { AppError, rejectInvalidText } from '../errorx/index.js';
 import { requestHash } from '../idempotency/index.js';
 import type { AddressSnapshot } from '../model/index.js';
@@ -64,7 +65,7 @@ async function admit(ctx: ServiceContext, input: PurchaseInput): Promise<Purchas
     queuedAt: now,
   };
   const k = saleKeys(input.saleId);
-  const [code, got] = (await runAdmission(() =>
+  const [code, got] = (await runAdmission(ctx.redis, () =>
     PURCHASE.run(
       ctx.redis,
       [k.meta, k.stock, k.users, k.tickets, k.queued, k.idem(userId, input.idempotencyKey)],
@@ -112,15 +113,20 @@ async function admit(ctx: ServiceContext, input: PurchaseInput): Promise<Purchas
  * DEPENDENCY_UNAVAILABLE (503 + Retry-After). A script that timed out may still have run: a retry with
  * the same Idempotency-Key replays its ticket, and flashsale-requeue sends a ticket whose send was lost.
  */
-async function runAdmission<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    throw new AppError(
+async function runAdmission<T>(redis: object, run: () => Promise<T>): Promise<T> {
+  const unavailable = (cause?: unknown) =>
+    new AppError(
       'DEPENDENCY_UNAVAILABLE',
       'flash-sale admission is unavailable right now; retry with the same Idempotency-Key',
       undefined,
-      { cause: err },
+      { cause },
     );
+  // Redis failed a moment ago: answer at once rather than after another command timeout.
+  if (redisBypassed(redis)) throw unavailable();
+  try {
+    return await run();
+  } catch (err) {
+    markRedisFailed(redis);
+    throw unavailable(err);
   }
 }

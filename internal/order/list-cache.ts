@@ -1,4 +1,5 @@
-import { luaScript } from '../cache/index.js';
+import { randomBytes } from 'node:crypto';
+import { luaScript, markRedisFailed, redisBypassed } from '../cache/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { serviceMetrics } from '../telemetry/index.js';
 import type { OrderPage } from './list-orders.js';
@@ -10,13 +11,18 @@ const TTL_SECONDS = 60;
 // `<epoch>|<json>`. A page counts only while its epoch is current; any change to one of the user's orders
 // starts a new epoch (and drops the old pages), and a fill is refused unless the epoch it read is still
 // current, so a reader that loaded just before a change cannot put the old page back.
-// Each fill also writes the page's tag, `#<query>` = `<epoch>.<n>` with `_n` counting the hash's fills:
-// no two fills share a tag, so a process that already decoded the page under a tag can check it with a
-// few bytes instead of reading the whole page again.
+// Each fill also writes the page's tag, `#<query>` = `<epoch>.<random>`: no two fills share a tag, even
+// after the hash expired or was evicted and epochs start again, so a process that already decoded the
+// page under a tag can check it with a few bytes instead of reading the whole page again.
+// A fill is also refused when its load took so long (TTL less a second) that the hash may have expired
+// since the epoch was read: an expired hash reads as epoch 0 again, and would accept a page loaded
+// before a change. At most MAX_QUERIES pages are kept per user.
+// ARGV: epoch read, query, `<epoch>|<page>`, ttl (s), tag, ms since the epoch was read, max fields.
 const FILL = luaScript(`
+if tonumber(ARGV[6]) >= tonumber(ARGV[4]) * 1000 - 1000 then return 0 end
 if (redis.call('HGET', KEYS[1], '_e') or '0') ~= ARGV[1] then return 0 end
-local n = redis.call('HINCRBY', KEYS[1], '_n', 1)
-redis.call('HSET', KEYS[1], ARGV[2], ARGV[3], '#' .. ARGV[2], ARGV[1] .. '.' .. n)
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 and redis.call('HLEN', KEYS[1]) + 2 > tonumber(ARGV[7]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3], '#' .. ARGV[2], ARGV[5])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1`);
 const BUMP = luaScript(`
@@ -26,11 +32,14 @@ redis.call('HSET', KEYS[1], '_e', e)
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 return e`);
 
+/** Queries (pages) cached per user at most: each page adds two fields to the user's hash. */
+export const MAX_QUERIES = 20;
+
 const keyOf = (userId: bigint) => `order:list:{${userId}}`;
 
 // Decoded pages beside the tag they were read under: polling an unchanged page reads its tag, not the
-// page, and decodes it once per process. Exact, never stale: any fill writes a new tag. Pages handed out
-// are frozen.
+// page, and decodes it once per process. As exact as the page in Redis: any fill writes a new tag (a
+// change whose invalidation Redis did not take is served until the hash's TTL). Pages handed out are frozen.
 const MEMO_MAX = 2000;
 const memo = new Map<string, { tag: string; page: OrderPage }>();
 
@@ -89,10 +98,16 @@ export async function cachedListPage(
   userId: bigint,
   query: string,
   load: () => Promise<OrderPage>,
+  clock: () => number = performance.now.bind(performance),
 ): Promise<OrderPage> {
   const key = keyOf(userId);
   const reads = serviceMetrics(ctx.metrics).cache;
+  const readAt = clock();
   let epoch: string;
+  if (redisBypassed(ctx.redis)) {
+    reads.inc({ cache: 'order_list', result: 'error' });
+    return load();
+  }
   try {
     const cached = await cachedPage(ctx, key, query);
     if (cached.page) {
@@ -101,16 +116,21 @@ export async function cachedListPage(
     }
     epoch = cached.epoch;
   } catch (err) {
-    ctx.logger.warn({ err }, 'order list cache unavailable; reading MySQL');
+    if (!markRedisFailed(ctx.redis)) ctx.logger.warn({ err }, 'order list cache unavailable; reading MySQL');
     reads.inc({ cache: 'order_list', result: 'error' });
     return load();
   }
   reads.inc({ cache: 'order_list', result: 'miss' });
   const page = await load();
-  await FILL.run(ctx.redis, [key], [epoch, query, `${epoch}|${encode(page)}`, TTL_SECONDS]).catch((err: unknown) =>
-    ctx.logger.warn({ err }, 'order list cache fill failed'),
-  );
-  return page;
+  const tag = `${epoch}.${randomBytes(9).toString('base64url')}`;
+  const elapsed = Math.ceil(clock() - readAt);
+  const filled = await FILL.run(
+    ctx.redis,
+    [key],
+    [epoch, query, `${epoch}|${encode(page)}`, TTL_SECONDS, tag, elapsed, 2 * MAX_QUERIES + 1],
+  ).catch((err: unknown) => ctx.logger.warn({ err }, 'order list cache fill failed'));
+  // What this process filled it has decoded already: the next read checks the tag only.
+  return filled === 1 ? remember(`${key}|${query}`, tag, page) : page;
 }
 
 /** After a change to these users' orders committed: their cached list pages stop counting. */

@@ -99,7 +99,8 @@ export async function afterOrdersCreated(ctx: ServiceContext, created: OrderRow[
   const counter = serviceMetrics(ctx.metrics).ordersCreated;
   for (const o of created) counter.inc({ source: o.source });
   await Promise.all([
-    ...created.map((o) => orderDetailCache(ctx).invalidate(o.id.toString())),
+    // A marker of the first version: a read that missed before the order existed is not joined after.
+    ...created.map((o) => orderDetailCache(ctx).invalidate(o.id.toString(), o.version)),
     invalidateOrderLists(
       ctx,
       created.map((o) => o.userId),

@@ -26,6 +26,22 @@ function parseBody(body: string): PaymentNotification {
 
 const limiters = new WeakMap<ServiceContext, RateLimiter>();
 
+/** The replay guard needs Redis: when it fails or stalls, the provider is told to send again (503). */
+async function guarded<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    throw new AppError(
+      'DEPENDENCY_UNAVAILABLE',
+      'the notification could not be received now; send it again',
+      undefined,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
 /**
  * The per-provider budget of verified webhooks (http.webhookRateLimitPerProviderPerMinute, across all
  * replicas). A Redis failure lets the webhook through: losing a payment is worse than a burst.
@@ -68,9 +84,9 @@ export async function ingestPaymentWebhook(
   // The replay guard is claimed for the time of the enqueue and kept only once the notification is on
   // the broker: a request whose enqueue failed (answered 5xx) is accepted when the provider resends it.
   const guard = `webhook:${input.signature}`;
-  const claimed = await ctx.redis.set(guard, 'pending', 'EX', ENQUEUE_GUARD_SECONDS, 'NX');
+  const claimed = await guarded(ctx.redis.set(guard, 'pending', 'EX', ENQUEUE_GUARD_SECONDS, 'NX'));
   if (claimed !== 'OK') {
-    const state = await ctx.redis.get(guard);
+    const state = await guarded(ctx.redis.get(guard));
     if (state === 'pending') {
       throw new AppError('IDEMPOTENCY_KEY_IN_FLIGHT', 'this webhook is being received right now; retry shortly');
     }
@@ -89,7 +105,10 @@ export async function ingestPaymentWebhook(
       cause: err,
     });
   }
-  await ctx.redis.set(guard, 'done', 'EX', webhookToleranceSeconds * 2);
+  // Queued: a guard that cannot be kept only lets a resend be queued again, which the consumer applies once.
+  await ctx.redis
+    .set(guard, 'done', 'EX', webhookToleranceSeconds * 2)
+    .catch((err: unknown) => ctx.logger.warn({ err }, 'webhook replay guard not kept; a resend is queued again'));
   return notification;
 }
 
