@@ -13,7 +13,7 @@ import {
   orderStatuses,
   transitions,
 } from '../internal/order/index.js';
-import { cachedListPage, invalidateOrderLists } from '../internal/order/list-cache.js';
+import { cachedListPage, invalidateOrderLists, MAX_QUERIES } from '../internal/order/list-cache.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { testConfig } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
@@ -236,6 +236,32 @@ describe('orders against real MariaDB and RocketMQ', () => {
     assert.equal(log.length, 2);
   });
 
+  it('one buyer cannot hold more than the configured unpaid orders or reserved units; refusals write nothing', async () => {
+    const capped = {
+      ...ctx,
+      config: { ...ctx.config, order: { ...ctx.config.order, maxPendingOrdersPerUser: 3, maxPendingUnitsPerUser: 10 } },
+    };
+    const [sku] = await makeSkus(ctx, [{ price: 100, available: 100 }]);
+    const buyer = newUser();
+    const one = { userId: buyer, items: [{ skuId: sku!, quantity: 1 }], address };
+    const held = [];
+    for (let i = 0; i < 3; i++) held.push((await createOrder(capped, one)).order);
+    await assert.rejects(createOrder(capped, one), isCode('TOO_MANY_PENDING_ORDERS'));
+    assert.equal((await ordersOfUser(ctx, buyer)).length, 3);
+    assert.deepEqual(await stockOf(ctx, sku!), { available: 97, reserved: 3, sold: 0 });
+    // Paying or cancelling one frees a place.
+    await cancelOrder(ctx, { orderId: held[0]!.id, reason: 'USER', actor: user, userId: buyer });
+    await createOrder(capped, one);
+
+    const bulk = newUser();
+    const units = (quantity: number) => ({ userId: bulk, items: [{ skuId: sku!, quantity }], address });
+    await createOrder(capped, units(6));
+    await assert.rejects(createOrder(capped, units(5)), isCode('TOO_MANY_PENDING_ORDERS'));
+    await createOrder(capped, units(4));
+    assert.equal((await ordersOfUser(ctx, bulk)).length, 2);
+    assert.deepEqual(await stockOf(ctx, sku!), { available: 87, reserved: 13, sold: 0 });
+  });
+
   it('200 parallel creates for a SKU with stock 50 make exactly 50 orders', async () => {
     const [a] = await makeSkus(ctx, [{ price: 990, available: 50 }]);
     const users = Array.from({ length: 200 }, () => newUser());
@@ -345,5 +371,44 @@ describe('orders against real MariaDB and RocketMQ', () => {
     assert.equal((await read('unused')).nextCursor, 'd');
     assert.equal((await read('unused')).nextCursor, 'd');
     assert.deepEqual(loads, ['a', 'c']);
+  });
+
+  it('list tags never repeat across hash expiry; a fill whose load outlived the TTL is refused; pages per user are capped', async () => {
+    const userId = newUser();
+    const key = `order:list:{${userId}}`;
+    const q = '["expiry"]';
+    const pageOf = (nextCursor: string) => ({ orders: [], items: [], nextCursor });
+    const tagOf = async () => (await ctx.redis.hget(key, `#${q}`)) ?? '';
+    await cachedListPage(ctx, userId, q, async () => pageOf('a'));
+    const first = await tagOf();
+    await ctx.redis.del(key); // expired (or evicted): the next fill starts from epoch 0 again
+    assert.equal((await cachedListPage(ctx, userId, q, async () => pageOf('b'))).nextCursor, 'b');
+    const second = await tagOf();
+    assert.ok(first.startsWith('0.') && second.startsWith('0.'));
+    assert.notEqual(second, first, 'a tag repeated: a process holding the first page would serve it for the second');
+    assert.equal((await cachedListPage(ctx, userId, q, async () => assert.fail('cached'))).nextCursor, 'b');
+
+    // A reader whose load took longer than the TTL may have read its epoch before a change whose hash has
+    // since expired: its page is served to it but not cached.
+    await ctx.redis.del(key);
+    let now = 0;
+    const slowClock = () => now;
+    const slow = await cachedListPage(
+      ctx,
+      userId,
+      q,
+      async () => {
+        now += 60_000;
+        return pageOf('stale?');
+      },
+      slowClock,
+    );
+    assert.equal(slow.nextCursor, 'stale?');
+    assert.equal(await ctx.redis.hget(key, q), null, 'a fill that outlived the TTL was stored');
+
+    // At most MAX_QUERIES pages per user (two fields each, plus the epoch).
+    for (let i = 0; i < MAX_QUERIES + 5; i++)
+      await cachedListPage(ctx, userId, `["q${i}"]`, async () => pageOf(`p${i}`));
+    assert.ok((await ctx.redis.hlen(key)) <= 2 * MAX_QUERIES + 1, `hash has ${await ctx.redis.hlen(key)} fields`);
   });
 });

@@ -163,7 +163,7 @@ export const configSchema = z
       autoConfirmDays: int(1, 60).default(10),
       refundWindowDays: int(0, 365).default(7),
       /** Orders one buyer may have in PENDING_PAYMENT at once; the next create is refused (TOO_MANY_PENDING_ORDERS). */
-      maxPendingOrdersPerUser: int(1, 10_000).default(10),
+      maxPendingOrdersPerUser: int(1, 1_000_000).default(10),
       /** Units one buyer may hold reserved in PENDING_PAYMENT orders at once. */
       maxPendingUnitsPerUser: int(1, 1_000_000).default(200),
     }),
@@ -205,6 +205,7 @@ export const configSchema = z
         reconcilePayments: CRON.default('45 */10 * * * *'),
         flashsaleRequeue: CRON.default('*/5 * * * * *'),
         reconcileFlashSales: CRON.default('30 * * * * *'),
+        redriveDeadLetters: CRON.default('50 */5 * * * *'),
         cleanupExpired: CRON.default('0 17 * * * *'),
       })
       .default({
@@ -214,6 +215,7 @@ export const configSchema = z
         reconcilePayments: '45 */10 * * * *',
         flashsaleRequeue: '*/5 * * * * *',
         reconcileFlashSales: '30 * * * * *',
+        redriveDeadLetters: '50 */5 * * * *',
         cleanupExpired: '0 17 * * * *',
       }),
     shutdown: z.strictObject({

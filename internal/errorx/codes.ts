@@ -24,6 +24,7 @@ export const errorCodes = {
   ORDER_NOT_FOUND: 'not_found',
   SKU_NOT_FOUND: 'invalid',
   INSUFFICIENT_STOCK: 'precondition',
+  TOO_MANY_PENDING_ORDERS: 'precondition',
   ORDER_STATE_CONFLICT: 'precondition',
   CONCURRENT_MODIFICATION: 'conflict',
   IDEMPOTENCY_KEY_IN_FLIGHT: 'conflict',

@@ -17,5 +17,10 @@ export const mqTxLog = mysqlTable(
     payload: json('payload').$type<Record<string, unknown>>().notNull(),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex('uk_mq_tx_log_event_id').on(t.eventId), index('idx_mq_tx_log_created_at').on(t.createdAt)],
+  (t) => [
+    uniqueIndex('uk_mq_tx_log_event_id').on(t.eventId),
+    index('idx_mq_tx_log_created_at').on(t.createdAt),
+    // An order's events (replay-events --order, the CLI's order dossier).
+    index('idx_mq_tx_log_message_key').on(t.messageKey),
+  ],
 );

@@ -43,6 +43,8 @@ export const orders = mysqlTable(
   (t) => [
     uniqueIndex('uk_orders_order_no').on(t.orderNo),
     index('idx_orders_user_id').on(t.userId, t.id),
+    // A buyer's unpaid orders, for the per-user caps at create.
+    index('idx_orders_user_status').on(t.userId, t.status),
     index('idx_orders_status_deadline').on(t.status, t.payDeadline),
     index('idx_orders_status_delivered').on(t.status, t.deliveredAt),
     index('idx_orders_created_at').on(t.createdAt),

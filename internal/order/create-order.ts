@@ -3,7 +3,14 @@ import type { AddressSnapshot } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { commitWithEvent, type Seal } from './commit-with-event.js';
 import { afterOrdersCreated, newOrderRows, type OrderSource } from './new-order.js';
-import { findSkus, insertOrders, type OrderItemRow, type OrderRow, reserveStocks } from './repository.js';
+import {
+  findSkus,
+  insertOrders,
+  type OrderItemRow,
+  type OrderRow,
+  pendingOfUser,
+  reserveStocks,
+} from './repository.js';
 import { priceLines } from './rules.js';
 
 export const LIMITS = { maxLines: 50, maxQuantity: 999, maxNote: 500 } as const;
@@ -35,6 +42,7 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderInput):
     input = { ...input, address: rest };
   }
   validate(input);
+  await withinPendingCaps(ctx, input);
   // Locking SKU rows in id order means two orders over the same SKUs never deadlock.
   const lines = [...input.items].sort((a, b) => (a.skuId < b.skuId ? -1 : 1));
   const found = await findSkus(
@@ -85,6 +93,32 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderInput):
   }
   await afterOrdersCreated(ctx, [created.order]);
   return result;
+}
+
+/**
+ * One buyer may not hold more than order.maxPendingOrdersPerUser unpaid orders, nor reserve more than
+ * order.maxPendingUnitsPerUser units in them, so one account cannot hold a SKU's stock for the payment
+ * timeout. Checked before the order's transaction: creates of one buyer that run at the same moment
+ * can pass it together (by at most the requests in flight, which the per-user rate limit bounds).
+ */
+async function withinPendingCaps(ctx: ServiceContext, input: CreateOrderInput): Promise<void> {
+  const { maxPendingOrdersPerUser, maxPendingUnitsPerUser } = ctx.config.order;
+  const held = await pendingOfUser(ctx.db, input.userId);
+  const units = input.items.reduce((n, i) => n + i.quantity, 0);
+  if (held.orders + 1 > maxPendingOrdersPerUser) {
+    throw new AppError(
+      'TOO_MANY_PENDING_ORDERS',
+      `this buyer already has ${held.orders} unpaid orders (at most ${maxPendingOrdersPerUser}); pay or cancel one first`,
+      { pendingOrders: held.orders, limit: maxPendingOrdersPerUser },
+    );
+  }
+  if (held.units + units > maxPendingUnitsPerUser) {
+    throw new AppError(
+      'TOO_MANY_PENDING_ORDERS',
+      `unpaid orders would hold ${held.units + units} units (at most ${maxPendingUnitsPerUser}); pay or cancel one first`,
+      { pendingUnits: held.units, limit: maxPendingUnitsPerUser },
+    );
+  }
 }
 
 /** After a refused reservation (rolled back): which SKU lacks stock now, for the error's details. */

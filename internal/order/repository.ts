@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import {
   affectedRows as affected,
   type Db,
@@ -37,6 +37,16 @@ export async function findSkus(tx: Tx, ids: bigint[]): Promise<SkuOffer[]> {
     [ids],
   );
   return rows.map((r) => ({ ...r, id: BigInt(r.id), price: Number(r.price) }));
+}
+
+/** What a buyer holds unpaid: PENDING_PAYMENT orders and the units reserved by them (plain SQL: every create). */
+export async function pendingOfUser(db: Tx, userId: bigint): Promise<{ orders: number; units: number }> {
+  const [row] = await selectSql<{ orders: number | string; units: number | string | null }>(
+    db,
+    "SELECT COUNT(DISTINCT o.id) AS orders, SUM(i.quantity) AS units FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.user_id = ? AND o.status = 'PENDING_PAYMENT'",
+    [userId],
+  );
+  return { orders: Number(row?.orders ?? 0), units: Number(row?.units ?? 0) };
 }
 
 /**
@@ -168,14 +178,30 @@ export async function insertTxLog(tx: Tx, rows: Array<typeof mqTxLog.$inferInser
 }
 
 /** PENDING_PAYMENT orders whose deadline passed before `now`, oldest deadline first. */
-export async function expiredPendingOrders(tx: Db, now: Date, limit: number): Promise<bigint[]> {
-  const rows = await tx
-    .select({ id: orders.id })
+/** A page of PENDING_PAYMENT orders past their deadline, oldest deadline first, after `after` (keyset). */
+export async function expiredPendingOrders(
+  tx: Db,
+  now: Date,
+  limit: number,
+  after?: { payDeadline: Date; id: bigint },
+): Promise<Array<{ id: bigint; payDeadline: Date }>> {
+  return tx
+    .select({ id: orders.id, payDeadline: orders.payDeadline })
     .from(orders)
-    .where(and(eq(orders.status, 'PENDING_PAYMENT'), lt(orders.payDeadline, now)))
-    .orderBy(asc(orders.payDeadline))
+    .where(
+      and(
+        eq(orders.status, 'PENDING_PAYMENT'),
+        lt(orders.payDeadline, now),
+        after === undefined
+          ? undefined
+          : or(
+              gt(orders.payDeadline, after.payDeadline),
+              and(eq(orders.payDeadline, after.payDeadline), gt(orders.id, after.id)),
+            ),
+      ),
+    )
+    .orderBy(asc(orders.payDeadline), asc(orders.id))
     .limit(limit);
-  return rows.map((r) => r.id);
 }
 
 /** How many PENDING_PAYMENT orders are past their deadline at `now`. */
