@@ -73,7 +73,7 @@ export const subscriptions: Subscription[] = [
         (err: unknown) => {
           const state = stateOf(err);
           if (state === undefined) throw err;
-          // Arrived before the order was shipped: retried later, never dropped.
+          // Arrived before the order was shipped: retried later (after the group's retries, a dead letter).
           if (state === 'PAID') throw new RetryLaterError('the order is not shipped yet');
           // Delivered, completed or refunded already: a duplicate.
         },

@@ -1,4 +1,4 @@
-import { ConsumerLoop } from '../internal/mq/index.js';
+import { ConsumerLoop, retryBackoff } from '../internal/mq/index.js';
 import { runProcess } from '../internal/svc/index.js';
 import { startAdminServer } from '../internal/telemetry/index.js';
 import { deadLetterHooks, dlqReader } from './dead-letters.js';
@@ -22,6 +22,7 @@ await runProcess('consumer', { mq: true }, async (ctx) => {
         group: s.group.name,
         topic: s.group.topic,
         filter: s.filter,
+        backoffMs: retryBackoff(s.group),
         handler: s.handler(ctx),
       }),
   );

@@ -3,13 +3,25 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { deadLetterHooks, dlqReader } from '../consumer/dead-letters.js';
-import { replayDeadLetters } from '../internal/deadletter/index.js';
+import { replayDeadLetters, resolveIfReplayed } from '../internal/deadletter/index.js';
 import { deadLetters } from '../internal/model/index.js';
-import { ConsumerLoop, type Envelope, newEnvelope, testGroups, testTopics } from '../internal/mq/index.js';
+import {
+  ConsumerLoop,
+  classifyFailure,
+  consumerGroups,
+  decodeEnvelope,
+  describeFailure,
+  type Envelope,
+  newEnvelope,
+  retryBackoff,
+  SCHEMA_VERSION,
+  testGroups,
+  testTopics,
+} from '../internal/mq/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { testConfig } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
-import { waitFor } from './helpers/wait.js';
+import { sleep, waitFor } from './helpers/wait.js';
 
 describe('consumer loop: lanes, retries and the broker DLQ (real RocketMQ, MariaDB)', () => {
   let ctx: ServiceContext;
@@ -78,6 +90,35 @@ describe('consumer loop: lanes, retries and the broker DLQ (real RocketMQ, Maria
     }
   });
 
+  it('a lane held past the invisible time keeps its messages invisible: none is redelivered, the group stays in order', async () => {
+    const run = randomUUID();
+    const seen: string[] = [];
+    const loop = loopOn(testGroups.fifo, async () => {}, {
+      invisibleMs: 3000,
+      handler: async (env, meta) => {
+        const d = env.data as { run?: string; n: number };
+        if (d.run !== run) return;
+        seen.push(`${d.n}@${meta.deliveryAttempt}`);
+        if (d.n === 1) await sleep(8000); // well past the 3 s invisible time
+      },
+    });
+    await loop.start();
+    try {
+      for (let n = 1; n <= 3; n++) {
+        await ctx.mq!.send({
+          topic: testTopics.fifo.name,
+          envelope: newEnvelope('test.fifo', { run, n }),
+          messageGroup: `${run}-long`,
+        });
+      }
+      await waitFor('all three messages', 40_000, () => seen.length >= 3);
+      await sleep(4000); // a redelivery would show up here
+      assert.deepEqual(seen, ['1@1', '2@1', '3@1']);
+    } finally {
+      await loop.stop();
+    }
+  });
+
   it('retries that run out reach %DLQ%<group>; the DLQ reader records them; a replay resolves them', async () => {
     const run = randomUUID();
     let healthy = false;
@@ -134,5 +175,77 @@ describe('consumer loop: lanes, retries and the broker DLQ (real RocketMQ, Maria
       await failing.stop();
       await reader.stop();
     }
+  });
+
+  it('a replay marks the letter REPLAYED before sending: a consumer resolving it at once is not lost; a failed send parks it again', async () => {
+    const parked = async () => {
+      const id = ctx.ids.next();
+      const now = new Date();
+      await ctx.db.insert(deadLetters).values({
+        id,
+        source: 'PARKED',
+        messageId: `m-${id}`,
+        eventId: `e-${id}`,
+        topic: testTopics.retry.name,
+        consumerGroup: testGroups.retry.name,
+        body: JSON.stringify(newEnvelope('test.retry', { run: String(id) })),
+        errorCode: 'INTERNAL',
+        status: 'PARKED',
+        firstSeenAt: now,
+        lastSeenAt: now,
+      });
+      return id;
+    };
+    const statusOf = async (id: bigint) =>
+      (await ctx.db.select().from(deadLetters).where(eq(deadLetters.id, id)))[0]!.status;
+    // The fastest consumer there is: it applies the replayed message while the send is still returning.
+    const instant = {
+      ...ctx,
+      mq: { send: async (m: { properties?: Record<string, string> }) => resolveIfReplayed(ctx, m.properties ?? {}) },
+    };
+    const fast = await parked();
+    await replayDeadLetters(instant as unknown as typeof ctx, { ids: [fast] });
+    assert.equal(await statusOf(fast), 'RESOLVED');
+
+    const refused = { ...ctx, mq: { send: async () => Promise.reject(new Error('broker unreachable')) } };
+    const lost = await parked();
+    await assert.rejects(replayDeadLetters(refused as unknown as typeof ctx, { ids: [lost] }), /broker unreachable/);
+    assert.equal(await statusOf(lost), 'PARKED');
+  });
+});
+
+describe('retry schedules of the consumer groups', () => {
+  const span = (g: { maxRetries: number; retryBackoffMaxMs: number }) => {
+    let ms = 0;
+    for (let attempt = 1; attempt <= g.maxRetries; attempt++) ms += retryBackoff(g)(attempt);
+    return ms;
+  };
+  it('payment and delivery results ride out a 20-minute outage, waiting up to minutes between tries', () => {
+    for (const g of [consumerGroups.payment, consumerGroups.delivery]) {
+      assert.ok(span(g) >= 20 * 60_000, `${g.name} gives up after ${Math.round(span(g) / 60_000)} min`);
+      assert.ok(retryBackoff(g)(g.maxRetries) >= 60_000, `${g.name} retries too often`);
+      assert.equal(retryBackoff(g)(1), 1000, 'the first retry comes soon');
+    }
+    // The backstopped groups (order timeouts: the close job; tickets: flashsale-requeue) stay short.
+    assert.ok(span(consumerGroups.timeout) < 5 * 60_000);
+  });
+});
+
+describe('failure classes of envelopes', () => {
+  const classOf = (body: unknown) => {
+    try {
+      decodeEnvelope(Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)));
+      return 'ok';
+    } catch (err) {
+      return `${classifyFailure(err)} ${describeFailure(err).code}`;
+    }
+  };
+  it('a newer schemaVersion (a newer producer mid-deploy) is retried, never parked; a broken one is parked', () => {
+    const env = newEnvelope('t', { a: 1 });
+    assert.equal(classOf(env), 'ok');
+    assert.equal(classOf({ ...env, schemaVersion: SCHEMA_VERSION + 1 }), 'transient NEWER_SCHEMA_VERSION');
+    assert.equal(classOf({ ...env, schemaVersion: 0 }), 'permanent MALFORMED_MESSAGE');
+    assert.equal(classOf({ ...env, schemaVersion: '2' }), 'permanent MALFORMED_MESSAGE');
+    assert.equal(classOf('not json'), 'permanent MALFORMED_MESSAGE');
   });
 });

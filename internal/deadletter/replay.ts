@@ -2,7 +2,7 @@ import { AppError } from '../errorx/index.js';
 import { decodeEnvelope } from '../mq/index.js';
 import { requireMq, type ServiceContext } from '../svc/index.js';
 import { DEAD_LETTER_PROPERTY } from './record.js';
-import { type DeadLetterRow, getDeadLetters, listDeadLetters, markReplayed } from './repository.js';
+import { type DeadLetterRow, getDeadLetters, listDeadLetters, markReplayed, revertReplayed } from './repository.js';
 
 export interface ReplayInput {
   /** Letters to replay; or `all` for every PARKED letter (of `topic`, when given). */
@@ -23,6 +23,8 @@ export interface ReplayResult {
  * Re-publishes dead letters to their topic with the original key, tag and message group (so FIFO order
  * per group holds) and the `dead_letter_id` property: the consumer marks a letter RESOLVED when its
  * replay is applied, or PARKED again with the new error. Resolved letters are never replayed again.
+ * A letter is marked REPLAYED before it is sent (and PARKED again if the send fails), so a consumer
+ * that applies the replay at once always finds it REPLAYED and its RESOLVED is never lost.
  */
 export async function replayDeadLetters(ctx: ServiceContext, input: ReplayInput): Promise<ReplayResult> {
   if (!input.all && !input.ids?.length) throw new AppError('VALIDATION_FAILED', 'name dead-letter ids, or all');
@@ -36,15 +38,20 @@ export async function replayDeadLetters(ctx: ServiceContext, input: ReplayInput)
       result.skipped.push({ id, reason: 'already resolved' });
     } else if (!input.dryRun) {
       const envelope = decodeEnvelope(Buffer.from(letter.body, 'utf8'));
-      await requireMq(ctx).send({
-        topic: letter.topic,
-        envelope,
-        key: letter.messageKey || undefined,
-        tag: letter.tag || undefined,
-        messageGroup: letter.messageGroup || undefined, // a FIFO message stays in its group
-        properties: { [DEAD_LETTER_PROPERTY]: id },
-      });
       await markReplayed(ctx.db, letter.id);
+      try {
+        await requireMq(ctx).send({
+          topic: letter.topic,
+          envelope,
+          key: letter.messageKey || undefined,
+          tag: letter.tag || undefined,
+          messageGroup: letter.messageGroup || undefined, // a FIFO message stays in its group
+          properties: { [DEAD_LETTER_PROPERTY]: id },
+        });
+      } catch (err) {
+        await revertReplayed(ctx.db, letter.id);
+        throw err;
+      }
       result.replayed.push(id);
     } else {
       result.replayed.push(id);

@@ -71,6 +71,14 @@ export async function markReplayed(tx: Tx, id: bigint): Promise<boolean> {
   return affectedRows(r) === 1;
 }
 
+/** Undoes markReplayed after its send failed: the letter is PARKED again (unless a consumer settled it meanwhile). */
+export async function revertReplayed(tx: Tx, id: bigint): Promise<void> {
+  await tx
+    .update(deadLetters)
+    .set({ status: 'PARKED', replayCount: sql`GREATEST(${deadLetters.replayCount} - 1, 0)` })
+    .where(and(eq(deadLetters.id, id), eq(deadLetters.status, 'REPLAYED')));
+}
+
 export async function markResolved(tx: Tx, id: bigint, at: Date): Promise<boolean> {
   const r = await tx
     .update(deadLetters)

@@ -159,7 +159,54 @@ export class ConsumerLoop {
       if (list) list.push(view);
       else lanes.set(lane, [view]);
     }
-    await Promise.all([...lanes.values()].map((lane) => this.#handleLane(lane)));
+    // A lane runs its messages one after another, so a long one (a slow database, a big flash-sale
+    // batch) can outlast the invisible time of those behind it. While the batch runs, every message not
+    // yet settled is kept invisible: none is handed to another receiver, so a group's order holds.
+    for (const view of batch) this.#unsettled.add(view);
+    const { invisibleMs = 30_000 } = this.#opts;
+    const keep = setInterval(
+      () => {
+        for (const view of batch) {
+          if (this.#unsettled.has(view)) void this.#serial(view, () => this.#extend(view, invisibleMs));
+        }
+      },
+      Math.max(200, Math.floor(invisibleMs / 3)),
+    );
+    try {
+      await Promise.all([...lanes.values()].map((lane) => this.#handleLane(lane)));
+    } finally {
+      clearInterval(keep);
+      for (const view of batch) this.#unsettled.delete(view);
+    }
+  }
+
+  /** Messages of the batches in hand that are neither acked nor set for a retry. */
+  #unsettled = new Set<MessageView>();
+  /** Calls that change a message's receipt handle, one at a time per message. */
+  #pending = new WeakMap<MessageView, Promise<unknown>>();
+
+  /** Runs `fn` after the calls already made on `view` (an ack never races an extension's new handle). */
+  #serial<T>(view: MessageView, fn: () => Promise<T>): Promise<T> {
+    const next = (this.#pending.get(view) ?? Promise.resolve()).then(fn, fn);
+    this.#pending.set(
+      view,
+      next.catch(() => {}),
+    );
+    return next;
+  }
+
+  async #extend(view: MessageView, ms: number): Promise<void> {
+    if (!this.#unsettled.has(view)) return;
+    await this.#consumer
+      .changeInvisibleDuration(view, ms)
+      .catch((e: unknown) =>
+        this.#log.warn({ err: e, messageId: view.messageId }, 'could not extend the invisible time'),
+      );
+  }
+
+  #ack(view: MessageView): Promise<void> {
+    this.#unsettled.delete(view);
+    return this.#serial(view, () => this.#consumer.ack(view));
   }
 
   async #handleLane(lane: MessageView[]): Promise<void> {
@@ -178,9 +225,12 @@ export class ConsumerLoop {
   }
 
   async #retryIn(view: MessageView, delay: number): Promise<void> {
-    await this.#consumer
-      .changeInvisibleDuration(view, delay)
-      .catch((e: unknown) => this.#log.warn({ err: e, messageId: view.messageId }, 'could not set the retry delay'));
+    this.#unsettled.delete(view);
+    await this.#serial(view, () =>
+      this.#consumer
+        .changeInvisibleDuration(view, delay)
+        .catch((e: unknown) => this.#log.warn({ err: e, messageId: view.messageId }, 'could not set the retry delay')),
+    );
   }
 
   async #handleOne(view: MessageView): Promise<Outcome> {
@@ -216,7 +266,7 @@ export class ConsumerLoop {
         },
         () => this.#opts.handler(envelope, meta),
       );
-      await this.#consumer.ack(view);
+      await this.#ack(view);
       outcome = 'ok';
       await this.#opts
         .onApplied?.(meta)
@@ -242,7 +292,7 @@ export class ConsumerLoop {
           eventId: meta.properties.event_id ?? '',
           error,
         });
-        await this.#consumer.ack(view);
+        await this.#ack(view);
         // An expected refusal: its code and message say it all (no stack).
         const { err: _stack, ...brief } = log;
         this.#log.warn(

@@ -23,6 +23,14 @@ export class MalformedMessageError extends Error {
   override name = 'MalformedMessageError';
 }
 
+/**
+ * A message of a newer schema than this release reads (a newer producer during a rolling deploy): not
+ * malformed, so it is retried (transient) until a release that reads it consumes it, never parked.
+ */
+export class NewerSchemaError extends Error {
+  override name = 'NewerSchemaError';
+}
+
 export function encodeEnvelope(env: Envelope): Buffer {
   return Buffer.from(JSON.stringify(env));
 }
@@ -39,8 +47,13 @@ export function decodeEnvelope(body: Buffer): Envelope {
   if (typeof e !== 'object' || e === null || typeof e.eventId !== 'string' || typeof e.type !== 'string') {
     throw new MalformedMessageError('message body is not an event envelope (eventId and type are required)');
   }
-  if (typeof e.schemaVersion !== 'number' || e.schemaVersion > SCHEMA_VERSION) {
+  if (typeof e.schemaVersion !== 'number' || !Number.isInteger(e.schemaVersion) || e.schemaVersion < 1) {
     throw new MalformedMessageError(`unsupported schema version ${String(e.schemaVersion)}`);
+  }
+  if (e.schemaVersion > SCHEMA_VERSION) {
+    throw new NewerSchemaError(
+      `schema version ${e.schemaVersion} is newer than this release reads (${SCHEMA_VERSION}); retrying until an upgraded consumer takes it`,
+    );
   }
   return { trace: {}, occurredAt: '', data: undefined, ...e } as Envelope;
 }

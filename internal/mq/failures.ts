@@ -1,5 +1,5 @@
 import { AppError } from '../errorx/index.js';
-import { MalformedMessageError } from './envelope.js';
+import { MalformedMessageError, NewerSchemaError } from './envelope.js';
 
 export type FailureClass = 'permanent' | 'transient';
 
@@ -19,7 +19,7 @@ export class RetryLaterError extends Error {
  */
 export function classifyFailure(err: unknown): FailureClass {
   if (err instanceof MalformedMessageError) return 'permanent';
-  if (err instanceof RetryLaterError) return 'transient';
+  if (err instanceof RetryLaterError || err instanceof NewerSchemaError) return 'transient';
   if (err instanceof AppError) {
     switch (err.kind) {
       case 'invalid':
@@ -41,6 +41,7 @@ export function describeFailure(err: unknown): { code: string; message: string }
   if (err instanceof AppError) return { code: err.code, message: err.message };
   if (err instanceof MalformedMessageError) return { code: 'MALFORMED_MESSAGE', message: err.message };
   if (err instanceof RetryLaterError) return { code: 'RETRY_LATER', message: err.message };
+  if (err instanceof NewerSchemaError) return { code: 'NEWER_SCHEMA_VERSION', message: err.message };
   const e = err as { code?: unknown; message?: unknown };
   return {
     code: typeof e?.code === 'string' ? e.code.slice(0, 64) : 'INTERNAL',

@@ -7,7 +7,14 @@ export {
   type MessageMeta,
   type ParkedMessage,
 } from './consumer.js';
-export { decodeEnvelope, type Envelope, MalformedMessageError, newEnvelope, SCHEMA_VERSION } from './envelope.js';
+export {
+  decodeEnvelope,
+  type Envelope,
+  MalformedMessageError,
+  NewerSchemaError,
+  newEnvelope,
+  SCHEMA_VERSION,
+} from './envelope.js';
 export { classifyFailure, describeFailure, type FailureClass, RetryLaterError } from './failures.js';
 export {
   DEFAULT_LOCAL_TX_MAX_MS,
@@ -24,6 +31,7 @@ export {
   dlqTopicOf,
   type GroupDef,
   type MessageType,
+  retryBackoff,
   type TopicDef,
   testGroups,
   testTopics,

@@ -24,26 +24,50 @@ export interface GroupDef {
   orderly: boolean;
   /** The broker's retryMaxTimes for the group: after this many redeliveries it goes to %DLQ%<group>. */
   maxRetries: number;
+  /**
+   * The longest wait between two tries of a transiently failing message (the wait doubles from 1 s up
+   * to this). With maxRetries it sets how long an outage the group rides out before the DLQ.
+   */
+  retryBackoffMaxMs: number;
   /** A DLQ reader copies the group's %DLQ% messages into the dead-letter table. */
   dlq: boolean;
 }
 
 /** Consumer groups of this service's consumer process. FIFO topics need orderly groups. */
 export const consumerGroups = {
-  payment: { name: 'qianfan-order-payment', topic: topics.paymentNotify.name, orderly: true, maxRetries: 8, dlq: true },
+  // Payment and delivery results must ride out a real outage of MySQL or the broker (tens of minutes):
+  // 24 tries, the wait doubling to 2 minutes, about 36 minutes before the DLQ.
+  payment: {
+    name: 'qianfan-order-payment',
+    topic: topics.paymentNotify.name,
+    orderly: true,
+    maxRetries: 24,
+    retryBackoffMaxMs: 120_000,
+    dlq: true,
+  },
   delivery: {
     name: 'qianfan-order-delivery',
     topic: topics.deliveryNotify.name,
     orderly: true,
-    maxRetries: 8,
+    maxRetries: 24,
+    retryBackoffMaxMs: 120_000,
     dlq: true,
   },
-  timeout: { name: 'qianfan-order-timeout', topic: topics.orderTimeout.name, orderly: false, maxRetries: 8, dlq: true },
+  // A lost timeout is backed by the close-expired-orders job; a flash-sale ticket by flashsale-requeue.
+  timeout: {
+    name: 'qianfan-order-timeout',
+    topic: topics.orderTimeout.name,
+    orderly: false,
+    maxRetries: 8,
+    retryBackoffMaxMs: 10_000,
+    dlq: true,
+  },
   flashsale: {
     name: 'qianfan-order-flashsale',
     topic: topics.flashsaleTicket.name,
     orderly: false,
     maxRetries: 8,
+    retryBackoffMaxMs: 10_000,
     dlq: true,
   },
   /** Our own order.cancelled events: a cancelled flash-sale order gives its units back to the sale. */
@@ -52,9 +76,14 @@ export const consumerGroups = {
     topic: topics.orderEvent.name,
     orderly: false,
     maxRetries: 8,
+    retryBackoffMaxMs: 10_000,
     dlq: true,
   },
 } as const satisfies Record<string, GroupDef>;
+
+/** The wait before try n+1 (n is 1-based) of a group's transiently failing message: 1 s doubling to the group's cap. */
+export const retryBackoff = (group: Pick<GroupDef, 'retryBackoffMaxMs'>) => (attempt: number) =>
+  Math.min(group.retryBackoffMaxMs, 1000 * 2 ** Math.min(30, Math.max(0, attempt - 1)));
 
 /** The broker's dead-letter topic of a consumer group. */
 export const dlqTopicOf = (group: string) => `%DLQ%${group}`;
@@ -71,18 +100,54 @@ export const testTopics = {
 } as const satisfies Record<string, TopicDef>;
 
 export const testGroups = {
-  normal: { name: 'qf-test-normal', topic: testTopics.normal.name, orderly: false, maxRetries: 16, dlq: false },
-  fifo: { name: 'qf-test-fifo', topic: testTopics.fifo.name, orderly: true, maxRetries: 16, dlq: false },
-  delay: { name: 'qf-test-delay', topic: testTopics.delay.name, orderly: false, maxRetries: 16, dlq: false },
-  tx: { name: 'qf-test-tx', topic: testTopics.tx.name, orderly: false, maxRetries: 16, dlq: false },
+  normal: {
+    name: 'qf-test-normal',
+    topic: testTopics.normal.name,
+    orderly: false,
+    maxRetries: 16,
+    retryBackoffMaxMs: 10_000,
+    dlq: false,
+  },
+  fifo: {
+    name: 'qf-test-fifo',
+    topic: testTopics.fifo.name,
+    orderly: true,
+    maxRetries: 16,
+    retryBackoffMaxMs: 10_000,
+    dlq: false,
+  },
+  delay: {
+    name: 'qf-test-delay',
+    topic: testTopics.delay.name,
+    orderly: false,
+    maxRetries: 16,
+    retryBackoffMaxMs: 10_000,
+    dlq: false,
+  },
+  tx: {
+    name: 'qf-test-tx',
+    topic: testTopics.tx.name,
+    orderly: false,
+    maxRetries: 16,
+    retryBackoffMaxMs: 10_000,
+    dlq: false,
+  },
   /** The chaos suite's audit of order_event: every event the broker delivers, to check publication. */
   chaosAudit: {
     name: 'qf-test-chaos-audit',
     topic: topics.orderEvent.name,
     orderly: false,
     maxRetries: 16,
+    retryBackoffMaxMs: 10_000,
     dlq: false,
   },
   /** Gives up after one retry, so a test sees a message reach the DLQ (and the DLQ reader) quickly. */
-  retry: { name: 'qf-test-retry', topic: testTopics.retry.name, orderly: true, maxRetries: 1, dlq: true },
+  retry: {
+    name: 'qf-test-retry',
+    topic: testTopics.retry.name,
+    orderly: true,
+    maxRetries: 1,
+    retryBackoffMaxMs: 10_000,
+    dlq: true,
+  },
 } as const satisfies Record<string, GroupDef>;

@@ -1,6 +1,6 @@
 import { deadLetterHooks } from '../../consumer/dead-letters.js';
 import { type Subscription, subscriptions } from '../../consumer/handlers.js';
-import { ConsumerLoop } from '../../internal/mq/index.js';
+import { ConsumerLoop, retryBackoff } from '../../internal/mq/index.js';
 import type { ServiceContext } from '../../internal/svc/index.js';
 import { testLogger } from './logger.js';
 
@@ -14,6 +14,7 @@ export async function startSubscription(ctx: ServiceContext, group: string): Pro
     group: sub.group.name,
     topic: sub.group.topic,
     filter: sub.filter,
+    backoffMs: retryBackoff(sub.group),
     awaitMs: 4000,
     handler: sub.handler(ctx),
     logger: testLogger,
