@@ -159,6 +159,7 @@ export const Payment = Type.Object(
       Type.Literal('PENDING'),
       Type.Literal('SUCCEEDED'),
       Type.Literal('FAILED'),
+      Type.Literal('EXPIRED'),
       Type.Literal('REFUNDED'),
     ]),
     payUrl: Type.String({ description: 'Where the buyer completes the payment' }),

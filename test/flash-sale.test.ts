@@ -5,6 +5,7 @@ import { eq, inArray } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { signDevToken } from '../internal/auth/index.js';
 import { flashSaleStats, reconcileFlashSale, requeueLostTickets, saleKeys } from '../internal/flashsale/index.js';
+import { PURCHASE } from '../internal/flashsale/scripts.js';
 import { flashSales, flashSaleTickets, orders } from '../internal/model/index.js';
 import { Batcher, type ConsumerLoop } from '../internal/mq/index.js';
 import { cancelOrder } from '../internal/order/index.js';
@@ -114,6 +115,39 @@ describe('flash sale (real Redis, RocketMQ, MariaDB)', () => {
     assert.deepEqual(await stockOf(ctx, sku!), { available: 30, reserved: 0, sold: 0 });
     const changed = await call('POST', '/v1/admin/flash-sales', adminTok, { ...body, stock: 5 }, key);
     assert.equal(changed.status, 422);
+  });
+
+  it("the sale window is judged by Redis's clock, not the caller's: a replica whose clock runs 2 h ahead still admits", async () => {
+    const { saleId } = await newSale(3, 1);
+    const k = saleKeys(saleId);
+    const buyer = String(++nextUser);
+    const skewed = Date.now() + 2 * 3600_000; // past the sale's end by this caller's clock
+    const seq = String(BigInt(Date.now()) * 1000n + 1n);
+    const ticket = JSON.stringify({ userId: buyer, quantity: 1, status: 'QUEUED', address, queuedAt: skewed });
+    const [code] = (await PURCHASE.run(
+      ctx.redis,
+      [k.meta, k.stock, k.users, k.tickets, k.queued, k.idem(buyer, randomUUID())],
+      [skewed, buyer, 1, seq, ticket, 'hash', 60],
+    )) as [number];
+    assert.equal(code, 1, "refused as not active: the window was judged by the caller's clock");
+    assert.equal(await ctx.redis.get(k.stock), '2');
+    // Nothing of it stays queued for the requeue job: the test takes its admission back.
+    await ctx.redis.zrem(k.queued, seq);
+  });
+
+  it('reconcile never rewrites the stock of a live sale; once it ended it repairs by compare-and-set', async () => {
+    const { saleId } = await newSale(7, 1);
+    const k = saleKeys(saleId);
+    await ctx.redis.set(k.stock, 999); // drift, e.g. a restore from an old snapshot
+    const live = await reconcileFlashSale(ctx, BigInt(saleId));
+    assert.equal(live.action, 'reported');
+    assert.match(live.note ?? '', /live/);
+    assert.equal(await ctx.redis.get(k.stock), '999');
+    await ctx.redis.hset(k.meta, 'endsAt', Date.now() - 1000); // the sale has ended (Redis's own view)
+    const ended = await reconcileFlashSale(ctx, BigInt(saleId));
+    assert.equal(ended.action, 'repaired');
+    assert.equal(await ctx.redis.get(k.stock), '7');
+    assert.equal((await reconcileFlashSale(ctx, BigInt(saleId))).action, 'ok');
   });
 
   it('an admin sale takes its stock from the SKU; refusals are 409/404 with codes', async () => {

@@ -5,12 +5,13 @@ import { after, before, describe, it } from 'node:test';
 import { eq, inArray, sql } from 'drizzle-orm';
 import { subscriptions } from '../consumer/handlers.js';
 import { cacheAside } from '../internal/cache/index.js';
-import { replayDeadLetters } from '../internal/deadletter/index.js';
+import { redriveDeadLetters, replayDeadLetters } from '../internal/deadletter/index.js';
 import { AppError } from '../internal/errorx/index.js';
 import { runIdempotent } from '../internal/idempotency/index.js';
 import { deadLetters, mqTxLog, orders, payments, skus } from '../internal/model/index.js';
 import {
   classifyFailure,
+  consumerGroups,
   MqProducer,
   newEnvelope,
   RetryLaterError,
@@ -18,7 +19,7 @@ import {
   topics,
   txLogChecker,
 } from '../internal/mq/index.js';
-import { closeExpiredOrders, createOrder, getOrderDetail } from '../internal/order/index.js';
+import { cancelOrder, closeExpiredOrders, createOrder, getOrderDetail } from '../internal/order/index.js';
 import {
   applyPaymentResult,
   completeRefund,
@@ -30,6 +31,7 @@ import {
   recordSandboxOutcome,
   refundsOfOrder,
   requestRefund,
+  resendRefunds,
   retryRefund,
   sandboxWebhook,
   startPayment,
@@ -267,7 +269,6 @@ describe('money and message path edge cases (real MariaDB, Redis, RocketMQ)', ()
 
     const b = await pendingPayment(600);
     assert.equal(await result(b.payment, 'FAILED'), 'FAILED');
-    const { cancelOrder } = await import('../internal/order/index.js');
     await cancelOrder(ctx, { orderId: b.order.id, reason: 'USER', actor: admin });
     assert.equal(await result(b.payment, 'SUCCEEDED'), 'REFUNDING_ORPHAN');
     const [refund] = await refundsOfOrder(ctx.db, b.order.id);
@@ -275,6 +276,63 @@ describe('money and message path edge cases (real MariaDB, Redis, RocketMQ)', ()
     assert.equal(refund?.amount, 600);
     assert.ok(refund?.providerRefundId, 'the refund was not sent to the provider');
     assert.equal(await result(b.payment, 'SUCCEEDED'), 'DUPLICATE');
+  });
+
+  it('a payment result whose retries ran out in an outage is re-driven by the job once dependencies answer; refused refunds are gauged by age', async () => {
+    const { order, payment } = await pendingPayment(1300);
+    const id = ctx.ids.next();
+    const quiet = new Date(Date.now() - 10 * 60_000);
+    const envelope = newEnvelope(PAYMENT_NOTIFICATION_EVENT, {
+      type: 'payment.succeeded',
+      paymentId: String(payment.id),
+      orderId: String(order.id),
+      providerTxnId: payment.providerTxnId!,
+      amount: 1300,
+      currency: 'CNY',
+      occurredAt: quiet.toISOString(),
+    });
+    await ctx.db.insert(deadLetters).values({
+      id,
+      source: 'DLQ',
+      messageId: `m-${id}`,
+      eventId: envelope.eventId,
+      topic: topics.paymentNotify.name,
+      consumerGroup: consumerGroups.payment.name,
+      messageKey: String(order.id),
+      messageGroup: String(order.id),
+      body: JSON.stringify(envelope),
+      errorCode: 'RETRIES_EXHAUSTED',
+      status: 'PARKED',
+      firstSeenAt: quiet,
+      lastSeenAt: quiet,
+    });
+    const loop = await startPaymentConsumer(ctx);
+    try {
+      const r = await redriveDeadLetters(ctx, { limit: 1000 });
+      assert.ok(r.redriven >= 1, JSON.stringify(r));
+      await waitFor('the re-driven payment to be applied', 30_000, async () => (await statusOf(order.id)) === 'PAID');
+      await waitFor('the letter to be resolved', 10_000, async () => {
+        const [row] = await ctx.db.select().from(deadLetters).where(eq(deadLetters.id, id));
+        return row?.status === 'RESOLVED';
+      });
+    } finally {
+      await loop.stop();
+    }
+    // Letters that are not RETRIES_EXHAUSTED (a permanent refusal) are left to an operator.
+    const metrics = await ctx.metrics.getSingleMetricAsString('qianfan_dead_letters_open');
+    assert.match(metrics, /topic="payment_notify"/);
+
+    // A refund the provider refused shows in the gauges with its age.
+    const { order: refused } = await paidOrder(900);
+    await requestRefund(ctx, { orderId: refused.id, actor: admin, reason: 'changed mind' });
+    const [refund] = await refundsOfOrder(ctx.db, refused.id);
+    await failRefund(ctx, { refundId: refund!.id, amount: 900, reason: 'account closed' });
+    const later = new Date(Date.now() + 2 * 3600_000);
+    await resendRefunds(ctx, { now: later });
+    const failed = await ctx.metrics.getSingleMetricAsString('qianfan_refunds_failed_oldest_seconds');
+    const age = Number(/qianfan_refunds_failed_oldest_seconds\{of="refund"[^}]*\} (\d+)/.exec(failed)?.[1]);
+    assert.ok(age >= 7000, failed);
+    assert.match(await ctx.metrics.getSingleMetricAsString('qianfan_refunds_failed'), /of="order"[^}]*\} [1-9]/);
   });
 
   it('refund.failed: REFUND_FAILED, retried by an operator, completed; stock goes back exactly once', async () => {
@@ -340,6 +398,63 @@ describe('money and message path edge cases (real MariaDB, Redis, RocketMQ)', ()
     const second = await reconcilePayments(ctx, { since, pendingAfterMs: 0 });
     assert.ok(!second.findings.some((f) => f.orderId === String(lost.order.id)), 'a fixed payment was fixed twice');
     await ctx.db.update(orders).set({ status: 'CANCELLED' }).where(eq(orders.id, broken.order.id));
+  });
+
+  it('close-expired: orders that keep failing at the head never starve the others (the next run goes on past them)', async () => {
+    const broken = [await pendingPayment(100), await pendingPayment(100), await pendingPayment(100)];
+    const good = [await pendingPayment(100), await pendingPayment(100)];
+    // Deadlines of their own, long past, oldest first: the broken ones head the queue.
+    const base = Date.UTC(2001, 0, 1);
+    for (const [i, m] of [...broken, ...good].entries()) {
+      await ctx.db
+        .update(orders)
+        .set({ payDeadline: new Date(base + i * 1000) })
+        .where(eq(orders.id, m.order.id));
+    }
+    for (const m of broken) await ctx.db.update(skus).set({ reserved: 0 }).where(eq(skus.id, m.sku)); // release fails
+    const now = new Date(base + 60_000);
+    const first = await closeExpiredOrders(ctx, { now, limit: 3, pageSize: 2 });
+    assert.deepEqual([first.due, first.failed, first.closed], [3, 3, 0]);
+    const second = await closeExpiredOrders(ctx, { now, limit: 3, pageSize: 2 });
+    assert.equal(second.closed, 2, JSON.stringify(second));
+    for (const m of good) assert.equal(await statusOf(m.order.id), 'CANCELLED');
+    for (const m of broken) assert.equal(await statusOf(m.order.id), 'PENDING_PAYMENT');
+    // Back to the head on the next pass: the broken ones are tried again (and out of later sweeps after).
+    const third = await closeExpiredOrders(ctx, { now, limit: 3, pageSize: 2 });
+    assert.equal(third.failed, 3);
+    for (const m of broken) await ctx.db.update(orders).set({ status: 'CANCELLED' }).where(eq(orders.id, m.order.id));
+  });
+
+  it('reconciliation closes a pending attempt whose order left PENDING_PAYMENT (EXPIRED) and stops asking; a late success is refunded', async () => {
+    const since = new Date(Date.now() - 1000);
+    const p = await pendingPayment(1700);
+    await cancelOrder(ctx, { orderId: p.order.id, reason: 'USER', actor: admin });
+    const r = await reconcilePayments(ctx, { since, pendingAfterMs: 0 });
+    assert.ok(r.findings.some((f) => f.paymentId === String(p.payment.id) && f.kind === 'PENDING_EXPIRED' && f.fixed));
+    assert.equal((await paymentsOfOrder(ctx.db, p.order.id))[0]?.status, 'EXPIRED');
+    const again = await reconcilePayments(ctx, { since, pendingAfterMs: 0 });
+    assert.ok(
+      !again.findings.some((f) => f.paymentId === String(p.payment.id)),
+      'an expired attempt was asked about again',
+    );
+    const late = await applyPaymentResult(ctx, {
+      paymentId: p.payment.id,
+      status: 'SUCCEEDED',
+      amount: 1700,
+      currency: 'CNY',
+      providerTxnId: p.payment.providerTxnId!,
+    });
+    assert.equal(late, 'REFUNDING_ORPHAN');
+  });
+
+  it('reconciliation pages through more PENDING payments than one query returns', async () => {
+    const since = new Date(Date.now() - 1000);
+    const made = [];
+    for (let i = 0; i < 5; i++) made.push(await pendingPayment(100));
+    for (const m of made) await recordSandboxOutcome(ctx, m.payment.id, 'fail');
+    const r = await reconcilePayments(ctx, { since, pendingAfterMs: 0, limit: 2 });
+    for (const m of made) assert.equal((await paymentsOfOrder(ctx.db, m.order.id))[0]?.status, 'FAILED');
+    assert.ok(r.checked >= 5);
   });
 
   it('an idempotency key completes in the order transaction: a crash after commit never makes a second order', async () => {

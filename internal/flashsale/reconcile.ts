@@ -3,6 +3,7 @@ import { flashSaleStats } from './get-sale.js';
 import { saleKeys } from './keys.js';
 import { loadSale } from './load-sale.js';
 import { recentSales } from './repository.js';
+import { REPAIR_STOCK } from './scripts.js';
 
 export interface SaleReconciliation {
   saleId: string;
@@ -15,9 +16,10 @@ export interface SaleReconciliation {
 }
 
 /**
- * Compares a sale's Redis counters with the DB. Safe repairs: a sale missing from Redis is loaded; with
- * no ticket in flight, Redis remaining is set to stock - sold. With tickets in flight a difference is
- * reported only (the in-flight tickets may be counted on both sides for a moment).
+ * Compares a sale's Redis counters with the DB. Safe repairs: a sale missing from Redis is loaded; once
+ * the sale has ended and no ticket is in flight, Redis remaining is set to stock - sold, atomically and
+ * only if it is still the value that was compared (REPAIR_STOCK). On a live sale, or with tickets in
+ * flight, a difference is reported only: a purchase between the read and a plain SET would be undone.
  */
 export async function reconcileFlashSale(
   ctx: ServiceContext,
@@ -42,10 +44,25 @@ export async function reconcileFlashSale(
   if (s.redis.queuedTickets > 0) {
     return { ...base, action: 'reported', note: 'tickets in flight; run again when the queue is empty' };
   }
-  if (!opts.dryRun) await ctx.redis.set(k.stock, expected);
+  if (opts.dryRun) return { ...base, action: 'reported' };
+  const done = (await REPAIR_STOCK.run(
+    ctx.redis,
+    [k.meta, k.stock, k.queued],
+    [s.redis.remaining, expected],
+  )) as number;
+  if (done !== 1) {
+    const note = REPAIR_REFUSED[done] ?? `repair refused (${done})`;
+    return { ...base, action: 'reported', note };
+  }
   ctx.logger.warn({ ...base }, 'flash sale Redis stock differed from the DB; repaired');
-  return { ...base, action: opts.dryRun ? 'reported' : 'repaired' };
+  return { ...base, action: 'repaired' };
 }
+
+const REPAIR_REFUSED: Record<number, string> = {
+  [-1]: 'the sale is live; its stock is repaired only after it ends',
+  [-2]: 'tickets in flight; run again when the queue is empty',
+  [-3]: 'the stock changed while it was compared; run again',
+};
 
 async function queuedUnitsOf(ctx: ServiceContext, saleId: bigint): Promise<number> {
   const k = saleKeys(saleId);

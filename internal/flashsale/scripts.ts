@@ -7,7 +7,8 @@ import { luaScript } from '../cache/index.js';
 
 /**
  * Admission. KEYS: meta, stock, users, tickets, queued, idem.
- * ARGV: now, userId, quantity, seq, ticket JSON, request hash, idempotency TTL (s).
+ * ARGV: now (the ticket's queued time), userId, quantity, seq, ticket JSON, request hash, idempotency TTL (s).
+ * The window (startsAt <= t < endsAt) is checked against Redis TIME.
  * Returns {1, seq} queued | {2, seq} replay of the same request | {-1} unknown sale | {-2} not active |
  * {-3} over the buyer's limit | {-4} sold out | {-5} idempotency key reused with another body.
  */
@@ -20,8 +21,11 @@ if prev then
 end
 local m = redis.call('HMGET', KEYS[1], 'startsAt', 'endsAt', 'limit')
 if not m[1] then return {-1} end
+-- The sale window is judged by Redis's clock, the same for every restful replica, never the caller's.
+local t = redis.call('TIME')
+local clock = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if clock < tonumber(m[1]) or clock >= tonumber(m[2]) then return {-2} end
 local now = tonumber(ARGV[1])
-if now < tonumber(m[1]) or now >= tonumber(m[2]) then return {-2} end
 local qty = tonumber(ARGV[3])
 local held = tonumber(redis.call('HGET', KEYS[3], ARGV[2]) or '0')
 if held + qty > tonumber(m[3]) then return {-3} end
@@ -66,4 +70,20 @@ return 1`);
 export const LOAD = luaScript(`
 redis.call('HSET', KEYS[1], 'startsAt', ARGV[1], 'endsAt', ARGV[2], 'limit', ARGV[3], 'price', ARGV[4], 'skuId', ARGV[5])
 redis.call('SET', KEYS[2], ARGV[6], 'NX')
+return 1`);
+
+/**
+ * Reconcile's repair of a sale's remaining stock, as a compare-and-set. KEYS: meta, stock, queued.
+ * ARGV: the remaining stock the caller read, the value to set. Only once the sale has ended (by Redis
+ * TIME), with no ticket in flight, and while the stock is still what the caller read.
+ * Returns 1 set | -1 the sale is still live | -2 tickets in flight | -3 the stock changed meanwhile.
+ */
+export const REPAIR_STOCK = luaScript(`
+local t = redis.call('TIME')
+local clock = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ends = tonumber(redis.call('HGET', KEYS[1], 'endsAt') or '0')
+if clock < ends then return -1 end
+if redis.call('ZCARD', KEYS[3]) > 0 then return -2 end
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -3 end
+redis.call('SET', KEYS[2], ARGV[2])
 return 1`);

@@ -1,4 +1,5 @@
 import type { Config } from '../config/index.js';
+import { redriveDeadLetters } from '../deadletter/index.js';
 import { autoConfirmReceipts } from '../delivery/index.js';
 import { reconcileFlashSales, requeueLostTickets } from '../flashsale/index.js';
 import { cleanupExpired } from '../ops/index.js';
@@ -24,7 +25,7 @@ export const jobs: JobDef[] = [
     name: 'close-expired-orders',
     configKey: 'closeExpiredOrders',
     leaseMs: 30_000,
-    does: 'cancel PENDING_PAYMENT orders past their deadline (backstop for order_timeout), 500 per run',
+    does: 'cancel PENDING_PAYMENT orders past their deadline (backstop for order_timeout), 2,000 per run, going on where the last run stopped',
     run: (ctx) => closeExpiredOrders(ctx),
     items: (r: { closed: number }) => r.closed,
   },
@@ -67,6 +68,14 @@ export const jobs: JobDef[] = [
     does: 'load sales missing from Redis; repair Redis stock when no ticket is in flight',
     run: (ctx) => reconcileFlashSales(ctx),
     items: (r: { sales: number }) => r.sales,
+  },
+  {
+    name: 'redrive-dead-letters',
+    configKey: 'redriveDeadLetters',
+    leaseMs: 30_000,
+    does: 're-publish payment results whose broker retries ran out (an outage), once dependencies answer; count open dead letters',
+    run: (ctx) => redriveDeadLetters(ctx),
+    items: (r: { redriven: number }) => r.redriven,
   },
   {
     name: 'cleanup-expired',

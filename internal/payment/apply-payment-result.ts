@@ -32,8 +32,9 @@ export async function applyPaymentResult(ctx: ServiceContext, r: PaymentResult):
 async function apply(ctx: ServiceContext, r: PaymentResult): Promise<ApplyOutcome> {
   const payment = await getPayment(ctx.db, r.paymentId);
   if (!payment) throw new AppError('PAYMENT_NOT_FOUND', `payment ${r.paymentId} not found`);
-  // A success reported after a failure of the same attempt is money taken: it is kept or refunded below.
-  const lateSuccess = payment.status === 'FAILED' && r.status === 'SUCCEEDED';
+  // A success reported after a failure of the same attempt (or after reconciliation closed it as EXPIRED)
+  // is money taken: it is kept or refunded below.
+  const lateSuccess = (payment.status === 'FAILED' || payment.status === 'EXPIRED') && r.status === 'SUCCEEDED';
   if (payment.status !== 'PENDING' && !lateSuccess) return 'DUPLICATE';
   if (r.amount !== payment.amount || r.currency !== payment.currency) {
     throw new AppError(

@@ -1,9 +1,10 @@
-import { markPaid } from '../order/index.js';
+import { getOrderDetail, markPaid } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { sweepEach } from '../sweep/index.js';
 import { applyPaymentResult } from './apply-payment-result.js';
 import { providerFor } from './provider.js';
 import {
+  expirePayment,
   keptPaymentsOfUnpaidOrders,
   type PaymentRow,
   paidOrdersWithoutKeptPayment,
@@ -16,13 +17,21 @@ export interface ReconcileInput {
   now?: Date;
   /** A payment still PENDING this long after it was opened is asked about at its provider (default 10 min). */
   pendingAfterMs?: number;
+  /** Rows per query (pages of PENDING payments; the other checks look at this many). */
   limit?: number;
+  /** PENDING payments asked about in one run at most (default 10 pages). */
+  maxPending?: number;
   /** Ask and report only: nothing is applied. */
   dryRun?: boolean;
 }
 
 export interface ReconcileFinding {
-  kind: 'PENDING_RESOLVED' | 'PENDING_AT_PROVIDER' | 'KEPT_PAYMENT_ORDER_NOT_PAID' | 'PAID_ORDER_WITHOUT_PAYMENT';
+  kind:
+    | 'PENDING_RESOLVED'
+    | 'PENDING_AT_PROVIDER'
+    | 'PENDING_EXPIRED'
+    | 'KEPT_PAYMENT_ORDER_NOT_PAID'
+    | 'PAID_ORDER_WITHOUT_PAYMENT';
   paymentId?: string;
   orderId: string;
   /** What was done (fixed) or why it needs a person (reported). */
@@ -40,8 +49,10 @@ export interface PaymentsReport {
 
 /**
  * Payment reconciliation (job `reconcile-payments`, command `qianfan-order reconcile payments`):
- * - PENDING payments older than `pendingAfterMs`: the provider is asked; a success or failure it reports
- *   is applied exactly as its webhook would have been (a success the order cannot keep is refunded);
+ * - PENDING payments older than `pendingAfterMs`, a page of `limit` at a time by id: the provider is
+ *   asked; a success or failure it reports is applied exactly as its webhook would have been (a success
+ *   the order cannot keep is refunded); one it still calls pending whose order left PENDING_PAYMENT is
+ *   closed as EXPIRED and not asked about again. Each payment on its own (one failing never stops the rest);
  * - a kept payment whose order is still PENDING_PAYMENT: the order is marked PAID; in any other unpaid
  *   state it is reported;
  * - an order in a paid state without a kept payment: reported (a person must look at it).
@@ -54,16 +65,24 @@ export async function reconcilePayments(ctx: ServiceContext, input: ReconcileInp
   const before = new Date(now.getTime() - (input.pendingAfterMs ?? 10 * 60_000));
   const findings: ReconcileFinding[] = [];
 
-  const pending = await stalePendingPayments(ctx.db, since, before, limit);
-  const swept = await sweepEach(
-    ctx,
-    'reconcile-payments',
-    pending,
-    (p) => String(p.id),
-    async (p) => {
-      findings.push(await resolvePending(ctx, p, Boolean(input.dryRun)));
-    },
-  );
+  const swept = { total: 0, failed: 0 };
+  const maxPending = input.maxPending ?? 10 * limit;
+  for (let afterId: bigint | undefined; swept.total < maxPending; ) {
+    const page = await stalePendingPayments(ctx.db, since, before, limit, afterId);
+    const r = await sweepEach(
+      ctx,
+      'reconcile-payments',
+      page,
+      (p) => String(p.id),
+      async (p) => {
+        findings.push(await resolvePending(ctx, p, Boolean(input.dryRun)));
+      },
+    );
+    swept.total += r.total;
+    swept.failed += r.failed;
+    if (page.length < limit) break;
+    afterId = page[page.length - 1]!.id;
+  }
 
   for (const { payment, orderStatus } of await keptPaymentsOfUnpaidOrders(ctx.db, since, limit)) {
     const orderId = String(payment.orderId);
@@ -111,7 +130,7 @@ export async function reconcilePayments(ctx: ServiceContext, input: ReconcileInp
   }
   const fixed = findings.filter((f) => f.fixed).length;
   const report = {
-    checked: pending.length,
+    checked: swept.total,
     fixed,
     reported: findings.length - fixed,
     failed: swept.failed,
@@ -132,6 +151,13 @@ async function resolvePending(ctx: ServiceContext, p: PaymentRow, dryRun: boolea
     providerTxnId: p.providerTxnId ?? '',
   });
   if (answer.status === 'PENDING') {
+    const order = (await getOrderDetail(ctx, { orderId: p.orderId }).catch(() => undefined))?.order;
+    if (order && order.status !== 'PENDING_PAYMENT') {
+      if (dryRun)
+        return { ...base, kind: 'PENDING_EXPIRED', action: `order is ${order.status}: would close`, fixed: false };
+      await expirePayment(ctx.db, p.id, `order is ${order.status}`);
+      return { ...base, kind: 'PENDING_EXPIRED', action: `order is ${order.status}: closed as EXPIRED`, fixed: true };
+    }
     return { ...base, kind: 'PENDING_AT_PROVIDER', action: 'the provider has no result yet', fixed: false };
   }
   if (dryRun) return { ...base, action: `provider says ${answer.status}: would apply it`, fixed: false };

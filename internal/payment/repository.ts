@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, isNotNull, isNull, lt, notInArray, sql } from 'drizzle-orm';
+import { and, eq, gt, gte, inArray, isNotNull, isNull, lt, notInArray, sql } from 'drizzle-orm';
 import { affectedRows as affected, type Db, orders, payments, refunds, type Tx } from '../model/index.js';
 
 export type PaymentRow = typeof payments.$inferSelect;
@@ -21,7 +21,20 @@ export async function settlePayment(tx: Tx, id: bigint, orderId: bigint, keep: b
   const r = await tx
     .update(payments)
     .set({ status: 'SUCCEEDED', succeededOrderId: keep ? orderId : null, paidAt })
-    .where(and(eq(payments.id, id), inArray(payments.status, ['PENDING', 'FAILED'])));
+    .where(and(eq(payments.id, id), inArray(payments.status, ['PENDING', 'FAILED', 'EXPIRED'])));
+  return affected(r) === 1;
+}
+
+/**
+ * Closes an attempt still PENDING whose order no longer waits for payment (cancelled, or paid by another
+ * attempt): reconciliation stops asking about it. A success the provider reports later is still applied
+ * (kept or refunded, like a success after a failure).
+ */
+export async function expirePayment(tx: Tx, id: bigint, reason: string) {
+  const r = await tx
+    .update(payments)
+    .set({ status: 'EXPIRED', failureReason: reason.slice(0, 200) })
+    .where(and(eq(payments.id, id), eq(payments.status, 'PENDING')));
   return affected(r) === 1;
 }
 
@@ -88,6 +101,27 @@ export async function countPendingRefunds(tx: Db, before: Date): Promise<number>
   return Number(row?.n ?? 0);
 }
 
+/**
+ * Money that did not go back: refunds the provider refused (FAILED) and orders left REFUND_FAILED, each
+ * with how long the oldest has waited (seconds; 0 when there is none). Both wait for an operator.
+ */
+export async function failedRefundAges(tx: Db, now: Date) {
+  const age = (col: typeof refunds.updatedAt | typeof orders.updatedAt) =>
+    sql<string | null>`TIMESTAMPDIFF(SECOND, MIN(${col}), ${now})`;
+  const [r] = await tx
+    .select({ n: sql<string>`COUNT(*)`, oldest: age(refunds.updatedAt) })
+    .from(refunds)
+    .where(eq(refunds.status, 'FAILED'));
+  const [o] = await tx
+    .select({ n: sql<string>`COUNT(*)`, oldest: age(orders.updatedAt) })
+    .from(orders)
+    .where(eq(orders.status, 'REFUND_FAILED'));
+  return {
+    refunds: { count: Number(r?.n ?? 0), oldestSeconds: Math.max(0, Number(r?.oldest ?? 0)) },
+    orders: { count: Number(o?.n ?? 0), oldestSeconds: Math.max(0, Number(o?.oldest ?? 0)) },
+  };
+}
+
 /** The order's kept payment (the one succeeded payment that paid it), if any. */
 export async function keptPaymentOf(tx: Tx, orderId: bigint): Promise<PaymentRow | undefined> {
   const [row] = await tx
@@ -118,11 +152,24 @@ export async function insertPayment(tx: Tx, row: typeof payments.$inferInsert) {
 }
 
 /** Payments still PENDING that were opened in [since, before): their webhook may never have arrived. */
-export async function stalePendingPayments(tx: Tx, since: Date, before: Date, limit: number): Promise<PaymentRow[]> {
+export async function stalePendingPayments(
+  tx: Tx,
+  since: Date,
+  before: Date,
+  limit: number,
+  afterId?: bigint,
+): Promise<PaymentRow[]> {
   return tx
     .select()
     .from(payments)
-    .where(and(eq(payments.status, 'PENDING'), gte(payments.createdAt, since), lt(payments.createdAt, before)))
+    .where(
+      and(
+        eq(payments.status, 'PENDING'),
+        gte(payments.createdAt, since),
+        lt(payments.createdAt, before),
+        afterId === undefined ? undefined : gt(payments.id, afterId),
+      ),
+    )
     .orderBy(payments.id)
     .limit(limit);
 }

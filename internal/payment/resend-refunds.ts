@@ -1,7 +1,7 @@
 import type { ServiceContext } from '../svc/index.js';
 import { sweepEach } from '../sweep/index.js';
 import { serviceMetrics } from '../telemetry/index.js';
-import { countPendingRefunds, unsentRefunds } from './repository.js';
+import { countPendingRefunds, failedRefundAges, unsentRefunds } from './repository.js';
 import { sendRefund } from './send-refund.js';
 
 /**
@@ -24,6 +24,13 @@ export async function resendRefunds(
   // Pending for half an hour or more: the provider has not answered, whatever was resent (alert: refunds stuck).
   const now = input.now ?? new Date();
   const pending = await countPendingRefunds(ctx.db, new Date(now.getTime() - 30 * 60_000));
-  serviceMetrics(ctx.metrics).stuckRefunds.set(pending);
-  return { due: r.total, resent: r.ok, failed: r.failed, stuck: pending };
+  const m = serviceMetrics(ctx.metrics);
+  m.stuckRefunds.set(pending);
+  // Refused by the provider: nothing retries these by itself (alert: refunds failed, by age).
+  const refused = await failedRefundAges(ctx.db, now);
+  m.refundsFailed.set({ of: 'refund' }, refused.refunds.count);
+  m.refundsFailedOldest.set({ of: 'refund' }, refused.refunds.oldestSeconds);
+  m.refundsFailed.set({ of: 'order' }, refused.orders.count);
+  m.refundsFailedOldest.set({ of: 'order' }, refused.orders.oldestSeconds);
+  return { due: r.total, resent: r.ok, failed: r.failed, stuck: pending, refused };
 }

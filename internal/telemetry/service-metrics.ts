@@ -67,6 +67,24 @@ function build(registry: Registry) {
       help: 'Refunds PENDING for longer than the resend interval, as the resend-refunds job last counted',
       registers,
     }),
+    refundsFailed: new Gauge({
+      name: 'qianfan_refunds_failed',
+      help: 'Refunds the provider refused (of="refund") and orders left REFUND_FAILED (of="order"), as resend-refunds last counted',
+      labelNames: ['of'] as const,
+      registers,
+    }),
+    refundsFailedOldest: new Gauge({
+      name: 'qianfan_refunds_failed_oldest_seconds',
+      help: 'How long the oldest refused refund (of="refund") or REFUND_FAILED order (of="order") has waited',
+      labelNames: ['of'] as const,
+      registers,
+    }),
+    deadLettersOpen: new Gauge({
+      name: 'qianfan_dead_letters_open',
+      help: 'Dead letters not yet resolved (PARKED or REPLAYED), by topic, as redrive-dead-letters last counted',
+      labelNames: ['topic'] as const,
+      registers,
+    }),
   };
 }
 
