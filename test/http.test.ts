@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
 import { signDevToken } from '../internal/auth/index.js';
+import { idempotencyKeys } from '../internal/model/index.js';
 import type { ConsumerLoop } from '../internal/mq/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { buildApp } from '../restful/app.js';
@@ -196,6 +198,13 @@ describe('HTTP API through buildApp (real MariaDB, Redis, RocketMQ)', () => {
     assert.equal(again.status, 201);
     assert.deepEqual(again.body, first.body);
     assert.equal(again.headers['idempotent-replayed'], 'true');
+    // Kept 24 h for replays, the stored answer holds no phone number or street; the replay has them.
+    const [stored] = await ctx.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, key));
+    assert.ok(stored?.responseBody?.includes(first.body.id), 'the stored answer names the order');
+    assert.ok(!stored?.responseBody?.includes(address.phone), 'the stored answer holds the phone number');
+    assert.ok(!stored?.responseBody?.includes(address.detail), 'the stored answer holds the street');
+    assert.equal(again.body.address.phone, address.phone);
+    assert.equal(again.body.address.detail, address.detail);
     const changed = await call('POST', '/v1/orders', { token, body: { ...body, note: 'other' }, key });
     assert.equal(changed.status, 422);
     assert.equal(changed.body.code, 'IDEMPOTENCY_KEY_REUSED');

@@ -9,6 +9,7 @@ import {
   completeIdempotent,
   requestHash,
   runIdempotent,
+  takeOverClaim,
 } from '../internal/idempotency/index.js';
 import { idempotencyKeys } from '../internal/model/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
@@ -74,5 +75,22 @@ describe('idempotency keys after a crash (real MariaDB)', () => {
     assert.deepEqual(await retry, { value: 'from the retry', replayed: false });
     const replay = await runIdempotent(ctx, { scope, key, hash }, async () => 'never run');
     assert.deepEqual(replay, { value: 'from the retry', replayed: true });
+  });
+
+  it('a stale claim that completed after it was read is never taken over (its request does not run twice)', async () => {
+    const scope = `t:${randomUUID()}`;
+    const key = randomUUID();
+    const hash = requestHash({ a: 3 });
+    const long = new Date(Date.now() - 120_000);
+    const begun = await beginIdempotent(ctx, scope, key, hash, long);
+    assert.equal(begun.kind, 'new');
+    // A retry read the row while IN_FLIGHT and stale; before its takeover, the first request finished.
+    await completeIdempotent(ctx, scope, key, 200, JSON.stringify({ ok: 1 }), long);
+    assert.equal(await takeOverClaim(ctx, scope, key, long, new Date()), false);
+    const after = await row(scope, key);
+    assert.equal(after?.status, 'DONE');
+    assert.equal(after?.createdAt.getTime(), long.getTime());
+    // And a retry now gets the stored answer.
+    assert.equal((await beginIdempotent(ctx, scope, key, hash)).kind, 'replay');
   });
 });

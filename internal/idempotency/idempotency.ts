@@ -3,6 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { AppError, type ErrorCode, isDuplicateKey } from '../errorx/index.js';
 import { affectedRows, executeSql, idempotencyKeys, type Tx } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
+import { withoutPersonal, withPersonal } from './personal.js';
 
 export const KEEP_MS = 24 * 3600_000;
 /**
@@ -60,22 +61,32 @@ export async function beginIdempotent(
   if (row.status === 'DONE') return { kind: 'replay', status: row.responseStatus ?? 200, body: row.responseBody ?? '' };
   const stale = row.createdAt.getTime() < now.getTime() - STALE_IN_FLIGHT_MS;
   if (stale) {
-    const r = await ctx.db
-      .update(idempotencyKeys)
-      .set({ createdAt: now })
-      .where(
-        and(
-          eq(idempotencyKeys.scope, scope),
-          eq(idempotencyKeys.key, key),
-          eq(idempotencyKeys.createdAt, row.createdAt),
-        ),
-      );
-    if (affectedRows(r) === 1) return { kind: 'new', claimedAt: now };
+    if (await takeOverClaim(ctx, scope, key, row.createdAt, now)) return { kind: 'new', claimedAt: now };
+    // It completed (or was taken over) since it was read: answer as the row says now.
+    return beginIdempotent(ctx, scope, key, hash, now);
   }
   throw new AppError(
     'IDEMPOTENCY_KEY_IN_FLIGHT',
     'a request with this idempotency key is still being processed; retry shortly',
   );
+}
+
+/**
+ * Takes over a stale claim: only while the key is still IN_FLIGHT under the claim that was read. A
+ * claim that completed meanwhile (DONE) is never reopened, so its request is not run twice.
+ */
+export async function takeOverClaim(
+  ctx: ServiceContext,
+  scope: string,
+  key: string,
+  seenClaimedAt: Date,
+  now: Date,
+): Promise<boolean> {
+  const r = await ctx.db
+    .update(idempotencyKeys)
+    .set({ createdAt: now })
+    .where(ownedBy(scope, key, seenClaimedAt));
+  return affectedRows(r) === 1;
 }
 
 /** Stores the response to replay. */
@@ -126,7 +137,8 @@ export type IdempotencySeal<T> = (tx: Tx, value: T) => Promise<void>;
 
 /**
  * Runs `run` at most once per (scope, key, request hash) for every transport: the first outcome (a
- * JSON-serializable value, or an AppError that retrying cannot change) is stored and replayed; a
+ * JSON-serializable value, or an AppError that retrying cannot change) is stored (without the buyer's
+ * phone and street, which a replay reads back from the order: ./personal.ts) and replayed; a
  * transient failure (internal, unavailable, a conflict that may clear) forgets the key so the caller
  * can retry it. `run` should pass `seal` to its use case so the answer commits with the change.
  */
@@ -138,7 +150,7 @@ export async function runIdempotent<T>(
   const { scope, key, hash } = claim;
   const begun = await beginIdempotent(ctx, scope, key, hash);
   if (begun.kind === 'replay') {
-    const stored = JSON.parse(begun.body) as Stored<T>;
+    const stored = (await withPersonal(ctx.db, JSON.parse(begun.body))) as Stored<T>;
     if (stored.error) throw new AppError(stored.error.code as ErrorCode, stored.error.message, stored.error.details);
     return { value: stored.ok as T, replayed: true };
   }
@@ -148,7 +160,7 @@ export async function runIdempotent<T>(
     const r = await executeSql(
       tx,
       "UPDATE idempotency_keys SET status = 'DONE', response_status = 200, response_body = ? WHERE scope = ? AND idem_key = ? AND status = 'IN_FLIGHT' AND created_at = ?",
-      [JSON.stringify({ ok: value } satisfies Stored<T>), scope, key, begun.claimedAt],
+      [JSON.stringify({ ok: withoutPersonal(value) } satisfies Stored<T>), scope, key, begun.claimedAt],
     );
     if (r.affectedRows !== 1) {
       throw new AppError('IDEMPOTENCY_KEY_IN_FLIGHT', 'another request took over this idempotency key; retry shortly');
@@ -163,7 +175,7 @@ export async function runIdempotent<T>(
         scope,
         key,
         200,
-        JSON.stringify({ ok: value } satisfies Stored<T>),
+        JSON.stringify({ ok: withoutPersonal(value) } satisfies Stored<T>),
         begun.claimedAt,
       );
     }

@@ -7,4 +7,5 @@ export {
   KEEP_MS,
   requestHash,
   runIdempotent,
+  takeOverClaim,
 } from './idempotency.js';
