@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { eq, like } from 'drizzle-orm';
-import { tryLock } from '../internal/lock/index.js';
 import { deadLetters, idempotencyKeys, runMigrations } from '../internal/model/index.js';
 import { cleanupExpired } from '../internal/ops/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
@@ -62,17 +61,5 @@ describe('job use cases and locks (real MariaDB and Redis)', () => {
       .from(deadLetters)
       .where(like(deadLetters.messageId, `${scope}%`));
     assert.deepEqual(letters.map((d) => d.messageId).sort(), [`${scope}-new`, `${scope}-parked`]);
-  });
-
-  it('a Redis lock is exclusive, released only by its holder, and expires', async () => {
-    const name = `t-${randomUUID()}`;
-    const a = await tryLock(ctx.redis, name, 500);
-    assert.ok(a);
-    assert.equal(await tryLock(ctx.redis, name, 500), undefined);
-    await new Promise((r) => setTimeout(r, 700));
-    const b = await tryLock(ctx.redis, name, 5000);
-    assert.ok(b, 'lock did not expire');
-    assert.equal(await a.release(), false, 'a stale holder released a lock it no longer holds');
-    assert.equal(await b.release(), true);
   });
 });
