@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { signDevToken } from '../../internal/auth/index.js';
+import { idTime } from '../../internal/ids/index.js';
 import { ConsumerLoop, testGroups } from '../../internal/mq/index.js';
 import { createServiceContext, type ServiceContext } from '../../internal/svc/index.js';
 import { testConfig } from '../helpers/config.js';
@@ -21,13 +22,15 @@ import {
   restartBroker,
   restartMariaDb,
   restartRedis,
+  stall,
   startRedis,
 } from './stack.js';
 
 /**
  * Mixed load on the real stack while every long-running process is killed with SIGKILL and restarted,
- * and the broker, MariaDB and Redis are each killed and restarted; then the system settles and the
- * invariants are checked. CHAOS_MINUTES (default 1.5) sets how long the load runs (the faults repeat
+ * the broker, MariaDB and Redis are each killed and restarted, and each of them is also stalled
+ * (SIGSTOP, then SIGCONT) for longer than the clients' timeouts; then the system settles and the
+ * invariants are checked. During the Redis stall, order reads must answer within 2 s. CHAOS_MINUTES (default 1.5) sets how long the load runs (the faults repeat
  * for longer runs); CHAOS_SEED replays the same choices and fault order (`random` picks a new one).
  */
 const MINUTES = Number(process.env.CHAOS_MINUTES ?? 1.5);
@@ -42,9 +45,12 @@ const VIRTUAL_USERS = 8;
 const CLOSE_INTERVAL_MS = 5_000;
 const SETTLE_MS = 180_000;
 
-type Fault = ProcName | 'broker' | 'mariadb' | 'redis';
+type Fault = ProcName | 'broker' | 'mariadb' | 'redis' | 'stall-redis' | 'stall-mariadb' | 'stall-broker';
+/** How long each stall lasts: past Redis's command timeout (0.5 s), the broker's request timeout (3 s). */
+const STALL_MS = { 'stall-redis': 4000, 'stall-mariadb': 6000, 'stall-broker': 6000 } as const;
+const STALL_READ_LIMIT_MS = 2000;
 
-describe(`chaos: ${MINUTES} min of load with kill -9 of every process, the broker, MariaDB and Redis (seed ${SEED})`, () => {
+describe(`chaos: ${MINUTES} min of load with kill -9 of every process, kill -9 and stalls of the broker, MariaDB and Redis (seed ${SEED})`, () => {
   let ctx: ServiceContext;
   const procs = new Processes();
   const events: AuditedEvent[] = [];
@@ -75,6 +81,8 @@ describe(`chaos: ${MINUTES} min of load with kill -9 of every process, the broke
           // Not this run's order event: left on this broker by an earlier run, or not an order event at all
           // (throwing would only have the broker redeliver it, again and again).
           if (typeof d?.orderId !== 'string' || BigInt(d.orderId) < firstId) return;
+          // Nor one made by a process whose clock ran ahead (a test that moves the clock): not this run's.
+          if (idTime(BigInt(d.orderId)).getTime() > Date.now() + 60_000) return;
           events.push({
             eventId: envelope.eventId,
             messageId: meta.messageId,
@@ -146,10 +154,17 @@ describe(`chaos: ${MINUTES} min of load with kill -9 of every process, the broke
     // The fault schedule: each round kills every process and restarts each dependency once, in an order
     // the seed picks, spread evenly over the load.
     const loadMs = MINUTES * 60_000;
-    const kinds: Fault[] = [...PROCESSES, 'broker', 'redis', ...(canRestartMariaDb() ? (['mariadb'] as const) : [])];
+    const kinds: Fault[] = [
+      ...PROCESSES,
+      'broker',
+      'redis',
+      'stall-redis',
+      'stall-broker',
+      ...(canRestartMariaDb() ? (['mariadb', 'stall-mariadb'] as const) : []),
+    ];
     if (!kinds.includes('mariadb'))
       t.diagnostic('MariaDB is not a local mariadbd this process may signal: its restart is skipped');
-    const rounds = Math.max(1, Math.floor(loadMs / (kinds.length * 15_000)));
+    const rounds = Math.max(1, Math.floor(loadMs / (kinds.length * 10_000)));
     const faults: Fault[] = [];
     for (let r = 0; r < rounds; r++) {
       const round = [...kinds];
@@ -159,6 +174,23 @@ describe(`chaos: ${MINUTES} min of load with kill -9 of every process, the broke
       }
       faults.push(...round);
     }
+    // Order reads while Redis is stopped: each must answer (from MySQL) within STALL_READ_LIMIT_MS.
+    const stallReads: Array<{ ms: number; status: number }> = [];
+    const readsDuringStall = async (world: World) => {
+      const known = world.ledger.creates.find((c) => c.orderId && c.via === 'http');
+      if (!known) return;
+      const token = await world.tokenOf(known.userId);
+      for (let i = 0; i < 5; i++) {
+        const started = Date.now();
+        const res = await fetch(`http://127.0.0.1:18888/v1/orders/${known.orderId}`, {
+          headers: { authorization: `Bearer ${token}` },
+          signal: AbortSignal.timeout(15_000),
+        }).catch(() => undefined);
+        await res?.arrayBuffer();
+        stallReads.push({ ms: Date.now() - started, status: res?.status ?? 0 });
+        await sleep(300);
+      }
+    };
     const start = Date.now();
     const loadEnd = start + loadMs;
     const injector = (async () => {
@@ -166,6 +198,13 @@ describe(`chaos: ${MINUTES} min of load with kill -9 of every process, the broke
         const at = start + ((i + 1) * loadMs) / (faults.length + 1);
         await sleep(Math.max(0, at - Date.now()));
         const f = faults[i]!;
+        if (f === 'stall-redis' || f === 'stall-mariadb' || f === 'stall-broker') {
+          const what = f === 'stall-redis' ? 'redis' : f === 'stall-mariadb' ? 'mariadb' : 'broker';
+          mark(`SIGSTOP ${what} for ${STALL_MS[f] / 1000} s`);
+          await stall(what, STALL_MS[f], what === 'redis' ? () => readsDuringStall(w) : undefined);
+          mark(`SIGCONT ${what}`);
+          continue;
+        }
         mark(`kill -9 ${f}`);
         if (f === 'broker') await restartBroker();
         else if (f === 'mariadb') await restartMariaDb();
@@ -238,7 +277,16 @@ describe(`chaos: ${MINUTES} min of load with kill -9 of every process, the broke
     );
     for (const line of timeline) t.diagnostic(line);
     for (const line of ledger.gaveUp) t.diagnostic(`never answered: ${line}`);
+    t.diagnostic(
+      `order reads during the Redis stall: ${stallReads.map((r) => `${r.status} in ${r.ms} ms`).join(', ')}`,
+    );
     assert.deepEqual(procs.crashes, [], 'a process exited by itself');
+    assert.ok(stallReads.length > 0, 'no order was read during the Redis stall');
+    assert.deepEqual(
+      stallReads.filter((r) => r.status !== 200 || r.ms > STALL_READ_LIMIT_MS),
+      [],
+      `order reads during the Redis stall must answer 200 within ${STALL_READ_LIMIT_MS} ms`,
+    );
     assert.ok(Number(summary.orders) > 50, `too little load to prove anything: ${summary.orders} orders`);
     // A client that retries with its key for a minute is answered, even when a crash held the key.
     assert.deepEqual(ledger.gaveUp, [], 'requests never answered within a minute of retries');

@@ -120,6 +120,32 @@ export async function restartRedis(): Promise<void> {
   await startRedis(false);
 }
 
+/**
+ * Stalls a dependency without killing it: SIGSTOP, then SIGCONT after `ms`. Its connections stay open and
+ * nothing answers, which is how a dependency that hangs (GC pause, full disk, network partition) looks to
+ * a client: only timeouts get a caller out. `during` runs while it is stopped.
+ */
+export async function stall(which: 'redis' | 'mariadb' | 'broker', ms: number, during?: () => Promise<void>) {
+  const pids =
+    which === 'redis'
+      ? [Number(readFileSync(`${REDIS_DIR}/redis.pid`, 'utf8'))]
+      : which === 'broker'
+        ? [Number(readFileSync(`${RUN_DIR}/broker.pid`, 'utf8'))]
+        : spawnSync('pgrep', ['-x', 'mariadbd'], { encoding: 'utf8' })
+            .stdout.trim()
+            .split('\n')
+            .filter(Boolean)
+            .map(Number);
+  const end = Date.now() + ms;
+  for (const pid of pids) process.kill(pid, 'SIGSTOP');
+  try {
+    await during?.();
+    await sleep(Math.max(0, end - Date.now()));
+  } finally {
+    for (const pid of pids) process.kill(pid, 'SIGCONT');
+  }
+}
+
 /** Running and not a zombie waiting to be reaped. */
 function alive(pid: number): boolean {
   try {
