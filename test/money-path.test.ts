@@ -22,6 +22,7 @@ import {
 import { cancelOrder, closeExpiredOrders, createOrder, getOrderDetail } from '../internal/order/index.js';
 import {
   applyPaymentResult,
+  bounded,
   completeRefund,
   failRefund,
   ingestPaymentWebhook,
@@ -604,5 +605,22 @@ describe('kill -9 between the half message and the commit (real broker check-bac
       await recovering.close();
     }
     assert.deepEqual(await stockOf(ctx, sku!), { available: 9, reserved: 1, sold: 0 });
+  });
+});
+
+describe('payment provider calls are bounded', () => {
+  it('a provider that never answers is DEPENDENCY_UNAVAILABLE after payment.providerTimeoutMs', async () => {
+    const never = new Promise<never>(() => {});
+    const silent = bounded(
+      { name: 'silent', createCharge: () => never, queryCharge: () => never, refund: () => never },
+      150,
+    );
+    const started = Date.now();
+    await assert.rejects(
+      silent.queryCharge({ paymentId: 1n, orderId: 1n, amount: 1, currency: 'CNY', providerTxnId: 'x' }),
+      isCode('DEPENDENCY_UNAVAILABLE'),
+    );
+    assert.ok(Date.now() - started < 1000);
+    assert.equal(testConfig().payment.providerTimeoutMs, 5000);
   });
 });

@@ -172,6 +172,8 @@ export const configSchema = z
       webhookSecret: z.string().min(16, 'expected at least 16 characters'),
       /** Largest accepted difference between a webhook's timestamp and our clock. */
       webhookToleranceSeconds: int(10, 3600).default(300),
+      /** Longest one call to a payment provider may take (start, query, refund). */
+      providerTimeoutMs: int(100, 60_000).default(5_000),
       /** Providers this deployment accepts; `sandbox` needs payment.sandbox.enabled. */
       providers: list.default([]),
       sandbox: z

@@ -3,6 +3,7 @@ export { completeRefund } from './complete-refund.js';
 export { failRefund } from './fail-refund.js';
 export { notificationJsonSchema, type PaymentNotification, parseNotification } from './notification.js';
 export {
+  bounded,
   type ChargeStatus,
   type PaymentProvider,
   providerFor,

@@ -81,9 +81,37 @@ export function requireSandbox(ctx: ServiceContext): void {
 
 export function providerFor(ctx: ServiceContext, name: string): PaymentProvider {
   const enabled = ctx.config.payment.providers;
-  if (name === 'sandbox' && enabled.includes(name) && ctx.config.payment.sandbox.enabled) return sandboxProvider(ctx);
+  if (name === 'sandbox' && enabled.includes(name) && ctx.config.payment.sandbox.enabled) {
+    return bounded(sandboxProvider(ctx), ctx.config.payment.providerTimeoutMs);
+  }
   throw new AppError(
     'VALIDATION_FAILED',
     `payment provider '${name}' is not enabled (enabled: ${enabled.join(', ') || 'none'})`,
   );
+}
+
+/**
+ * Every call to a provider ends within `ms`: a provider that does not answer is DEPENDENCY_UNAVAILABLE
+ * (the caller retries; charges and refunds are keyed by our ids, so a late success is not a second one).
+ */
+export function bounded(p: PaymentProvider, ms: number): PaymentProvider {
+  const within = <T>(what: string, call: Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new AppError('DEPENDENCY_UNAVAILABLE', `payment provider ${p.name} did not answer ${what} within ${ms} ms`),
+          ),
+        ms,
+      );
+    });
+    return Promise.race([call, late]).finally(() => clearTimeout(timer));
+  };
+  return {
+    name: p.name,
+    createCharge: (req) => within('createCharge', p.createCharge(req)),
+    queryCharge: (req) => within('queryCharge', p.queryCharge(req)),
+    refund: (req) => within('refund', p.refund(req)),
+  };
 }
