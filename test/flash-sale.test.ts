@@ -5,7 +5,7 @@ import { eq, inArray } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { signDevToken } from '../internal/auth/index.js';
 import { flashSaleStats, reconcileFlashSale, requeueLostTickets, saleKeys } from '../internal/flashsale/index.js';
-import { PURCHASE } from '../internal/flashsale/scripts.js';
+import { MARK_SENT, PURCHASE } from '../internal/flashsale/scripts.js';
 import { flashSales, flashSaleTickets, orders } from '../internal/model/index.js';
 import { Batcher, type ConsumerLoop } from '../internal/mq/index.js';
 import { cancelOrder } from '../internal/order/index.js';
@@ -135,6 +135,58 @@ describe('flash sale (real Redis, RocketMQ, MariaDB)', () => {
     await ctx.redis.zrem(k.queued, seq);
   });
 
+  it('flashsale-requeue re-sends only tickets whose send was lost: a backlog the broker holds is neither multiplied nor failed', async () => {
+    const { saleId } = await newSale(10, 1);
+    const k = saleKeys(saleId);
+    const admit = async (queuedAt: number) => {
+      const buyer = String(++nextUser);
+      const seq = String(ctx.ids.next());
+      const ticket = JSON.stringify({ userId: buyer, quantity: 1, status: 'QUEUED', address, queuedAt });
+      const [code] = (await PURCHASE.run(
+        ctx.redis,
+        [k.meta, k.stock, k.users, k.tickets, k.queued, k.idem(buyer, randomUUID())],
+        [queuedAt, buyer, 1, seq, ticket, 'hash', 60],
+      )) as [number];
+      assert.equal(code, 1);
+      return seq;
+    };
+    const longAgo = Date.now() - 10 * 60_000; // past the give-up time (20 intervals of 2 s)
+    const [inBroker1, inBroker2, lost1, lost2] = [
+      await admit(longAgo),
+      await admit(longAgo),
+      await admit(longAgo),
+      await admit(longAgo),
+    ];
+    const recent = await admit(Date.now() - 5000); // due for a re-send, not for giving up
+    // The first two went out in a batch the consumer has not reached yet (as sendTicketBatch marks them).
+    await MARK_SENT.run(ctx.redis, [k.queued, k.sent], [`batch-1@${Date.now()}`, inBroker1!, inBroker2!]);
+    const r = await requeueLostTickets(ctx);
+    assert.ok(r.inBroker >= 2, JSON.stringify(r));
+    const rowsOf = async (seqs: string[]) =>
+      ctx.db
+        .select()
+        .from(flashSaleTickets)
+        .where(
+          inArray(
+            flashSaleTickets.id,
+            seqs.map((x) => BigInt(x)),
+          ),
+        );
+    // Never sent for 20 intervals: failed, their units back. Sent: the broker has them, nothing changes.
+    assert.deepEqual((await rowsOf([lost1!, lost2!])).map((t) => t.status).sort(), ['FAILED', 'FAILED']);
+    assert.deepEqual(await rowsOf([inBroker1!, inBroker2!]), []);
+    assert.equal((await ctx.redis.zscore(k.queued, inBroker1!)) !== null, true);
+    assert.match((await ctx.redis.hget(k.sent, inBroker1!)) ?? '', /^batch-1@/);
+    // The recent unsent one was sent again, and the consumer made its order.
+    const made = await waitFor('the re-sent ticket to be ordered', 30_000, async () => {
+      const [t] = await rowsOf([recent!]);
+      return t?.status === 'ORDERED' ? t : undefined;
+    });
+    assert.ok(made.orderId);
+    assert.equal(await ctx.redis.hget(k.sent, recent!), null, 'a settled ticket keeps its sent mark');
+    await ctx.redis.zrem(k.queued, inBroker1!, inBroker2!); // this test's stand-in batch never existed
+  });
+
   it('reconcile never rewrites the stock of a live sale; once it ended it repairs by compare-and-set', async () => {
     const { saleId } = await newSale(7, 1);
     const k = saleKeys(saleId);
@@ -147,7 +199,10 @@ describe('flash sale (real Redis, RocketMQ, MariaDB)', () => {
     const ended = await reconcileFlashSale(ctx, BigInt(saleId));
     assert.equal(ended.action, 'repaired');
     assert.equal(await ctx.redis.get(k.stock), '7');
+    assert.equal(await ctx.redis.ttl(k.meta), -1, 'a sale repaired is not yet settled');
     assert.equal((await reconcileFlashSale(ctx, BigInt(saleId))).action, 'ok');
+    // Ended, agreeing, nothing in flight: its keys expire (Redis memory stays bounded).
+    for (const key of [k.meta, k.stock]) assert.ok((await ctx.redis.ttl(key)) > 86_400, key);
   });
 
   it('an admin sale takes its stock from the SKU; refusals are 409/404 with codes', async () => {

@@ -15,6 +15,8 @@ export function saleKeys(saleId: bigint | string) {
     tickets: `${tag}:tickets`,
     /** sorted set: ticket seq -> time it was queued or last re-sent; removed once the DB has it */
     queued: `${tag}:queued`,
+    /** hash: ticket seq -> id of the broker message that carries it (sent; the consumer will take it) */
+    sent: `${tag}:sent`,
     /** hash: markers that make returns of units idempotent (t:<seq>, o:<orderId>) */
     returned: `${tag}:returned`,
     idem: (userId: string, key: string) => `${tag}:idem:${userId}:${key}`,

@@ -3,7 +3,7 @@ import { flashSaleStats } from './get-sale.js';
 import { saleKeys } from './keys.js';
 import { loadSale } from './load-sale.js';
 import { recentSales } from './repository.js';
-import { REPAIR_STOCK } from './scripts.js';
+import { EXPIRE_SETTLED, REPAIR_STOCK } from './scripts.js';
 
 export interface SaleReconciliation {
   saleId: string;
@@ -20,6 +20,7 @@ export interface SaleReconciliation {
  * the sale has ended and no ticket is in flight, Redis remaining is set to stock - sold, atomically and
  * only if it is still the value that was compared (REPAIR_STOCK). On a live sale, or with tickets in
  * flight, a difference is reported only: a purchase between the read and a plain SET would be undone.
+ * A sale that agrees, has ended and has nothing in flight gets a TTL on its keys (SETTLED_TTL_SECONDS).
  */
 export async function reconcileFlashSale(
   ctx: ServiceContext,
@@ -40,7 +41,10 @@ export async function reconcileFlashSale(
     if (!opts.dryRun) await loadSale(ctx, s.sale);
     return { ...base, action: 'loaded' };
   }
-  if (s.redis.remaining === expected) return { ...base, action: 'ok' };
+  if (s.redis.remaining === expected) {
+    if (!opts.dryRun) await expireIfSettled(ctx, saleId);
+    return { ...base, action: 'ok' };
+  }
   if (s.redis.queuedTickets > 0) {
     return { ...base, action: 'reported', note: 'tickets in flight; run again when the queue is empty' };
   }
@@ -56,6 +60,18 @@ export async function reconcileFlashSale(
   }
   ctx.logger.warn({ ...base }, 'flash sale Redis stock differed from the DB; repaired');
   return { ...base, action: 'repaired' };
+}
+
+/** A settled sale's keys live this long after the reconcile job last saw it (it looks for a day after the end). */
+export const SETTLED_TTL_SECONDS = 7 * 86_400;
+
+async function expireIfSettled(ctx: ServiceContext, saleId: bigint) {
+  const k = saleKeys(saleId);
+  await EXPIRE_SETTLED.run(
+    ctx.redis,
+    [k.meta, k.queued, k.stock, k.users, k.tickets, k.sent, k.returned],
+    [SETTLED_TTL_SECONDS],
+  );
 }
 
 const REPAIR_REFUSED: Record<number, string> = {

@@ -39,7 +39,17 @@ redis.call('SET', KEYS[6], ARGV[6] .. '|' .. ARGV[4], 'EX', tonumber(ARGV[7]))
 return {1, ARGV[4]}`);
 
 /**
- * After the DB recorded tickets. KEYS: tickets, queued, stock, users, returned.
+ * A batch is on the broker. KEYS: queued, sent. ARGV: `<message id>@<sent at ms>`, then the batch's ticket seqs. Marks only
+ * tickets still queued (one the consumer already settled needs no marker).
+ */
+export const MARK_SENT = luaScript(`
+for i = 2, #ARGV do
+  if redis.call('ZSCORE', KEYS[1], ARGV[i]) then redis.call('HSET', KEYS[2], ARGV[i], ARGV[1]) end
+end
+return 1`);
+
+/**
+ * After the DB recorded tickets. KEYS: tickets, queued, stock, users, returned, sent.
  * ARGV: groups of (seq, ticket JSON, failed 0|1, quantity, userId). A failed ticket's units go back
  * to the sale exactly once.
  */
@@ -48,6 +58,7 @@ for i = 1, #ARGV, 5 do
   local seq = ARGV[i]
   redis.call('HSET', KEYS[1], seq, ARGV[i + 1])
   redis.call('ZREM', KEYS[2], seq)
+  redis.call('HDEL', KEYS[6], seq)
   if ARGV[i + 2] == '1' and redis.call('HSETNX', KEYS[5], 't:' .. seq, 1) == 1 then
     redis.call('INCRBY', KEYS[3], tonumber(ARGV[i + 3]))
     redis.call('HINCRBY', KEYS[4], ARGV[i + 4], -tonumber(ARGV[i + 3]))
@@ -86,4 +97,18 @@ if clock < ends then return -1 end
 if redis.call('ZCARD', KEYS[3]) > 0 then return -2 end
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -3 end
 redis.call('SET', KEYS[2], ARGV[2])
+return 1`);
+
+/**
+ * Once a sale has ended (Redis TIME) and no ticket is in flight, its keys get a TTL so Redis memory stays
+ * bounded; ticket reads then come from the DB. KEYS: meta, queued, then every other key of the sale.
+ * ARGV: ttl (s). Returns 1 when set, 0 when the sale is live or has tickets in flight.
+ */
+export const EXPIRE_SETTLED = luaScript(`
+local t = redis.call('TIME')
+local clock = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ends = tonumber(redis.call('HGET', KEYS[1], 'endsAt') or '0')
+if ends == 0 or clock < ends then return 0 end
+if redis.call('ZCARD', KEYS[2]) > 0 then return 0 end
+for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], tonumber(ARGV[1])) end
 return 1`);

@@ -35,5 +35,5 @@ export async function settleInRedis(
     r.quantity,
     String(r.userId),
   ]);
-  await SETTLE.run(ctx.redis, [k.tickets, k.queued, k.stock, k.users, k.returned], args);
+  await SETTLE.run(ctx.redis, [k.tickets, k.queued, k.stock, k.users, k.returned, k.sent], args);
 }

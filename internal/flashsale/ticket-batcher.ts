@@ -1,14 +1,29 @@
 import { Batcher, newEnvelope, topics } from '../mq/index.js';
 import { requireMq, type ServiceContext } from '../svc/index.js';
+import { saleKeys } from './keys.js';
 import { FLASHSALE_BATCH_EVENT, type QueuedTicket } from './messages.js';
+import { MARK_SENT } from './scripts.js';
 
-/** Sends one flashsale_ticket message holding one sale's tickets. */
+/**
+ * Sends one flashsale_ticket message holding one sale's tickets, then marks them sent in Redis: the
+ * flashsale-requeue job re-sends only tickets without the mark (a failed send, or a process that died
+ * with them buffered), never ones the broker holds for a consumer that is behind. A lost mark only
+ * means a re-send, which the consumer skips.
+ */
 export async function sendTicketBatch(ctx: ServiceContext, saleId: string, tickets: QueuedTicket[]) {
-  await requireMq(ctx).send({
+  const { messageId } = await requireMq(ctx).send({
     topic: topics.flashsaleTicket.name,
     envelope: newEnvelope(FLASHSALE_BATCH_EVENT, { saleId, tickets }),
     key: saleId,
   });
+  const k = saleKeys(saleId);
+  await MARK_SENT.run(
+    ctx.redis,
+    [k.queued, k.sent],
+    [`${messageId}@${Date.now()}`, ...tickets.map((t) => t.seq)],
+  ).catch((err: unknown) =>
+    ctx.logger.warn({ err, saleId }, 'flash-sale batch sent but not marked; the requeue job may send it again'),
+  );
 }
 
 /**
