@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { deadLetterHooks, dlqReader } from '../consumer/dead-letters.js';
 import { replayDeadLetters, resolveIfReplayed } from '../internal/deadletter/index.js';
+import { AppError } from '../internal/errorx/index.js';
 import { deadLetters } from '../internal/model/index.js';
 import {
   ConsumerLoop,
@@ -13,6 +14,7 @@ import {
   describeFailure,
   type Envelope,
   newEnvelope,
+  RetryLaterError,
   retryBackoff,
   SCHEMA_VERSION,
   testGroups,
@@ -228,6 +230,28 @@ describe('retry schedules of the consumer groups', () => {
     }
     // The backstopped groups (order timeouts: the close job; tickets: flashsale-requeue) stay short.
     assert.ok(span(consumerGroups.timeout) < 5 * 60_000);
+  });
+
+  it('only an outage waits minutes: a failure of the message itself retries within 10 s, not holding its FIFO queue', () => {
+    const wait = retryBackoff(consumerGroups.payment);
+    const outages: unknown[] = [
+      new AppError('DEPENDENCY_UNAVAILABLE', 'the broker is down'),
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3306'), { code: 'ECONNREFUSED' }),
+      Object.assign(new Error('Connection lost: The server closed the connection.'), {
+        code: 'PROTOCOL_CONNECTION_LOST',
+        fatal: true,
+      }),
+      new Error('Command timed out'),
+      Object.assign(new Error('14 UNAVAILABLE: Connection dropped'), { code: 14 }),
+    ];
+    for (const err of outages) assert.equal(wait(12, err), 120_000, String(err));
+    for (const err of [
+      new Error('a bug'),
+      new AppError('CONCURRENT_MODIFICATION', 'raced'),
+      new RetryLaterError('not yet'),
+    ]) {
+      assert.equal(wait(12, err), 10_000, String(err));
+    }
   });
 });
 

@@ -126,7 +126,8 @@ admin_apply() {
       # service's DLQ reader can copy dead messages into its dead-letter table.
       mqadmin updateTopic -b "127.0.0.1:$BROKER_PORT" -t "$2" -r 1 -w 1 -p 6 ;;
     group)
-      # Transient failures back off 1 s doubling to 10 s; after RETRIES redeliveries -> %DLQ%<group>.
+      # The consumer sets each retry's delay itself (internal/mq/topics.ts retryBackoff); this policy covers
+      # redeliveries nobody delayed (a consumer that died). After RETRIES redeliveries -> %DLQ%<group>.
       mqadmin updateSubGroup -b "127.0.0.1:$BROKER_PORT" -g "$2" -o "$3" -r "$4" \
         -p '{"type":"EXPONENTIAL","exponentialRetryPolicy":{"initial":1000,"max":10000,"multiplier":2}}' ;;
   esac

@@ -49,8 +49,8 @@ export interface ConsumerLoopOptions {
    * awaitMs) leaves less than its grpcClientConsumerMinLongPollingTimeoutMillis (5 s by default).
    */
   awaitMs?: number;
-  /** Redelivery delay after a transient failure of attempt n (1-based). Default: 1 s doubling to 10 s. */
-  backoffMs?: (attempt: number) => number;
+  /** Redelivery delay after a transient failure `err` of attempt n (1-based). Default: 1 s doubling to 10 s. */
+  backoffMs?: (attempt: number, err?: unknown) => number;
   handler: MessageHandler;
   /**
    * Stores a permanently failed message for an operator (the dead-letter table). Without it, or when it
@@ -213,16 +213,19 @@ export class ConsumerLoop {
     for (const [i, view] of lane.entries()) {
       const outcome = await this.#handleOne(view);
       if (outcome !== 'retry') continue;
-      // The rest of this message group waits behind the one being retried.
-      const delay = this.#backoff(view);
+      // The rest of this message group waits behind the one being retried, as long as it does.
+      const delay = this.#delays.get(view) ?? this.#backoff(view);
       for (const later of lane.slice(i + 1)) await this.#retryIn(later, delay);
       return;
     }
   }
 
-  #backoff(view: MessageView): number {
-    return (this.#opts.backoffMs ?? defaultBackoff)(view.deliveryAttempt ?? 1);
+  #backoff(view: MessageView, err?: unknown): number {
+    return (this.#opts.backoffMs ?? defaultBackoff)(view.deliveryAttempt ?? 1, err);
   }
+
+  /** The retry delay chosen for a message that failed, for the messages of its group behind it. */
+  #delays = new WeakMap<MessageView, number>();
 
   async #retryIn(view: MessageView, delay: number): Promise<void> {
     this.#unsettled.delete(view);
@@ -304,7 +307,8 @@ export class ConsumerLoop {
         this.#log.error({ ...log, parkErr }, 'could not park a failed message; it will be retried');
       }
     }
-    const delay = this.#backoff(view);
+    const delay = this.#backoff(view, err);
+    this.#delays.set(view, delay);
     this.#log.warn({ ...log, retryInMs: delay }, 'message handling failed; retrying');
     await this.#retryIn(view, delay);
     return 'retry';

@@ -48,3 +48,24 @@ export function describeFailure(err: unknown): { code: string; message: string }
     message: String(e?.message ?? err).slice(0, 500),
   };
 }
+
+/**
+ * A failure that says a dependency is down or not answering (an outage), rather than something about the
+ * message: DEPENDENCY_UNAVAILABLE and other `unavailable` AppErrors, lost or refused connections (MySQL,
+ * Redis, the broker), command and call timeouts.
+ */
+export function isOutage(err: unknown): boolean {
+  if (err instanceof AppError) return err.kind === 'unavailable';
+  const e = err as { code?: unknown; message?: unknown; fatal?: unknown } | undefined;
+  if (e?.fatal === true) return true; // mysql2: the connection is gone
+  if (
+    typeof e?.code === 'string' &&
+    /^(ECONN|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|PROTOCOL_|ER_SERVER_SHUTDOWN|ER_CON_COUNT_ERROR)/.test(e.code)
+  ) {
+    return true;
+  }
+  if (typeof e?.code === 'number' && (e.code === 14 || e.code === 4)) return true; // gRPC UNAVAILABLE, DEADLINE_EXCEEDED
+  return /Command timed out|Connection is closed|Stream isn't writeable|connect ETIMEDOUT/i.test(
+    String(e?.message ?? ''),
+  );
+}

@@ -18,6 +18,8 @@ export const topics = {
   flashsaleTicket: { name: 'flashsale_ticket', type: 'NORMAL' },
 } as const satisfies Record<string, TopicDef>;
 
+import { isOutage } from './failures.js';
+
 export interface GroupDef {
   name: string;
   topic: string;
@@ -81,9 +83,19 @@ export const consumerGroups = {
   },
 } as const satisfies Record<string, GroupDef>;
 
-/** The wait before try n+1 (n is 1-based) of a group's transiently failing message: 1 s doubling to the group's cap. */
-export const retryBackoff = (group: Pick<GroupDef, 'retryBackoffMaxMs'>) => (attempt: number) =>
-  Math.min(group.retryBackoffMaxMs, 1000 * 2 ** Math.min(30, Math.max(0, attempt - 1)));
+/**
+ * The wait before try n+1 (n is 1-based) of a group's transiently failing message: 1 s doubling. Up to
+ * the group's cap when the failure is an outage (a dependency down or not answering), which may last
+ * tens of minutes; up to 10 s for any other transient failure (a race, a conflict), which clears fast or
+ * not at all, so that it does not hold its FIFO queue (and the other orders in it) for minutes.
+ */
+export const retryBackoff =
+  (group: Pick<GroupDef, 'retryBackoffMaxMs'>) =>
+  (attempt: number, err?: unknown): number => {
+    const cap =
+      err === undefined || isOutage(err) ? group.retryBackoffMaxMs : Math.min(group.retryBackoffMaxMs, 10_000);
+    return Math.min(cap, 1000 * 2 ** Math.min(30, Math.max(0, attempt - 1)));
+  };
 
 /** The broker's dead-letter topic of a consumer group. */
 export const dlqTopicOf = (group: string) => `%DLQ%${group}`;
