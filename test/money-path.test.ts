@@ -311,7 +311,7 @@ describe('money and message path edge cases (real MariaDB, Redis, RocketMQ)', ()
     try {
       const r = await redriveDeadLetters(ctx, { limit: 1000 });
       assert.ok(r.redriven >= 1, JSON.stringify(r));
-      await waitFor('the re-driven payment to be applied', 30_000, async () => (await statusOf(order.id)) === 'PAID');
+      await waitFor('the re-driven payment to be applied', 90_000, async () => (await statusOf(order.id)) === 'PAID');
       await waitFor('the letter to be resolved', 10_000, async () => {
         const [row] = await ctx.db.select().from(deadLetters).where(eq(deadLetters.id, id));
         return row?.status === 'RESOLVED';
