@@ -112,6 +112,8 @@ async function main() {
   const list = await load({ url: http, connections: READ_CONNECTIONS, seconds: SECONDS, setup: listReq });
   const loaded: Record<string, number> = { restful: peak() };
 
+  // The ceiling spreads its orders over the same buyers as the route (the caps query reads the buyer's).
+  const ceilingCreate = (i: number) => rawCreate(ctx, skuIds, detailUsers[i % detailUsers.length]);
   const createBody = JSON.stringify({ items: items.map((i) => ({ ...i, skuId: String(i.skuId) })), address });
   const createReq = () => ({
     headers: {
@@ -123,11 +125,11 @@ async function main() {
   });
   // Not measured: a few seconds of each write path first, so the broker's and our JIT and the pools are
   // warm (a broker started minutes before runs its first thousand transaction messages much slower).
-  await closedLoop(WRITE_CONNECTIONS, 5, () => rawCreate(ctx, skuIds));
+  await closedLoop(WRITE_CONNECTIONS, 5, ceilingCreate);
   await load({ url: `${http}/v1/orders`, method: 'POST', connections: 8, seconds: 3, setup: createReq });
   // The database grows and the machine drifts during a run: the ceiling is measured before and after the
   // real run (restful idle meanwhile) and averaged.
-  const ceilingBefore = await closedLoop(WRITE_CONNECTIONS, SECONDS, () => rawCreate(ctx, skuIds));
+  const ceilingBefore = await closedLoop(WRITE_CONNECTIONS, SECONDS, ceilingCreate);
   const createHttp = await load({
     url: `${http}/v1/orders`,
     method: 'POST',
@@ -135,7 +137,7 @@ async function main() {
     seconds: SECONDS,
     setup: createReq,
   });
-  const ceilingAfter = await closedLoop(WRITE_CONNECTIONS, SECONDS, () => rawCreate(ctx, skuIds));
+  const ceilingAfter = await closedLoop(WRITE_CONNECTIONS, SECONDS, ceilingCreate);
   await restful.stop();
   const createCeiling = {
     rps: Math.round((ceilingBefore.rps + ceilingAfter.rps) / 2),
@@ -176,7 +178,7 @@ async function main() {
   await closedLoop(8, 2, (i) => rpc(client, 'getOrder', getReq(i)));
   peak = rssPeak(service.child.pid!);
   const grpcGet = await closedLoop(READ_CONNECTIONS, SECONDS, (i) => rpc(client, 'getOrder', getReq(i)));
-  const grpcCeiling = await closedLoop(WRITE_CONNECTIONS, SECONDS, () => rawCreate(ctx, skuIds));
+  const grpcCeiling = await closedLoop(WRITE_CONNECTIONS, SECONDS, ceilingCreate);
   const grpcCreate = await closedLoop(WRITE_CONNECTIONS, SECONDS, (i) =>
     rpc(client, 'createOrder', {
       requestId: randomUUID(),
@@ -330,11 +332,12 @@ async function inParallel<T, R>(items: T[], concurrency: number, fn: (item: T) =
 
 /**
  * The create ceiling: what POST /v1/orders asks of MySQL and the broker, in the same sequence, without
- * the service's code: the Idempotency-Key claim, the SKU read, then a transaction message (half, the
+ * the service's code: the Idempotency-Key claim, the buyer's unpaid orders and units (the per-user caps),
+ * the SKU read, then a transaction message (half, the
  * transaction: the order, its items, the status log, the key's answer, the tx-log row, the stock
  * reservation of both SKUs last in one UPDATE; commit), the cache tombstone and the payment-deadline delay message.
  */
-export async function rawCreate(ctx: ServiceContext, skuIds: bigint[]) {
+export async function rawCreate(ctx: ServiceContext, skuIds: bigint[], userId = 1n) {
   const pool = ctx.pool;
   const key = randomUUID();
   const scope = 'bench:POST:/v1/orders';
@@ -342,15 +345,19 @@ export async function rawCreate(ctx: ServiceContext, skuIds: bigint[]) {
     'INSERT INTO idempotency_keys (scope, idem_key, request_hash, status, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
     [scope, key, 'h'.repeat(64), 'IN_FLIGHT', new Date(), new Date(Date.now() + 86_400_000)],
   );
+  await pool.query(
+    "SELECT COUNT(DISTINCT o.id) AS orders, SUM(i.quantity) AS units FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.user_id = ? AND o.status = 'PENDING_PAYMENT'",
+    [userId],
+  );
   await pool.query('SELECT * FROM skus WHERE id IN (?, ?)', skuIds);
   const n = newOrderRows(ctx, {
-    userId: 1n,
+    userId,
     lines: skuIds.map((skuId) => ({ skuId, title: 'bench sku', unitPrice: 4900, quantity: 1, lineTotal: 4900 })),
     itemsAmount: 9800,
     currency: 'CNY',
     address,
     source: 'APP',
-    actor: { type: 'USER', id: '1' },
+    actor: { type: 'USER', id: String(userId) },
     now: new Date(),
   });
   const o = n.order;
@@ -382,7 +389,7 @@ export async function rawCreate(ctx: ServiceContext, skuIds: bigint[]) {
       );
       await c.query(
         'INSERT INTO order_status_log (id, order_id, from_status, to_status, version, actor_type, actor_id, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        [n.log.id, o.id, '', 'PENDING_PAYMENT', 0, 'USER', '1', 'created'],
+        [n.log.id, o.id, '', 'PENDING_PAYMENT', 0, 'USER', String(userId), 'created'],
       );
       await c.query(
         "UPDATE idempotency_keys SET status = 'DONE', response_status = 200, response_body = ? WHERE scope = ? AND idem_key = ?",
