@@ -3,7 +3,7 @@ import { isAppError } from '../internal/errorx/index.js';
 import { createFlashSaleOrders, returnCancelledUnits } from '../internal/flashsale/index.js';
 import { consumerGroups, type GroupDef, type MessageHandler, RetryLaterError } from '../internal/mq/index.js';
 import { cancelOrder, parseDeadlineMessage } from '../internal/order/index.js';
-import { applyNotification } from '../internal/payment/index.js';
+import { applyNotification, closeCancelledOrderPayments } from '../internal/payment/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
 
 export interface Subscription {
@@ -62,6 +62,14 @@ export const subscriptions: Subscription[] = [
     filter: 'order.cancelled',
     handler: (ctx) => async (env) => {
       await returnCancelledUnits(ctx, env.data);
+    },
+  },
+  {
+    group: consumerGroups.paymentClose,
+    filter: 'order.cancelled',
+    handler: (ctx) => async (env) => {
+      const r = await closeCancelledOrderPayments(ctx, env.data);
+      if (r.closed + r.paid > 0) ctx.logger.info({ eventId: env.eventId, ...r }, 'cancelled order: payments closed');
     },
   },
   {

@@ -162,7 +162,11 @@ export const Payment = Type.Object(
       Type.Literal('EXPIRED'),
       Type.Literal('REFUNDED'),
     ]),
-    payUrl: Type.String({ description: 'Where the buyer completes the payment' }),
+    payUrl: Type.String({ description: 'Where the buyer completes the payment (empty for JSAPI and app payments)' }),
+    client: Type.Record(Type.String(), Type.String(), {
+      description:
+        'What the client opens the provider with: wechatpay native {codeUrl}, h5 {h5Url}, jsapi {appId, timeStamp, nonceStr, package, signType, paySign}, app {appid, partnerid, prepayid, package, noncestr, timestamp, sign}; alipay page/wap {payUrl}, precreate {qrCode}, app {orderString}; sandbox {payUrl}',
+    }),
   },
   { $id: 'Payment' },
 );
@@ -179,8 +183,31 @@ export const ReasonBody = Type.Object(
   { $id: 'RefundRequest', additionalProperties: false, examples: [{ reason: 'arrived damaged' }] },
 );
 export const StartPaymentBody = Type.Object(
-  { provider: Type.Optional(Type.String({ maxLength: 32, description: 'Empty: the configured default' })) },
-  { $id: 'StartPaymentRequest', additionalProperties: false, examples: [{ provider: 'sandbox' }] },
+  {
+    provider: Type.Optional(
+      Type.String({ maxLength: 32, description: 'wechatpay, alipay or sandbox; empty: the first configured' }),
+    ),
+    method: Type.Optional(
+      Type.String({
+        pattern: '^[a-z0-9_]{1,16}$',
+        description: 'wechatpay: native (default), jsapi, app, h5; alipay: page (default), wap, app, precreate',
+      }),
+    ),
+    openId: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9_-]{1,128}$',
+        description: "wechatpay jsapi: the payer's openid under our appId",
+      }),
+    ),
+  },
+  {
+    $id: 'StartPaymentRequest',
+    additionalProperties: false,
+    examples: [
+      { provider: 'wechatpay', method: 'native' },
+      { provider: 'alipay', method: 'page' },
+    ],
+  },
 );
 
 /** A response of a named schema, with its description and (documented) response headers. */

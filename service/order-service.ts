@@ -134,10 +134,13 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
     startPayment: unary(
       'StartPayment',
       async (r) => {
-        const { payment, payUrl } = await startPayment(ctx, {
+        const { payment, payUrl, client } = await startPayment(ctx, {
           orderId: idField(r.orderId, 'order_id'),
           userId: idField(r.userId, 'user_id'),
           provider: r.provider || undefined,
+          method: r.method || undefined,
+          openId: r.openId || undefined,
+          clientIp: r.clientIp || undefined,
         });
         return {
           paymentId: payment.id.toString(),
@@ -146,6 +149,7 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
           currency: payment.currency,
           status: payment.status,
           payUrl,
+          client,
         };
       },
       true,

@@ -612,7 +612,15 @@ describe('payment provider calls are bounded', () => {
   it('a provider that never answers is DEPENDENCY_UNAVAILABLE after payment.providerTimeoutMs', async () => {
     const never = new Promise<never>(() => {});
     const silent = bounded(
-      { name: 'silent', createCharge: () => never, queryCharge: () => never, refund: () => never },
+      {
+        name: 'silent',
+        methods: ['any'],
+        createCharge: () => never,
+        queryCharge: () => never,
+        closeCharge: () => never,
+        refund: () => never,
+        queryRefund: () => never,
+      },
       150,
     );
     const started = Date.now();

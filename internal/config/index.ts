@@ -1,2 +1,3 @@
 export { ConfigError, DEFAULT_CONFIG_FILE, ENV_PREFIX, loadConfig } from './load.js';
+export type { AlipayConfig, WechatpayConfig } from './payment-providers.js';
 export { type Config, configSchema, DEV_SECRETS } from './schema.js';

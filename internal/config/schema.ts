@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { alipaySchema, providerConfigProblems, wechatpaySchema } from './payment-providers.js';
 
 // Environment overrides arrive as strings; these accept the typed YAML value or its string form.
 const int = (min: number, max: number) =>
@@ -185,6 +186,10 @@ export const configSchema = z
           enabled: bool.default(false),
         })
         .default({ enabled: false }),
+      /** WeChat Pay APIv3 merchant settings (needed when providers lists wechatpay); docs/payments.md. */
+      wechatpay: wechatpaySchema,
+      /** Alipay open-platform app settings (needed when providers lists alipay); docs/payments.md. */
+      alipay: alipaySchema,
     }),
     flashSale: z
       .strictObject({
@@ -241,6 +246,14 @@ export const configSchema = z
         add(['payment', 'providers'], `names unknown provider '${name}' (known: ${KNOWN_PROVIDERS.join(', ')})`);
       }
     }
+    for (const [path, message] of providerConfigProblems(
+      c.payment.providers,
+      c.payment.wechatpay,
+      c.payment.alipay,
+      !devOnly,
+    )) {
+      add(path, message);
+    }
     if (c.auth.jwtAlgorithm === 'HS256' && c.auth.jwtSecret.length < 32) {
       add(['auth', 'jwtSecret'], 'HS256 needs a secret of at least 32 characters (set QIANFAN_AUTH__JWT_SECRET)');
     }
@@ -252,6 +265,12 @@ export const configSchema = z
     if (c.payment.sandbox.enabled) {
       add(['payment', 'sandbox', 'enabled'], `the sandbox payer is for dev and test only, not ${c.service.env}`);
     }
+    if (c.payment.providers.includes('sandbox')) {
+      add(
+        ['payment', 'providers'],
+        `lists 'sandbox', which takes no money; ${c.service.env} lists real providers only`,
+      );
+    }
     if (c.http.trustProxy === true) {
       add(
         ['http', 'trustProxy'],
@@ -260,6 +279,15 @@ export const configSchema = z
     }
     const secrets: Array<[string[], string, { min?: number }]> = [
       [['payment', 'webhookSecret'], c.payment.webhookSecret, { min: 32 }],
+      ...(c.payment.providers.includes('wechatpay')
+        ? [
+            [['payment', 'wechatpay', 'apiV3Key'], c.payment.wechatpay.apiV3Key, { min: 32 }] as [
+              string[],
+              string,
+              { min?: number },
+            ],
+          ]
+        : []),
       [['mysql', 'password'], c.mysql.password, {}],
       [['redis', 'password'], c.redis.password, {}],
       ...c.grpc.serviceTokens.map((t, i): [string[], string, { min?: number }] => [
@@ -276,7 +304,7 @@ export const configSchema = z
   });
 
 /** Payment providers this build has (payment.providers may name only these). */
-export const KNOWN_PROVIDERS = ['sandbox'];
+export const KNOWN_PROVIDERS = ['sandbox', 'wechatpay', 'alipay'];
 
 /**
  * Every secret value committed anywhere in this repository (config/*.yaml, deploy/): accepted only when

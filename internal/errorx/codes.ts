@@ -35,6 +35,8 @@ export const errorCodes = {
   ORDER_NOT_PAYABLE: 'precondition',
   REFUND_WINDOW_CLOSED: 'precondition',
   WEBHOOK_REPLAYED: 'conflict',
+  WEBHOOK_NOT_OURS: 'invalid', // a verified notification for another merchant id or app id
+  PAYMENT_PROVIDER_REFUSED: 'unprocessable', // the provider declined to open, close or refund a charge
   INVALID_SIGNATURE: 'unauthenticated',
   RATE_LIMITED: 'rate_limited',
   OVERLOADED: 'unavailable',

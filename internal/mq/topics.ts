@@ -81,6 +81,15 @@ export const consumerGroups = {
     retryBackoffMaxMs: 10_000,
     dlq: true,
   },
+  /** Our own order.cancelled events: the order's payments still open at their provider are closed there. */
+  paymentClose: {
+    name: 'qianfan-order-payment-close',
+    topic: topics.orderEvent.name,
+    orderly: false,
+    maxRetries: 16,
+    retryBackoffMaxMs: 120_000,
+    dlq: true,
+  },
 } as const satisfies Record<string, GroupDef>;
 
 /**

@@ -56,7 +56,7 @@ async function apply(ctx: ServiceContext, r: PaymentResult): Promise<ApplyOutcom
         paidAt,
         actorId: payment.provider,
         settlePayment: async (tx) => {
-          if (!(await settlePayment(tx, payment.id, payment.orderId, true, paidAt))) {
+          if (!(await settlePayment(tx, payment.id, payment.orderId, true, paidAt, r.providerTxnId))) {
             throw new AppError('CONCURRENT_MODIFICATION', 'payment already settled');
           }
         },
@@ -78,7 +78,7 @@ async function apply(ctx: ServiceContext, r: PaymentResult): Promise<ApplyOutcom
 async function refundOrphan(ctx: ServiceContext, paymentId: bigint, orderId: bigint, r: PaymentResult, paidAt: Date) {
   const refundId = ctx.ids.next();
   const settled = await ctx.db.transaction(async (tx) => {
-    if (!(await settlePayment(tx, paymentId, orderId, false, paidAt))) return false;
+    if (!(await settlePayment(tx, paymentId, orderId, false, paidAt, r.providerTxnId))) return false;
     await insertRefund(tx, {
       id: refundId,
       orderId,

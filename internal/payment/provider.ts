@@ -1,12 +1,35 @@
-import { createHash } from 'node:crypto';
 import { AppError } from '../errorx/index.js';
 import type { ServiceContext } from '../svc/index.js';
+import { alipayProvider } from './alipay.js';
+import { sandboxProvider } from './sandbox-provider.js';
+import { wechatpayProvider } from './wechatpay.js';
 
 export interface ChargeRequest {
   paymentId: bigint;
   orderId: bigint;
+  /** Fen. */
   amount: number;
   currency: string;
+}
+
+/** Opening a charge: how the buyer pays (each provider's methods) and until when. */
+export interface StartChargeRequest extends ChargeRequest {
+  method: string;
+  description: string;
+  expiresAt: Date;
+  /** WeChat JSAPI (mini program / official account): the payer's openid under our appId. */
+  payerOpenId?: string;
+  /** WeChat H5: the buyer's IP as the provider must see it. */
+  clientIp?: string;
+}
+
+export interface StartedCharge {
+  /** What the provider knows the charge by until it is paid (then its transaction id). */
+  providerTxnId: string;
+  /** Where the buyer completes it (a QR code URL, a redirect, or the provider's app scheme). */
+  payUrl: string;
+  /** Everything the client needs to open the provider's cashier (signed where the provider wants it). */
+  client: Record<string, string>;
 }
 
 /** What the provider says about a charge when asked (reconciliation). */
@@ -15,79 +38,73 @@ export type ChargeStatus =
   | { status: 'FAILED'; reason: string }
   | { status: 'PENDING' };
 
+export interface RefundRequest {
+  refundId: bigint;
+  paymentId: bigint;
+  orderId: bigint;
+  providerTxnId: string;
+  /** Fen refunded, and the payment it comes from. */
+  amount: number;
+  paymentAmount: number;
+  currency: string;
+  reason: string;
+}
+
+/** Where a refund stands at the provider: settled now, or its notification (or a later query) settles it. */
+export type RefundOutcome =
+  | { status: 'PENDING'; providerRefundId: string }
+  | { status: 'SUCCEEDED'; providerRefundId: string; at: Date }
+  | { status: 'FAILED'; providerRefundId: string; reason: string };
+
 export interface PaymentProvider {
   name: string;
+  /** The payment methods (`method` of StartPayment) this provider offers; the first is the default. */
+  methods: readonly string[];
   /** Opens a charge at the provider; the payer completes it there and the provider calls our webhook. */
-  createCharge(req: ChargeRequest): Promise<{ providerTxnId: string; payUrl: string }>;
+  createCharge(req: StartChargeRequest): Promise<StartedCharge>;
   /** Asks the provider where a charge stands (for payments whose webhook never arrived). */
   queryCharge(req: ChargeRequest & { providerTxnId: string }): Promise<ChargeStatus>;
-  /** Asks the provider to refund; its confirmation arrives later through the webhook (refund.succeeded). */
-  refund(req: {
-    refundId: bigint;
-    paymentId: bigint;
-    providerTxnId: string;
-    amount: number;
-  }): Promise<{ providerRefundId: string }>;
+  /** Closes an unpaid charge so it can no longer be paid; 'PAID' when it was paid meanwhile. */
+  closeCharge(req: ChargeRequest): Promise<'CLOSED' | 'PAID'>;
+  /** Asks for a refund, idempotent by our refund id; a refusal the provider gives is FAILED with its reason. */
+  refund(req: RefundRequest): Promise<RefundOutcome>;
+  /** Asks where a refund sent earlier stands. */
+  queryRefund(req: RefundRequest): Promise<RefundOutcome>;
 }
 
-const short = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 24);
-const outcomeKey = (paymentId: bigint) => `sandbox:charge:${paymentId}`;
+const built = new WeakMap<ServiceContext, Map<string, PaymentProvider>>();
 
-/**
- * The sandbox provider for development and tests: no network. Charges and refunds are accepted at once;
- * the payer's side is played by `qianfan-order sandbox pay|fail|refund` (or POST /v1/sandbox/...),
- * which records the payer's choice (so a query answers it) and sends correctly signed webhooks.
- * Available only with payment.sandbox.enabled.
- */
-function sandboxProvider(ctx: ServiceContext): PaymentProvider {
-  return {
-    name: 'sandbox',
-    async createCharge(req) {
-      const providerTxnId = `sbx_${short(`charge:${req.paymentId}`)}`;
-      return { providerTxnId, payUrl: `sandbox://pay/${req.paymentId}` };
-    },
-    async queryCharge(req) {
-      const outcome = await ctx.redis.get(outcomeKey(req.paymentId));
-      if (outcome === 'succeed') {
-        return {
-          status: 'SUCCEEDED',
-          providerTxnId: req.providerTxnId,
-          amount: req.amount,
-          currency: req.currency,
-          paidAt: new Date(),
-        };
-      }
-      if (outcome === 'fail') return { status: 'FAILED', reason: 'declined in the sandbox' };
-      return { status: 'PENDING' };
-    },
-    async refund(req) {
-      return { providerRefundId: `sbxr_${short(`refund:${req.refundId}`)}` };
-    },
-  };
+function build(ctx: ServiceContext, name: string): PaymentProvider | undefined {
+  const { payment } = ctx.config;
+  if (!payment.providers.includes(name)) return undefined;
+  if (name === 'sandbox') return payment.sandbox.enabled ? sandboxProvider(ctx) : undefined;
+  if (name === 'wechatpay') return wechatpayProvider(payment.wechatpay, payment.providerTimeoutMs);
+  if (name === 'alipay') return alipayProvider(payment.alipay, payment.providerTimeoutMs);
+  return undefined;
 }
 
-/** The sandbox payer chose an outcome for a charge: remembered for a week so queries can answer it. */
-export async function recordSandboxOutcome(ctx: ServiceContext, paymentId: bigint, outcome: 'succeed' | 'fail') {
-  requireSandbox(ctx);
-  await ctx.redis.set(outcomeKey(paymentId), outcome, 'EX', 7 * 86_400);
-}
-
-/** Refuses when the sandbox is not enabled by config. */
-export function requireSandbox(ctx: ServiceContext): void {
-  if (!ctx.config.payment.sandbox.enabled) {
-    throw new AppError('FORBIDDEN', 'the sandbox payment provider is disabled (payment.sandbox.enabled is false)');
-  }
-}
-
+/** The enabled provider of that name (SDK clients are built once per process), or VALIDATION_FAILED. */
 export function providerFor(ctx: ServiceContext, name: string): PaymentProvider {
-  const enabled = ctx.config.payment.providers;
-  if (name === 'sandbox' && enabled.includes(name) && ctx.config.payment.sandbox.enabled) {
-    return bounded(sandboxProvider(ctx), ctx.config.payment.providerTimeoutMs);
+  let cache = built.get(ctx);
+  if (!cache) {
+    cache = new Map();
+    built.set(ctx, cache);
   }
-  throw new AppError(
-    'VALIDATION_FAILED',
-    `payment provider '${name}' is not enabled (enabled: ${enabled.join(', ') || 'none'})`,
-  );
+  let p = cache.get(name);
+  if (!p) {
+    const raw = build(ctx, name);
+    if (!raw) {
+      const enabled = ctx.config.payment.providers;
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `payment provider '${name}' is not enabled (enabled: ${enabled.join(', ') || 'none'})`,
+        { field: 'provider' },
+      );
+    }
+    p = bounded(raw, ctx.config.payment.providerTimeoutMs);
+    cache.set(name, p);
+  }
+  return p;
 }
 
 /**
@@ -110,8 +127,11 @@ export function bounded(p: PaymentProvider, ms: number): PaymentProvider {
   };
   return {
     name: p.name,
+    methods: p.methods,
     createCharge: (req) => within('createCharge', p.createCharge(req)),
     queryCharge: (req) => within('queryCharge', p.queryCharge(req)),
+    closeCharge: (req) => within('closeCharge', p.closeCharge(req)),
     refund: (req) => within('refund', p.refund(req)),
+    queryRefund: (req) => within('queryRefund', p.queryRefund(req)),
   };
 }

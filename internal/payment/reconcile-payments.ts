@@ -2,9 +2,9 @@ import { getOrderDetail, markPaid } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { sweepEach } from '../sweep/index.js';
 import { applyPaymentResult } from './apply-payment-result.js';
+import { closePaymentAtProvider } from './close-payments.js';
 import { providerFor } from './provider.js';
 import {
-  expirePayment,
   keptPaymentsOfUnpaidOrders,
   type PaymentRow,
   paidOrdersWithoutKeptPayment,
@@ -155,7 +155,15 @@ async function resolvePending(ctx: ServiceContext, p: PaymentRow, dryRun: boolea
     if (order && order.status !== 'PENDING_PAYMENT') {
       if (dryRun)
         return { ...base, kind: 'PENDING_EXPIRED', action: `order is ${order.status}: would close`, fixed: false };
-      await expirePayment(ctx.db, p.id, `order is ${order.status}`);
+      // Closed at the provider first, so the buyer can no longer pay it.
+      const closed = await closePaymentAtProvider(ctx, p, `order is ${order.status}`);
+      if (closed === 'PAID')
+        return {
+          ...base,
+          kind: 'PENDING_AT_PROVIDER',
+          action: 'paid meanwhile: applied on the next run',
+          fixed: false,
+        };
       return { ...base, kind: 'PENDING_EXPIRED', action: `order is ${order.status}: closed as EXPIRED`, fixed: true };
     }
     return { ...base, kind: 'PENDING_AT_PROVIDER', action: 'the provider has no result yet', fixed: false };

@@ -17,10 +17,23 @@ export async function paymentsOfOrder(tx: Tx, orderId: bigint): Promise<PaymentR
  * PENDING | FAILED -> SUCCEEDED (a success reported after a failure is money taken). `keep` sets
  * succeeded_order_id, whose unique index allows one kept payment per order.
  */
-export async function settlePayment(tx: Tx, id: bigint, orderId: bigint, keep: boolean, paidAt: Date) {
+export async function settlePayment(
+  tx: Tx,
+  id: bigint,
+  orderId: bigint,
+  keep: boolean,
+  paidAt: Date,
+  providerTxnId?: string,
+) {
   const r = await tx
     .update(payments)
-    .set({ status: 'SUCCEEDED', succeededOrderId: keep ? orderId : null, paidAt })
+    .set({
+      status: 'SUCCEEDED',
+      succeededOrderId: keep ? orderId : null,
+      paidAt,
+      // The provider's own transaction id, known once paid (WeChat Pay transaction_id, Alipay trade_no).
+      ...(providerTxnId ? { providerTxnId } : {}),
+    })
     .where(and(eq(payments.id, id), inArray(payments.status, ['PENDING', 'FAILED', 'EXPIRED'])));
   return affected(r) === 1;
 }
@@ -88,6 +101,16 @@ export async function unsentRefunds(tx: Tx, before: Date, limit: number): Promis
     .select()
     .from(refunds)
     .where(and(eq(refunds.status, 'PENDING'), isNull(refunds.providerRefundId), lt(refunds.createdAt, before)))
+    .orderBy(refunds.id)
+    .limit(limit);
+}
+
+/** Refunds the provider accepted but has not settled yet, created before `before` (asked about by id). */
+export async function sentUnsettledRefunds(tx: Tx, before: Date, limit: number): Promise<RefundRow[]> {
+  return tx
+    .select()
+    .from(refunds)
+    .where(and(eq(refunds.status, 'PENDING'), isNotNull(refunds.providerRefundId), lt(refunds.createdAt, before)))
     .orderBy(refunds.id)
     .limit(limit);
 }

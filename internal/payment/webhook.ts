@@ -1,17 +1,12 @@
 import { AppError, rejectInvalidText } from '../errorx/index.js';
-import { newEnvelope, topics } from '../mq/index.js';
 import { type RateLimiter, rateLimiter } from '../ratelimit/index.js';
-import { requireMq, type ServiceContext } from '../svc/index.js';
+import type { ServiceContext } from '../svc/index.js';
 import { type ApplyOutcome, applyPaymentResult } from './apply-payment-result.js';
 import { completeRefund } from './complete-refund.js';
+import { enqueueOnce } from './enqueue.js';
 import { failRefund } from './fail-refund.js';
 import { type PaymentNotification, parseNotification } from './notification.js';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, verifyWebhook } from './signature.js';
-
-/** How long a webhook's replay guard stays claimed while its enqueue runs (a crash frees it after this). */
-const ENQUEUE_GUARD_SECONDS = 30;
-
-export const PAYMENT_NOTIFICATION_EVENT = 'payment.notification';
 
 function parseBody(body: string): PaymentNotification {
   let n: unknown;
@@ -26,27 +21,11 @@ function parseBody(body: string): PaymentNotification {
 
 const limiters = new WeakMap<ServiceContext, RateLimiter>();
 
-/** The replay guard needs Redis: when it fails or stalls, the provider is told to send again (503). */
-async function guarded<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call;
-  } catch (err) {
-    throw new AppError(
-      'DEPENDENCY_UNAVAILABLE',
-      'the notification could not be received now; send it again',
-      undefined,
-      {
-        cause: err,
-      },
-    );
-  }
-}
-
 /**
  * The per-provider budget of verified webhooks (http.webhookRateLimitPerProviderPerMinute, across all
  * replicas). A Redis failure lets the webhook through: losing a payment is worse than a burst.
  */
-async function withinProviderLimit(ctx: ServiceContext, provider: string): Promise<void> {
+export async function withinProviderLimit(ctx: ServiceContext, provider: string): Promise<void> {
   let limiter = limiters.get(ctx);
   if (!limiter) {
     limiter = rateLimiter(ctx.redis);
@@ -81,34 +60,7 @@ export async function ingestPaymentWebhook(
   });
   await withinProviderLimit(ctx, input.provider);
   const notification = parseBody(input.body);
-  // The replay guard is claimed for the time of the enqueue and kept only once the notification is on
-  // the broker: a request whose enqueue failed (answered 5xx) is accepted when the provider resends it.
-  const guard = `webhook:${input.signature}`;
-  const claimed = await guarded(ctx.redis.set(guard, 'pending', 'EX', ENQUEUE_GUARD_SECONDS, 'NX'));
-  if (claimed !== 'OK') {
-    const state = await guarded(ctx.redis.get(guard));
-    if (state === 'pending') {
-      throw new AppError('IDEMPOTENCY_KEY_IN_FLIGHT', 'this webhook is being received right now; retry shortly');
-    }
-    throw new AppError('WEBHOOK_REPLAYED', 'this signed webhook was already received');
-  }
-  try {
-    await requireMq(ctx).send({
-      topic: topics.paymentNotify.name,
-      envelope: newEnvelope(PAYMENT_NOTIFICATION_EVENT, notification),
-      key: notification.orderId,
-      messageGroup: notification.orderId,
-    });
-  } catch (err) {
-    await ctx.redis.del(guard).catch(() => {});
-    throw new AppError('DEPENDENCY_UNAVAILABLE', 'the notification could not be queued; send it again', undefined, {
-      cause: err,
-    });
-  }
-  // Queued: a guard that cannot be kept only lets a resend be queued again, which the consumer applies once.
-  await ctx.redis
-    .set(guard, 'done', 'EX', webhookToleranceSeconds * 2)
-    .catch((err: unknown) => ctx.logger.warn({ err }, 'webhook replay guard not kept; a resend is queued again'));
+  await enqueueOnce(ctx, input.signature ?? '', notification);
   return notification;
 }
 

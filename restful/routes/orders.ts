@@ -35,7 +35,7 @@ import {
 
 const security = [{ bearer: [] }];
 
-const paymentJson = (payment: PaymentRow, payUrl: string) => ({
+const paymentJson = (payment: PaymentRow, payUrl: string, client: Record<string, string>) => ({
   id: payment.id.toString(),
   orderId: payment.orderId.toString(),
   provider: payment.provider,
@@ -43,6 +43,7 @@ const paymentJson = (payment: PaymentRow, payUrl: string) => ({
   currency: payment.currency,
   status: payment.status as 'PENDING',
   payUrl,
+  client,
 });
 
 /** The user's own orders: create, read, list, cancel, pay, confirm receipt, refund. */
@@ -171,7 +172,8 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
       schema: {
         operationId: 'startPayment',
         summary: 'Start paying an order',
-        description: 'Opens a payment with the provider; the buyer completes it at payUrl.',
+        description:
+          'Opens a payment with the provider for the order total; `client` holds what the app needs to open the provider (WeChat Pay: codeUrl, h5Url, or JSAPI/APP parameters signed for the client; Alipay: payUrl, qrCode or the app orderString).',
         tags: ['payments'],
         security,
         headers: IdempotencyHeader,
@@ -182,13 +184,16 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
     },
     (req, res) =>
       idempotent(ctx, req, res, async () => {
-        const { payment, payUrl } = await startPayment(ctx, {
+        const { payment, payUrl, client } = await startPayment(ctx, {
           orderId: BigInt(req.params.id),
           userId: me(req),
-          provider: req.body.provider,
+          provider: req.body?.provider,
+          method: req.body?.method,
+          openId: req.body?.openId,
+          clientIp: req.ip,
         });
         // No Location: a payment has no read route of its own; its outcome shows in the order.
-        return { status: 201, body: paymentJson(payment, payUrl) };
+        return { status: 201, body: paymentJson(payment, payUrl, client) };
       }),
   );
 

@@ -328,8 +328,14 @@ export interface StartPaymentRequest {
   orderId: string;
   /** The buyer; the order must be theirs. */
   userId: string;
-  /** Payment provider name; empty means the configured default. */
+  /** Payment provider name (wechatpay, alipay, sandbox); empty means the first configured. */
   provider: string;
+  /** How the buyer pays: wechatpay native (default), jsapi, app, h5; alipay page (default), wap, app, precreate. */
+  method: string;
+  /** wechatpay jsapi: the payer's openid under the merchant's app id. */
+  openId: string;
+  /** The buyer's IP address as the app saw it (wechatpay h5 needs it). */
+  clientIp: string;
 }
 
 export interface StartPaymentResponse {
@@ -340,8 +346,18 @@ export interface StartPaymentResponse {
   currency: string;
   /** The payment's state: PENDING, SUCCEEDED, FAILED or REFUNDED. */
   status: string;
-  /** Where the buyer completes the payment. */
+  /** Where the buyer completes the payment (empty for jsapi and app payments). */
   payUrl: string;
+  /**
+   * What the client opens the provider with (docs/payments.md): wechatpay codeUrl / h5Url / the JSAPI or
+   * APP parameters signed for the client; alipay payUrl / qrCode / orderString.
+   */
+  client: { [key: string]: string };
+}
+
+export interface StartPaymentResponse_ClientEntry {
+  key: string;
+  value: string;
 }
 
 export interface ApplyPaymentResultRequest {
@@ -2181,7 +2197,7 @@ export const CancelOrderResponse: MessageFns<CancelOrderResponse> = {
 };
 
 function createBaseStartPaymentRequest(): StartPaymentRequest {
-  return { requestId: "", orderId: "", userId: "", provider: "" };
+  return { requestId: "", orderId: "", userId: "", provider: "", method: "", openId: "", clientIp: "" };
 }
 
 export const StartPaymentRequest: MessageFns<StartPaymentRequest> = {
@@ -2197,6 +2213,15 @@ export const StartPaymentRequest: MessageFns<StartPaymentRequest> = {
     }
     if (message.provider !== "") {
       writer.uint32(34).string(message.provider);
+    }
+    if (message.method !== "") {
+      writer.uint32(42).string(message.method);
+    }
+    if (message.openId !== "") {
+      writer.uint32(50).string(message.openId);
+    }
+    if (message.clientIp !== "") {
+      writer.uint32(58).string(message.clientIp);
     }
     return writer;
   },
@@ -2246,6 +2271,30 @@ export const StartPaymentRequest: MessageFns<StartPaymentRequest> = {
             message.provider = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.openId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.clientIp = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2276,6 +2325,17 @@ export const StartPaymentRequest: MessageFns<StartPaymentRequest> = {
         ? globalThis.String(object.user_id)
         : "",
       provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      openId: isSet(object.openId)
+        ? globalThis.String(object.openId)
+        : isSet(object.open_id)
+        ? globalThis.String(object.open_id)
+        : "",
+      clientIp: isSet(object.clientIp)
+        ? globalThis.String(object.clientIp)
+        : isSet(object.client_ip)
+        ? globalThis.String(object.client_ip)
+        : "",
     };
   },
 
@@ -2293,6 +2353,15 @@ export const StartPaymentRequest: MessageFns<StartPaymentRequest> = {
     if (message.provider !== "") {
       obj.provider = message.provider;
     }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.openId !== "") {
+      obj.openId = message.openId;
+    }
+    if (message.clientIp !== "") {
+      obj.clientIp = message.clientIp;
+    }
     return obj;
   },
 
@@ -2305,12 +2374,15 @@ export const StartPaymentRequest: MessageFns<StartPaymentRequest> = {
     message.orderId = object.orderId ?? "";
     message.userId = object.userId ?? "";
     message.provider = object.provider ?? "";
+    message.method = object.method ?? "";
+    message.openId = object.openId ?? "";
+    message.clientIp = object.clientIp ?? "";
     return message;
   },
 };
 
 function createBaseStartPaymentResponse(): StartPaymentResponse {
-  return { paymentId: "", orderId: "", amount: "0", currency: "", status: "", payUrl: "" };
+  return { paymentId: "", orderId: "", amount: "0", currency: "", status: "", payUrl: "", client: {} };
 }
 
 export const StartPaymentResponse: MessageFns<StartPaymentResponse> = {
@@ -2333,6 +2405,9 @@ export const StartPaymentResponse: MessageFns<StartPaymentResponse> = {
     if (message.payUrl !== "") {
       writer.uint32(50).string(message.payUrl);
     }
+    globalThis.Object.entries(message.client).forEach(([key, value]: [string, string]) => {
+      StartPaymentResponse_ClientEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
     return writer;
   },
 
@@ -2397,6 +2472,17 @@ export const StartPaymentResponse: MessageFns<StartPaymentResponse> = {
             message.payUrl = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = StartPaymentResponse_ClientEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.client[entry7.key] = entry7.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2429,6 +2515,20 @@ export const StartPaymentResponse: MessageFns<StartPaymentResponse> = {
         : isSet(object.pay_url)
         ? globalThis.String(object.pay_url)
         : "",
+      client: isObject(object.client)
+        ? (globalThis.Object.entries(object.client) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -2452,6 +2552,15 @@ export const StartPaymentResponse: MessageFns<StartPaymentResponse> = {
     if (message.payUrl !== "") {
       obj.payUrl = message.payUrl;
     }
+    if (message.client) {
+      const entries = globalThis.Object.entries(message.client) as [string, string][];
+      if (entries.length > 0) {
+        obj.client = {};
+        entries.forEach(([k, v]) => {
+          obj.client[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -2466,6 +2575,104 @@ export const StartPaymentResponse: MessageFns<StartPaymentResponse> = {
     message.currency = object.currency ?? "";
     message.status = object.status ?? "";
     message.payUrl = object.payUrl ?? "";
+    message.client = (globalThis.Object.entries(object.client ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseStartPaymentResponse_ClientEntry(): StartPaymentResponse_ClientEntry {
+  return { key: "", value: "" };
+}
+
+export const StartPaymentResponse_ClientEntry: MessageFns<StartPaymentResponse_ClientEntry> = {
+  encode(message: StartPaymentResponse_ClientEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartPaymentResponse_ClientEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartPaymentResponse_ClientEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StartPaymentResponse_ClientEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: StartPaymentResponse_ClientEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StartPaymentResponse_ClientEntry>, I>>(
+    base?: I,
+  ): StartPaymentResponse_ClientEntry {
+    return StartPaymentResponse_ClientEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StartPaymentResponse_ClientEntry>, I>>(
+    object: I,
+  ): StartPaymentResponse_ClientEntry {
+    const message = createBaseStartPaymentResponse_ClientEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -3779,6 +3986,10 @@ function fromTimestamp(t: Timestamp): string {
   let millis = (globalThis.Number(t.seconds) || 0) * 1_000;
   millis += (t.nanos || 0) / 1_000_000;
   return new globalThis.Date(millis).toISOString();
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {
