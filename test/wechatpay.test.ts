@@ -52,7 +52,10 @@ describe('WeChat Pay (real processes, local APIv3 fake)', () => {
     assert.equal(p.status, 'SUCCEEDED');
     assert.equal(p.providerTxnId, s.wx.trades.get(pay.body.id)!.transactionId);
     const admin = await s.token(1n, ['admin']);
-    const ship = await s.call('POST', `/v1/admin/orders/${id}/ship`, admin, { carrier: 'SF', trackingNo: 'SF10001' });
+    const ship = await s.call('POST', `/v1/admin/orders/${id}/ship`, admin, {
+      carrier: 'SF',
+      trackingNo: `SF${Date.now()}`,
+    });
     assert.equal(ship.status, 200, ship.text);
     assert.equal(await s.orderStatus(id), 'SHIPPED');
   });
