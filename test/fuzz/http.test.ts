@@ -8,6 +8,9 @@ import { signDevToken } from '../../internal/auth/index.js';
 import { signWebhook } from '../../internal/payment/index.js';
 import { createServiceContext, type ServiceContext } from '../../internal/svc/index.js';
 import { buildApp } from '../../restful/app.js';
+import { FakeAlipay } from '../fakes/alipay.js';
+import { keyDir, rsaPair } from '../fakes/keys.js';
+import { FakeWechatPay } from '../fakes/wechatpay.js';
 import { testConfig } from '../helpers/config.js';
 import { testLogger } from '../helpers/logger.js';
 import { address, makeSkus } from '../helpers/orders.js';
@@ -66,10 +69,21 @@ describe(`HTTP fuzz: ${RUNS} requests from the OpenAPI document (seed ${SEED})`,
   };
   const sent: Array<{ body: string; ts: string; sig: string }> = [];
   const counts = new Map<string, number>();
+  // The real providers' notification routes are fuzzed with their own signatures (local fakes' keys).
+  const wx = new FakeWechatPay();
+  const ali = new FakeAlipay();
+  const stranger = rsaPair();
+  const providerSent: Array<{ headers: Record<string, string>; body: string }> = [];
+  const trades = { wechatpay: '', alipay: '' };
 
   before(async () => {
+    await Promise.all([wx.start(), ali.start()]);
+    const dir = keyDir();
     ctx = await createServiceContext(
       testConfig({
+        QIANFAN_PAYMENT__PROVIDERS: 'sandbox,wechatpay,alipay',
+        ...wx.env('http://127.0.0.1:1/v1/payments/webhooks/wechatpay', dir),
+        ...ali.env('http://127.0.0.1:1/v1/payments/webhooks/alipay', dir),
         QIANFAN_REDIS__KEY_PREFIX: 'qf:order:test:fuzz:',
         QIANFAN_HTTP__RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
         QIANFAN_HTTP__RATE_LIMIT_PER_USER_PER_MINUTE: '1000000',
@@ -128,6 +142,16 @@ describe(`HTTP fuzz: ${RUNS} requests from the OpenAPI document (seed ${SEED})`,
     });
     assert.equal(pay.statusCode, 201, pay.body);
     fx.payments.push(JSON.parse(pay.body).id);
+    for (const provider of ['wechatpay', 'alipay'] as const) {
+      const r = await app.inject({
+        method: 'POST',
+        url: `/v1/orders/${fx.buyerOrders[provider === 'wechatpay' ? 1 : 2]}/payments`,
+        headers: { authorization: `Bearer ${tokens.buyer}`, 'idempotency-key': randomUUID() },
+        payload: { provider, method: provider === 'wechatpay' ? 'native' : 'precreate' },
+      });
+      assert.equal(r.statusCode, 201, r.body);
+      trades[provider] = JSON.parse(r.body).id;
+    }
     const sale = await app.inject({
       method: 'POST',
       url: '/v1/admin/flash-sales',
@@ -156,7 +180,49 @@ describe(`HTTP fuzz: ${RUNS} requests from the OpenAPI document (seed ${SEED})`,
   after(async () => {
     await app?.close();
     await ctx?.close();
+    await Promise.all([wx.stop(), ali.stop()]);
   });
+
+  /** A WeChat Pay or Alipay notification: correctly signed (for our trade or the fuzzed body), stale, forged, or replayed. */
+  function providerNotification(
+    r: Request,
+    payload: string | undefined,
+  ): { headers: Record<string, string>; body: string } {
+    const now = Math.floor(Date.now() / 1000);
+    if (r.webhook === 'replay' && providerSent.length > 0) return providerSent[r.pick % providerSent.length]!;
+    if (r.op.operationId === 'receiveWechatpayNotification') {
+      const t = wx.trades.get(trades.wechatpay)!;
+      const n =
+        r.pick % 2 === 0
+          ? wx.notification(
+              'TRANSACTION.SUCCESS',
+              wx.transaction({ ...t, state: 'SUCCESS' }, r.pick % 3 === 0 ? 1 : t.total),
+            )
+          : { body: payload ?? '', headers: wx.signedHeaders(payload ?? '') };
+      if (r.webhook === 'stale') return { ...n, headers: wx.signedHeaders(n.body, { timestamp: now - 3600 }) };
+      if (r.webhook === 'future') return { ...n, headers: wx.signedHeaders(n.body, { timestamp: now + 3600 }) };
+      if (r.webhook === 'badSignature')
+        return { ...n, headers: wx.signedHeaders(n.body, { signWith: stranger.privateKey }) };
+      if (r.webhook === 'missing') return { body: n.body, headers: { 'content-type': 'application/json' } };
+      providerSent.push(n);
+      return n;
+    }
+    const t = ali.trades.get(trades.alipay)!;
+    const form = (p: Record<string, string>) => ({
+      body: new URLSearchParams(p).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    const over: Record<string, string> = r.pick % 3 === 0 ? { total_amount: '0.01' } : {};
+    if (r.webhook === 'stale')
+      return form(ali.notification({ ...t, status: 'TRADE_SUCCESS' }, { ...over, notify_time: '2020-01-01 00:00:00' }));
+    if (r.webhook === 'badSignature')
+      return form(ali.notification({ ...t, status: 'TRADE_SUCCESS' }, over, { signWith: stranger.privateKey }));
+    if (r.webhook === 'missing' || r.webhook === 'future')
+      return { body: payload ?? '', headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+    const n = form(ali.notification({ ...t, status: 'TRADE_SUCCESS' }, over));
+    providerSent.push(n);
+    return n;
+  }
 
   async function operations(): Promise<{ ops: Operation[]; doc: any }> {
     const res = await app.inject({ method: 'GET', url: '/openapi.json' });
@@ -318,6 +384,16 @@ describe(`HTTP fuzz: ${RUNS} requests from the OpenAPI document (seed ${SEED})`,
     if (r.body.kind === 'json') payload = JSON.stringify(r.body.value) ?? 'null';
     else if (r.body.kind === 'raw') payload = r.body.text;
     if (payload !== undefined && r.contentType) headers['content-type'] = r.contentType;
+    if (r.op.operationId === 'receiveWechatpayNotification' || r.op.operationId === 'receiveAlipayNotification') {
+      delete headers.authorization;
+      // Now and then the fuzzed body and content type as they are; otherwise a provider-shaped request.
+      if (r.pick % 5 !== 4) {
+        const n = providerNotification(r, payload);
+        payload = n.body;
+        for (const k of Object.keys(headers)) delete headers[k];
+        Object.assign(headers, n.headers);
+      }
+    }
     if (r.op.operationId === 'receivePaymentWebhook') {
       delete headers.authorization;
       const body = payload ?? '';
