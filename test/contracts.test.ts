@@ -107,7 +107,7 @@ describe('API contracts', () => {
 
     it('every POST that creates or changes something requires an Idempotency-Key (nginx retries POSTs)', () => {
       // Webhooks are deduplicated by their signature (replay guard); the sandbox payer is dev/test only.
-      const exempt = ['/v1/payments/webhooks/{provider}', '/v1/sandbox/'];
+      const exempt = ['/v1/payments/webhooks/', '/v1/sandbox/'];
       const posts = Object.entries(doc.paths).filter(
         ([p, m]) => (m as any).post && !exempt.some((e) => p.startsWith(e)),
       );

@@ -203,6 +203,9 @@ describe('gRPC OrderService (real MariaDB, Redis, RocketMQ)', () => {
       orderId: order.id,
       userId,
       provider: '',
+      method: '',
+      openId: '',
+      clientIp: '',
     });
     const apply = {
       requestId: randomUUID(),

@@ -31,8 +31,13 @@ export async function settlePayment(
       status: 'SUCCEEDED',
       succeededOrderId: keep ? orderId : null,
       paidAt,
-      // The provider's own transaction id, known once paid (WeChat Pay transaction_id, Alipay trade_no).
-      ...(providerTxnId ? { providerTxnId } : {}),
+      // The provider's own transaction id, known once paid (WeChat Pay transaction_id, Alipay trade_no),
+      // replaces our out_trade_no (the payment id) that stood in for it; any other id stays as it is.
+      ...(providerTxnId
+        ? {
+            providerTxnId: sql`CASE WHEN ${payments.providerTxnId} = ${String(id)} THEN ${providerTxnId.slice(0, 64)} ELSE ${payments.providerTxnId} END`,
+          }
+        : {}),
     })
     .where(and(eq(payments.id, id), inArray(payments.status, ['PENDING', 'FAILED', 'EXPIRED'])));
   return affected(r) === 1;
