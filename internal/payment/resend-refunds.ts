@@ -10,22 +10,13 @@ import {
   sentUnsettledRefunds,
   unsentRefunds,
 } from './repository.js';
-import { publishRefundOutcome, sendRefund } from './send-refund.js';
+import { publishRefundOutcome, refundRequestOf, sendRefund } from './send-refund.js';
 
 /** Asks the provider where an accepted refund stands; a settled answer goes through payment_notify. */
 async function askAbout(ctx: ServiceContext, refund: RefundRow): Promise<void> {
   const payment = await getPayment(ctx.db, refund.paymentId);
   if (!payment || payment.provider === 'sandbox') return; // the sandbox settles by its payer only
-  const outcome = await providerFor(ctx, payment.provider).queryRefund({
-    refundId: refund.id,
-    paymentId: payment.id,
-    orderId: refund.orderId,
-    providerTxnId: payment.providerTxnId ?? '',
-    amount: refund.amount,
-    paymentAmount: payment.amount,
-    currency: payment.currency,
-    reason: refund.reason,
-  });
+  const outcome = await providerFor(ctx, payment.provider).queryRefund(refundRequestOf(refund, payment));
   await publishRefundOutcome(ctx, refund, outcome);
 }
 

@@ -1,7 +1,7 @@
 import type { ServiceContext } from '../svc/index.js';
 import { enqueueNotification } from './enqueue.js';
-import { providerFor, type RefundOutcome } from './provider.js';
-import { getPayment, type RefundRow, setProviderRefundId } from './repository.js';
+import { providerFor, type RefundOutcome, type RefundRequest } from './provider.js';
+import { getPayment, type PaymentRow, type RefundRow, setProviderRefundId } from './repository.js';
 
 /**
  * Asks the provider to refund a recorded refund (providers deduplicate by our refund id). An outcome the
@@ -12,7 +12,15 @@ export async function sendRefund(ctx: ServiceContext, refund: RefundRow, reason 
   const payment = await getPayment(ctx.db, refund.paymentId);
   if (!payment) throw new Error(`refund ${refund.id} names payment ${refund.paymentId}, which does not exist`);
   const provider = providerFor(ctx, payment.provider);
-  const outcome = await provider.refund({
+  const outcome = await provider.refund(refundRequestOf(refund, payment, reason));
+  await setProviderRefundId(ctx.db, refund.id, outcome.providerRefundId || `${provider.name}:${refund.id}`);
+  await publishRefundOutcome(ctx, refund, outcome);
+  return outcome;
+}
+
+/** What a provider is told about a refund of a payment. */
+export function refundRequestOf(refund: RefundRow, payment: PaymentRow, reason = 'refund'): RefundRequest {
+  return {
     refundId: refund.id,
     paymentId: payment.id,
     orderId: refund.orderId,
@@ -21,10 +29,7 @@ export async function sendRefund(ctx: ServiceContext, refund: RefundRow, reason 
     paymentAmount: payment.amount,
     currency: payment.currency,
     reason: refund.reason || reason,
-  });
-  await setProviderRefundId(ctx.db, refund.id, outcome.providerRefundId || `${provider.name}:${refund.id}`);
-  await publishRefundOutcome(ctx, refund, outcome);
-  return outcome;
+  };
 }
 
 /** A settled refund outcome onto payment_notify (PENDING ones wait for the provider's notification or a query). */
