@@ -448,6 +448,20 @@ describe('money and message path edge cases (real MariaDB, Redis, RocketMQ)', ()
     assert.equal(late, 'REFUNDING_ORPHAN');
   });
 
+  it('reconciliation reports a PENDING payment of a provider this process has not enabled, without failing the run', async () => {
+    const since = new Date(Date.now() - 1000);
+    const p = await pendingPayment(900);
+    await ctx.db.update(payments).set({ provider: 'alipay' }).where(eq(payments.id, p.payment.id));
+    const r = await reconcilePayments(ctx, { since, pendingAfterMs: 0 });
+    const f = r.findings.find((x) => x.paymentId === String(p.payment.id));
+    assert.equal(f?.kind, 'PENDING_PROVIDER_OFF', JSON.stringify(r.findings));
+    assert.equal(f?.fixed, false);
+    assert.match(f?.action ?? '', /'alipay' is not enabled/);
+    assert.equal(r.failed, 0, 'a provider that is off is a finding, not a failure to run again');
+    assert.equal((await paymentsOfOrder(ctx.db, p.order.id))[0]?.status, 'PENDING');
+    await cancelOrder(ctx, { orderId: p.order.id, reason: 'USER', actor: admin });
+  });
+
   it('reconciliation pages through more PENDING payments than one query returns', async () => {
     const since = new Date(Date.now() - 1000);
     const made = [];

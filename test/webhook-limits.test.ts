@@ -84,13 +84,15 @@ describe('payment webhooks are outside the per-IP and per-user limits', () => {
       const forged = await send(sandboxWebhook('not-the-webhook-secret-0123456789', notice));
       assert.equal(forged.statusCode, 401, forged.body);
     }
-    // Each resend is signed anew (another timestamp): all verified, all within the provider's budget.
+    // Each resend is signed anew (another whole second, from one fixed start so no two share a
+    // timestamp): all verified, all within the provider's budget.
+    const signedAt = Date.now();
     for (let i = 0; i < PER_PROVIDER; i++) {
-      const w = sandboxWebhook(ctx.config.payment.webhookSecret, notice, Date.now() - i * 1000);
+      const w = sandboxWebhook(ctx.config.payment.webhookSecret, notice, signedAt - i * 1000);
       const r = await send(w);
       assert.equal(r.statusCode, 202, r.body);
     }
-    const over = await send(sandboxWebhook(ctx.config.payment.webhookSecret, notice, Date.now() - 10_000));
+    const over = await send(sandboxWebhook(ctx.config.payment.webhookSecret, notice, signedAt - 10_000));
     assert.equal(over.statusCode, 429, over.body);
     assert.equal(over.json().code, 'RATE_LIMITED');
     assert.ok(Number(over.headers['retry-after']) > 0);

@@ -181,6 +181,10 @@ describe('WeChat Pay (real processes, local APIv3 fake)', () => {
       401,
       'INVALID_SIGNATURE',
     ]);
+    // Correctly signed bodies that are JSON but not a notification object (null once answered 500).
+    for (const body of ['null', '[]', '1', '"x"', '{"event_type":"TRANSACTION.SUCCESS","resource":null}']) {
+      cases.push([`a signed body ${body}`, { headers: s.wx.signedHeaders(body), body }, 400, 'VALIDATION_FAILED']);
+    }
     for (const [what, n, status, code] of cases) {
       const r = await post(n);
       assert.equal(r.status, status, `${what}: ${JSON.stringify(r.body)}`);

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { AppError, isAppError } from '../errorx/index.js';
+import { AppError } from '../errorx/index.js';
 import { idString } from '../ids/index.js';
 import type { ServiceContext } from '../svc/index.js';
-import { providerFor } from './provider.js';
+import { providerEnabled, providerFor } from './provider.js';
 import { expirePayment, type PaymentRow, paymentsOfOrder } from './repository.js';
 
 const cancelled = z.object({ orderId: idString, status: z.literal('CANCELLED') });
@@ -36,15 +36,14 @@ export async function closeCancelledOrderPayments(ctx: ServiceContext, data: unk
   const open = (await paymentsOfOrder(ctx.db, orderId)).filter((p) => p.status === 'PENDING');
   const out = { closed: 0, paid: 0, skipped: 0 };
   for (const p of open) {
-    try {
-      const res = await closePaymentAtProvider(ctx, p, 'order cancelled');
-      if (res === 'CLOSED') out.closed++;
-      else out.paid++;
-    } catch (err) {
-      if (!(isAppError(err) && err.code === 'VALIDATION_FAILED')) throw err;
+    if (!providerEnabled(ctx, p.provider)) {
       ctx.logger.warn({ paymentId: String(p.id), provider: p.provider }, 'payment provider not enabled; not closed');
       out.skipped++;
+      continue;
     }
+    const res = await closePaymentAtProvider(ctx, p, 'order cancelled');
+    if (res === 'CLOSED') out.closed++;
+    else out.paid++;
   }
   return out;
 }

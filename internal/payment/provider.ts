@@ -83,6 +83,12 @@ function build(ctx: ServiceContext, name: string): PaymentProvider | undefined {
   return undefined;
 }
 
+/** Whether this process has the provider of that name on (payment.providers, and the sandbox's own switch). */
+export function providerEnabled(ctx: ServiceContext, name: string): boolean {
+  const { payment } = ctx.config;
+  return payment.providers.includes(name) && (name !== 'sandbox' || payment.sandbox.enabled);
+}
+
 /** The enabled provider of that name (SDK clients are built once per process), or VALIDATION_FAILED. */
 export function providerFor(ctx: ServiceContext, name: string): PaymentProvider {
   let cache = built.get(ctx);

@@ -3,7 +3,7 @@ import type { ServiceContext } from '../svc/index.js';
 import { sweepEach } from '../sweep/index.js';
 import { applyPaymentResult } from './apply-payment-result.js';
 import { closePaymentAtProvider } from './close-payments.js';
-import { providerFor } from './provider.js';
+import { providerEnabled, providerFor } from './provider.js';
 import {
   keptPaymentsOfUnpaidOrders,
   type PaymentRow,
@@ -30,6 +30,7 @@ export interface ReconcileFinding {
     | 'PENDING_RESOLVED'
     | 'PENDING_AT_PROVIDER'
     | 'PENDING_EXPIRED'
+    | 'PENDING_PROVIDER_OFF'
     | 'KEPT_PAYMENT_ORDER_NOT_PAID'
     | 'PAID_ORDER_WITHOUT_PAYMENT';
   paymentId?: string;
@@ -52,7 +53,8 @@ export interface PaymentsReport {
  * - PENDING payments older than `pendingAfterMs`, a page of `limit` at a time by id: the provider is
  *   asked; a success or failure it reports is applied exactly as its webhook would have been (a success
  *   the order cannot keep is refunded); one it still calls pending whose order left PENDING_PAYMENT is
- *   closed as EXPIRED and not asked about again. Each payment on its own (one failing never stops the rest);
+ *   closed as EXPIRED and not asked about again; one whose provider this process has not enabled is
+ *   reported (PENDING_PROVIDER_OFF), not counted as failed. Each payment on its own (one failing never stops the rest);
  * - a kept payment whose order is still PENDING_PAYMENT: the order is marked PAID; in any other unpaid
  *   state it is reported;
  * - an order in a paid state without a kept payment: reported (a person must look at it).
@@ -143,6 +145,13 @@ export async function reconcilePayments(ctx: ServiceContext, input: ReconcileInp
 
 async function resolvePending(ctx: ServiceContext, p: PaymentRow, dryRun: boolean): Promise<ReconcileFinding> {
   const base = { kind: 'PENDING_RESOLVED' as const, paymentId: String(p.id), orderId: String(p.orderId) };
+  if (!providerEnabled(ctx, p.provider))
+    return {
+      ...base,
+      kind: 'PENDING_PROVIDER_OFF',
+      action: `provider '${p.provider}' is not enabled here: turn it on (payment.providers) to check this payment, or check it in the provider's console`,
+      fixed: false,
+    };
   const answer = await providerFor(ctx, p.provider).queryCharge({
     paymentId: p.id,
     orderId: p.orderId,

@@ -258,16 +258,19 @@ export function verifyWechatNotification(
     ok = false;
   }
   if (!ok) throw new AppError('INVALID_SIGNATURE', 'Wechatpay-Signature does not match');
-  let n: {
-    id?: unknown;
-    event_type?: unknown;
-    resource?: { algorithm?: unknown; ciphertext?: unknown; nonce?: unknown; associated_data?: unknown };
-  };
+  let parsed: unknown;
   try {
-    n = JSON.parse(input.body);
+    parsed = JSON.parse(input.body);
   } catch {
     throw new AppError('VALIDATION_FAILED', 'notification body is not JSON');
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new AppError('VALIDATION_FAILED', 'notification body is not a JSON object');
+  const n = parsed as {
+    id?: unknown;
+    event_type?: unknown;
+    resource?: { algorithm?: unknown; ciphertext?: unknown; nonce?: unknown; associated_data?: unknown } | null;
+  };
   const r = n.resource;
   if (
     typeof n.event_type !== 'string' ||
@@ -297,7 +300,7 @@ export function verifyWechatNotification(
   } catch {
     throw new AppError('VALIDATION_FAILED', 'decrypted notification resource is not JSON', { field: 'resource' });
   }
-  if (typeof resource !== 'object' || resource === null)
+  if (typeof resource !== 'object' || resource === null || Array.isArray(resource))
     throw new AppError('VALIDATION_FAILED', 'decrypted notification resource is not an object', { field: 'resource' });
   return { id: String(n.id ?? ''), eventType: n.event_type, resource: resource as Record<string, unknown> };
 }
