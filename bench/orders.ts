@@ -156,7 +156,7 @@ async function main() {
   await sleep(1000);
   const client = new OrderServiceClient(`127.0.0.1:${env.QIANFAN_GRPC__PORT}`, credentials.createInsecure());
   const md = new Metadata();
-  md.set('x-service-token', config.grpc.serviceTokens[0]!);
+  md.set('x-service-token', config.grpc.serviceTokens[0]!.token);
   const rpc = <T>(c: OrderServiceClient, method: 'getOrder' | 'createOrder', req: object) =>
     new Promise<T>((resolve, reject) =>
       (c[method] as (...a: unknown[]) => void)(req, md, (err: Error | null, res: T) =>

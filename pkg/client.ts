@@ -10,12 +10,30 @@ export interface OrderClientOptions {
   etcdHosts: string[];
   /** Registry prefix the service registers under (its etcd.prefix). */
   prefix?: string;
-  /** One of the service's grpc.serviceTokens. */
+  /** This caller's token (the service lists it in grpc.serviceTokens as `<caller>:<token>`). */
   serviceToken: string;
   /** Per-call deadline (default 5 s). */
   deadlineMs?: number;
+  /** TLS to the service (PEM contents); without it (and without `credentials`) calls are plaintext. */
+  tls?: OrderClientTls;
+  /** Channel credentials built by the caller (takes precedence over `tls`). */
   credentials?: ChannelCredentials;
 }
+
+export interface OrderClientTls {
+  /** The CA that signed the service's certificate (default: the system's roots). */
+  ca?: string | Buffer;
+  /** This client's certificate and key, for a service that requires client certificates (mTLS). */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /**
+   * The name the service's certificate is checked against. Instances register as `ip:port` in etcd, so
+   * set this to the name in the certificate (e.g. `qianfan-order-service`) unless it lists their IPs.
+   */
+  serverName?: string;
+}
+
+const pem = (v: string | Buffer | undefined) => (v === undefined ? null : Buffer.from(v));
 
 /** A failed call: `code` is the service's string error code (ORDER_NOT_FOUND, ...), `grpcCode` the status. */
 export class OrderServiceError extends Error {
@@ -43,7 +61,8 @@ type Unary<Req, Res> = (
  * (safe: mutations carry request_id, which makes them idempotent).
  */
 export class OrderClient {
-  readonly #opts: Required<Omit<OrderClientOptions, 'credentials'>> & { credentials: ChannelCredentials };
+  readonly #opts: Required<Omit<OrderClientOptions, 'credentials' | 'tls'>> & { credentials: ChannelCredentials };
+  readonly #channelOptions: Record<string, string> = {};
   readonly #etcd: Etcd3;
   readonly #clients = new Map<string, OrderServiceClient>();
   /** etcd key -> address of every listed instance. */
@@ -52,12 +71,18 @@ export class OrderClient {
   #next = 0;
 
   private constructor(opts: OrderClientOptions) {
+    const { tls, credentials, ...rest } = opts;
     this.#opts = {
       prefix: '/qianfan/services/',
       deadlineMs: 5000,
-      credentials: ChannelCredentials.createInsecure(),
-      ...opts,
+      ...rest,
+      credentials:
+        credentials ??
+        (tls
+          ? ChannelCredentials.createSsl(pem(tls.ca), pem(tls.key), pem(tls.cert))
+          : ChannelCredentials.createInsecure()),
     };
+    if (tls?.serverName) this.#channelOptions['grpc.ssl_target_name_override'] = tls.serverName;
     this.#etcd = new Etcd3({ hosts: opts.etcdHosts });
   }
 
@@ -86,7 +111,7 @@ export class OrderClient {
     if (!address) return;
     this.#keys.set(key, address);
     if (!this.#clients.has(address))
-      this.#clients.set(address, new OrderServiceClient(address, this.#opts.credentials));
+      this.#clients.set(address, new OrderServiceClient(address, this.#opts.credentials, this.#channelOptions));
   }
 
   #remove(key: string) {

@@ -1,4 +1,10 @@
-export { ORDER_SERVICE, OrderClient, type OrderClientOptions, OrderServiceError } from './client.js';
+export {
+  ORDER_SERVICE,
+  OrderClient,
+  type OrderClientOptions,
+  type OrderClientTls,
+  OrderServiceError,
+} from './client.js';
 export * from './events/index.js';
 export type {
   Address,

@@ -25,7 +25,8 @@ await runProcess('service', { mq: true, etcd: true }, async (ctx) => {
     ttlSeconds: etcd.leaseTtlSeconds,
     logger: ctx.logger,
   });
-  ctx.logger.info({ port }, 'gRPC server listening');
+  const tls = grpc.tls.certFile ? (grpc.tls.requireClientCert ? 'mtls' : 'tls') : 'plaintext';
+  ctx.logger.info({ port, tls }, 'gRPC server listening');
   return {
     async drain() {
       adminServer.markDraining();

@@ -14,24 +14,23 @@ import {
 import { applyPaymentResult, requestRefund, startPayment } from '../internal/payment/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
 import { inSpan, SpanKind, serviceMetrics } from '../internal/telemetry/index.js';
-import type { OrderServiceServer } from '../pkg/gen/qianfan/order/v1/order.js';
+import { type OrderServiceServer, OrderServiceService } from '../pkg/gen/qianfan/order/v1/order.js';
+import { serviceCallers } from './callers.js';
 import { idField, optionalId, orderMessage, statusFilter } from './convert.js';
 import { toServiceError } from './status.js';
 
 /**
- * qianfan.order.v1.OrderService: each method authenticates the caller's service token, refuses a call
- * whose deadline has already passed, calls one use case, and maps AppErrors to status codes.
- * Mutations are idempotent by request_id (internal/idempotency).
+ * qianfan.order.v1.OrderService: each method refuses a call whose deadline has already passed, names the
+ * caller by its service token and checks that it may call the method (service/callers.ts), calls one use
+ * case, and maps AppErrors to status codes. Mutations are idempotent by request_id per caller
+ * (internal/idempotency).
  */
 export function orderService(ctx: ServiceContext): OrderServiceServer {
-  const tokens = new Set(ctx.config.grpc.serviceTokens);
+  const caller = serviceCallers(
+    ctx.config.grpc,
+    Object.values(OrderServiceService).map((d) => d.path.slice(d.path.lastIndexOf('/') + 1)),
+  );
   const red = serviceMetrics(ctx.metrics).grpc;
-  const caller = (call: ServerUnaryCall<unknown, unknown>) => {
-    const token = call.metadata.get('x-service-token')[0];
-    if (typeof token !== 'string' || !tokens.has(token))
-      throw new AppError('UNAUTHENTICATED', 'send a valid x-service-token');
-    return token.slice(0, 6);
-  };
 
   function unary<Req, Res>(
     method: string,
@@ -57,7 +56,7 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
           if (deadline instanceof Date && deadline.getTime() <= Date.now()) {
             throw new AppError('DEPENDENCY_UNAVAILABLE', 'the call deadline passed before it was handled');
           }
-          const who = caller(call as ServerUnaryCall<unknown, unknown>);
+          const who = caller(call.metadata, method);
           if (!idempotent) return fn(call.request);
           const key = (call.request as { requestId?: string }).requestId ?? '';
           if (!key) throw new AppError('VALIDATION_FAILED', 'request_id is required on mutations (e.g. a UUID)');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
@@ -27,11 +28,10 @@ export function buildServer(ctx: ServiceContext) {
   });
   new ReflectionService(definitions).addToServer(server);
 
-  const listen = (host: string, port: number) =>
+  /** Binds host:port (more than once for more ports); TLS as grpc.tls says unless credentials are given. */
+  const listen = (host: string, port: number, credentials = serverCredentials(ctx.config.grpc.tls)) =>
     new Promise<number>((resolve, reject) => {
-      server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, bound) =>
-        err ? reject(err) : resolve(bound),
-      );
+      server.bindAsync(`${host}:${port}`, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
     });
 
   /** Graceful: refuse new calls, let running ones finish within `ms`, then cut the rest. */
@@ -49,4 +49,25 @@ export function buildServer(ctx: ServiceContext) {
     });
 
   return { server, health, listen, shutdown };
+}
+
+/**
+ * TLS from grpc.tls (PEM files, read once at start: a missing or unreadable file stops the process),
+ * mTLS when requireClientCert; plaintext when no certificate is configured (dev and test, or
+ * grpc.allowPlaintext behind a mesh).
+ */
+export function serverCredentials(tls: ServiceContext['config']['grpc']['tls']): ServerCredentials {
+  if (!tls.certFile) return ServerCredentials.createInsecure();
+  const read = (key: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new Error(`grpc.tls.${key}: cannot read ${file} (${(err as Error).message})`);
+    }
+  };
+  return ServerCredentials.createSsl(
+    tls.caFile ? read('caFile', tls.caFile) : null,
+    [{ cert_chain: read('certFile', tls.certFile), private_key: read('keyFile', tls.keyFile) }],
+    tls.requireClientCert,
+  );
 }

@@ -87,6 +87,8 @@ describe('deploy/docker-compose.yml', () => {
       const config = loadConfig({ ...env, QIANFAN_CONFIG: path.join(root, 'config/production.yaml') });
       assert.equal(config.mysql.host, 'mysql');
       assert.equal(config.rocketmq.endpoints, 'rocketmq-broker:8081');
+      // No TLS files are mounted on this stack: the service must not look for production's.
+      assert.equal(config.grpc.tls.certFile, '', `${app}: grpc.tls.certFile`);
       if (app !== 'migrate') instances.push(String(config.service.instance));
     }
     assert.equal(new Set(instances).size, instances.length, `instances repeat: ${instances}`);

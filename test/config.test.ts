@@ -15,7 +15,7 @@ function withFile(yaml: string): string {
 }
 
 const minimal =
-  'mysql:\n  database: qianfan_order\npayment:\n  webhookSecret: test-webhook-secret-0123456789\nauth:\n  jwtSecret: test-jwt-secret-of-32-characters-or-more\n';
+  'mysql:\n  database: qianfan_order\npayment:\n  webhookSecret: test-webhook-secret-0123456789\nauth:\n  jwtSecret: test-jwt-secret-of-32-characters-or-more\ngrpc:\n  callers:\n    points: [GetOrder]\n    fulfil: [GetOrder, ShipOrder]\n';
 
 describe('config', () => {
   it('fills defaults around a minimal file', () => {
@@ -32,12 +32,15 @@ describe('config', () => {
       QIANFAN_CONFIG: withFile(minimal),
       QIANFAN_MYSQL__POOL_SIZE: '32',
       QIANFAN_TRACING__ENABLED: 'true',
-      QIANFAN_GRPC__SERVICE_TOKENS: 'a, b',
+      QIANFAN_GRPC__SERVICE_TOKENS: 'points:a, fulfil:b:c',
       QIANFAN_RUN_DIR: '/ignored/not/a/config/key',
     });
     assert.equal(c.mysql.poolSize, 32);
     assert.equal(c.tracing.enabled, true);
-    assert.deepEqual(c.grpc.serviceTokens, ['a', 'b']);
+    assert.deepEqual(c.grpc.serviceTokens, [
+      { caller: 'points', token: 'a' },
+      { caller: 'fulfil', token: 'b:c' },
+    ]);
   });
 
   it('names the key, the value seen, its source and the expected form', () => {
@@ -200,7 +203,7 @@ describe('config', () => {
       QIANFAN_PAYMENT__WEBHOOK_SECRET: 'whsec-8f3a1c9e2b7d4f6a0c5e8b1d3f7a9c2e',
       QIANFAN_AUTH__JWT_SECRET: 'jwt-2d9f7b3e1a6c8d0f4b2e9a7c5d3f1b8e',
       QIANFAN_GRPC__SERVICE_TOKENS:
-        'svc-points-7a1c3e5f9b2d4f6a8c0e1b3d5f7a9c2e,svc-fulfil-1b3d5f7a9c2e4a6c8e0b2d4f6a8c1e3f',
+        'checkout:svc-points-7a1c3e5f9b2d4f6a8c0e1b3d5f7a9c2e,fulfilment:svc-fulfil-1b3d5f7a9c2e4a6c8e0b2d4f6a8c1e3f',
       QIANFAN_MYSQL__PASSWORD: 'a-database-password',
       QIANFAN_HTTP__TRUST_PROXY: '10.0.0.0/8',
     };
@@ -241,9 +244,16 @@ describe('config', () => {
           'payment.webhookSecret',
           /committed/,
         );
-        refused({ ...e, QIANFAN_GRPC__SERVICE_TOKENS: 'dev-service-token' }, 'grpc.serviceTokens.0', /committed/);
         refused(
-          { ...e, QIANFAN_GRPC__SERVICE_TOKENS: `${good.QIANFAN_GRPC__SERVICE_TOKENS.split(',')[0]},short-token` },
+          { ...e, QIANFAN_GRPC__SERVICE_TOKENS: 'payment:dev-service-token' },
+          'grpc.serviceTokens.0',
+          /committed/,
+        );
+        refused(
+          {
+            ...e,
+            QIANFAN_GRPC__SERVICE_TOKENS: `${good.QIANFAN_GRPC__SERVICE_TOKENS.split(',')[0]},payment:short-token`,
+          },
           'grpc.serviceTokens.1',
           /shorter than 32/,
         );
@@ -260,14 +270,51 @@ describe('config', () => {
       });
     }
 
+    it('gRPC: named callers with listed methods, TLS unless plaintext is allowed explicitly', () => {
+      const e = { QIANFAN_SERVICE__ENV: 'production' };
+      refused(
+        { ...e, QIANFAN_GRPC__SERVICE_TOKENS: 'svc-points-7a1c3e5f9b2d4f6a8c0e1b3d5f7a9c2e' },
+        'grpc.serviceTokens.0',
+        /<caller>:<token>/,
+      );
+      refused(
+        { ...e, QIANFAN_GRPC__SERVICE_TOKENS: 'points:svc-points-7a1c3e5f9b2d4f6a8c0e1b3d5f7a9c2e' },
+        'grpc.serviceTokens.0',
+        /caller 'points' has no entry in grpc.callers/,
+      );
+      refused({ ...e, QIANFAN_GRPC__TLS__CERT_FILE: '' }, 'grpc.tls.certFile', /serves gRPC over TLS/);
+      refused({ ...e, QIANFAN_GRPC__TLS__KEY_FILE: '' }, 'grpc.tls.keyFile', /both certFile and keyFile/);
+      refused({ ...e, QIANFAN_GRPC__TLS__REQUIRE_CLIENT_CERT: 'true' }, 'grpc.tls.caFile', /client certificates/);
+      const plain = loadConfig({
+        ...good,
+        QIANFAN_GRPC__TLS__CERT_FILE: '',
+        QIANFAN_GRPC__TLS__KEY_FILE: '',
+        QIANFAN_GRPC__ALLOW_PLAINTEXT: 'true',
+      });
+      assert.equal(plain.grpc.allowPlaintext, true);
+      const wide = withFile(
+        `${readFileSync('config/production.yaml', 'utf8')}\n# test\n`.replace(
+          /callers:\n/,
+          'callers:\n    ops: ["*"]\n',
+        ),
+      );
+      refused({ QIANFAN_CONFIG: wide }, 'grpc.callers.ops', /'\*' grants every method/);
+      // dev and test: '*' and plaintext are fine.
+      const dev = loadConfig({ QIANFAN_CONFIG: 'config/default.yaml' });
+      assert.deepEqual(dev.grpc.callers.dev, ['*']);
+      assert.equal(dev.grpc.tls.certFile, '');
+    });
+
     it('every secret committed in config/ and deploy/ is one that staging and production refuse', () => {
       const secretKey = /PASSWORD|SECRET|TOKEN|password|[sS]ecret|[tT]okens?$/;
       const found = new Set<string>();
       const walk = (node: unknown, key = '') => {
         if (Array.isArray(node)) for (const v of node) walk(v, key);
         else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) walk(v, k);
-        else if (typeof node === 'string' && secretKey.test(key) && node !== '') {
-          for (const part of node.split(',')) found.add(part.trim());
+        else if (typeof node === 'string' && secretKey.test(key) && key !== 'secretName' && node !== '') {
+          // Service tokens are `<caller>:<token>`: the token is the secret.
+          for (const part of node.split(','))
+            found.add(/tokens?$/i.test(key) ? part.trim().replace(/^[a-z][a-z0-9-]*:/, '') : part.trim());
         }
       };
       const files = [

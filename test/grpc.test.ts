@@ -27,7 +27,7 @@ describe('gRPC OrderService (real MariaDB, Redis, RocketMQ)', () => {
   let rpc: ReturnType<typeof buildServer>;
   let client: OrderServiceClient;
   let port: number;
-  const token = testConfig().grpc.serviceTokens[0]!;
+  const token = testConfig().grpc.serviceTokens[0]!.token;
 
   before(async () => {
     ctx = await createServiceContext(testConfig(), { process: 'service', mq: true, logger: testLogger });

@@ -119,7 +119,7 @@ describe('deploy/k8s', () => {
       QIANFAN_MYSQL__PASSWORD: 'from-the-secret-manager',
       QIANFAN_AUTH__JWT_SECRET: 'jwt-2d9f7b3e1a6c8d0f4b2e9a7c5d3f1b8e',
       QIANFAN_PAYMENT__WEBHOOK_SECRET: 'whsec-8f3a1c9e2b7d4f6a0c5e8b1d3f7a9c2e',
-      QIANFAN_GRPC__SERVICE_TOKENS: 'svc-points-7a1c3e5f9b2d4f6a8c0e1b3d5f7a9c2e',
+      QIANFAN_GRPC__SERVICE_TOKENS: 'checkout:svc-points-7a1c3e5f9b2d4f6a8c0e1b3d5f7a9c2e',
     });
     assert.equal(config.service.env, 'production');
     assert.equal(config.service.instance, 3);

@@ -21,7 +21,7 @@ const production = {
   QIANFAN_CONFIG: 'config/production.yaml',
   QIANFAN_PAYMENT__WEBHOOK_SECRET: 'whsec-8f3a1c9e2b7d4f6a0c5e8b1d3f7a9c2e',
   QIANFAN_AUTH__JWT_SECRET: 'jwt-2d9f7b3e1a6c8d0f4b2e9a7c5d3f1b8e',
-  QIANFAN_GRPC__SERVICE_TOKENS: 'svc-points-7a1c3e5f9b2d4f6a8c0e1b3d5f7a9c2e',
+  QIANFAN_GRPC__SERVICE_TOKENS: 'checkout:svc-points-7a1c3e5f9b2d4f6a8c0e1b3d5f7a9c2e',
   QIANFAN_MYSQL__PASSWORD: 'a-database-password',
   QIANFAN_HTTP__TRUST_PROXY: '10.0.0.0/8',
   QIANFAN_PAYMENT__PROVIDERS: 'wechatpay,alipay',
@@ -110,6 +110,8 @@ describe('payment provider config', () => {
         QIANFAN_SERVICE__ENV: 'production',
         QIANFAN_PAYMENT__SANDBOX__ENABLED: 'false',
         QIANFAN_MYSQL__PASSWORD: '',
+        QIANFAN_GRPC__SERVICE_TOKENS: 'dev:svc-dev-7a1c3e5f9b2d4f6a8c0e1b3d5f7a9c2e',
+        QIANFAN_GRPC__ALLOW_PLAINTEXT: 'true',
       };
       const bad = startProcess('restful/main.ts', [], {
         ...env,

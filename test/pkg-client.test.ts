@@ -40,7 +40,7 @@ describe('pkg: OrderClient with etcd discovery, and the event catalog', () => {
     client = await OrderClient.connect({
       etcdHosts: config.etcd.endpoints,
       prefix: config.etcd.prefix,
-      serviceToken: config.grpc.serviceTokens[0]!,
+      serviceToken: config.grpc.serviceTokens[0]!.token,
     });
     const a = `${config.grpc.advertiseHost}:${config.grpc.port + 11}`;
     const b = `${config.grpc.advertiseHost}:${config.grpc.port + 12}`;

@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { callersSchema, grpcSecurityProblems, grpcTlsSchema, serviceTokensSchema } from './grpc-security.js';
 import { alipaySchema, providerConfigProblems, wechatpaySchema } from './payment-providers.js';
 
 // Environment overrides arrive as strings; these accept the typed YAML value or its string form.
@@ -95,7 +96,13 @@ export const configSchema = z
       host: z.string().min(1).default('0.0.0.0'),
       port: port.default(9000),
       advertiseHost: z.string().min(1).default('127.0.0.1'),
-      serviceTokens: list.default([]),
+      /** `<caller>:<token>` entries; the caller's name is what logs and idempotency scopes record. */
+      serviceTokens: serviceTokensSchema.default([]),
+      /** Methods each caller may call (docs/operations.md, "gRPC callers"). */
+      callers: callersSchema,
+      tls: grpcTlsSchema,
+      /** Outside dev/test, plaintext gRPC only with this set (a mesh sidecar terminates TLS). */
+      allowPlaintext: bool.default(false),
     }),
     admin: z.strictObject({
       host: z.string().min(1).default('0.0.0.0'),
@@ -260,6 +267,7 @@ export const configSchema = z
     if (c.auth.jwtAlgorithm === 'RS256' && !isPublicKey(c.auth.jwtPublicKey)) {
       add(['auth', 'jwtPublicKey'], 'RS256 needs a PEM public key (set QIANFAN_AUTH__JWT_PUBLIC_KEY)');
     }
+    for (const [path, message] of grpcSecurityProblems(c.grpc, c.service.env, !devOnly)) add(path, message);
     if (devOnly) return;
     // Staging and production: nothing that is only safe in development.
     if (c.payment.sandbox.enabled) {
@@ -290,11 +298,10 @@ export const configSchema = z
         : []),
       [['mysql', 'password'], c.mysql.password, {}],
       [['redis', 'password'], c.redis.password, {}],
-      ...c.grpc.serviceTokens.map((t, i): [string[], string, { min?: number }] => [
-        ['grpc', 'serviceTokens', String(i)],
-        t,
-        { min: 32 },
-      ]),
+      ...c.grpc.serviceTokens.flatMap(
+        ({ caller, token }, i): Array<[string[], string, { min?: number }]> =>
+          caller ? [[['grpc', 'serviceTokens', String(i)], token, { min: 32 }]] : [],
+      ),
     ];
     if (c.auth.jwtAlgorithm === 'HS256') secrets.push([['auth', 'jwtSecret'], c.auth.jwtSecret, { min: 32 }]);
     for (const [path, value, { min }] of secrets) {

@@ -133,7 +133,7 @@ describe(`chaos: ${MINUTES} min of load with kill -9 of every process, kill -9 a
     assert.equal(sale?.status, 201, JSON.stringify(sale));
     let userSeq = BigInt(Date.now()) * 1000n;
     const tokens = new Map<string, string>();
-    const grpc = grpcClient(ctx.config.grpc.serviceTokens[0]!);
+    const grpc = grpcClient(ctx.config.grpc.serviceTokens[0]!.token);
     const w: World = {
       ledger,
       rng,

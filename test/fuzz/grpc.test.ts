@@ -48,7 +48,7 @@ describe(`gRPC fuzz: ${RUNS} calls generated from the proto (seed ${SEED})`, () 
   let ctx: ServiceContext;
   let rpc: ReturnType<typeof buildServer>;
   let client: any;
-  const token = testConfig().grpc.serviceTokens[0]!;
+  const token = testConfig().grpc.serviceTokens[0]!.token;
   const fx = { user: '', other: '', skus: [] as string[], orders: [] as string[], otherOrders: [] as string[] };
   const def = loadSync(PROTO, { includeDirs: [INCLUDE], longs: String, enums: Number, defaults: false });
 
