@@ -35,6 +35,8 @@ describe("operators' tools: jobs and the CLI (real MariaDB, Redis, RocketMQ)", (
     const env = (port: number) => ({
       QIANFAN_LOG__LEVEL: 'debug',
       QIANFAN_ADMIN__JOB_PORT: String(port),
+      // Each replica its own instance (a taken one refuses to start: test/processes.test.ts).
+      QIANFAN_SERVICE__INSTANCE: String(port - 19_150),
       QIANFAN_JOBS__CLEANUP_EXPIRED: '* * * * * *',
     });
     const a = startProcess('job/main.ts', [], env(19201));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { Etcd3 } from 'etcd3';
+import { CLAIM_TTL_MS } from '../internal/svc/index.js';
 import { HealthCheckResponse_ServingStatus, HealthClient } from '../pkg/gen/grpc/health/v1/health.js';
 import { testConfig } from './helpers/config.js';
 import { type Proc, startProcess, stopWithin } from './helpers/process.js';
@@ -111,6 +112,42 @@ describe('each process starts, reports ready and exits 0 within 10 s of SIGTERM'
     started.push(p);
     await expectReady(p, config.admin.jobPort, ['mysql', 'redis', 'rocketmq']);
     await expectGracefulStop(p);
+  });
+
+  it('service.instance is claimed: a second job with the same instance exits 2 naming the holder; after kill -9 a restart takes it over', async () => {
+    const env = (port: number) => ({ QIANFAN_SERVICE__INSTANCE: '60', QIANFAN_ADMIN__JOB_PORT: String(port) });
+    const ready = (port: number) =>
+      fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+    const a = startProcess('job/main.ts', [], env(19260));
+    started.push(a);
+    await waitFor('the first job ready', 60_000, () => ready(19260));
+    const b = startProcess('job/main.ts', [], env(19261));
+    started.push(b);
+    const refused = await b.exited;
+    assert.equal(refused.code, 2, b.output());
+    assert.match(
+      b.output(),
+      new RegExp(`worker id 483 \\(service\\.instance 60, job\\) is held by job pid ${a.child.pid}`),
+    );
+    // Another kind of process with the same instance has its own worker id.
+    const consumer = startProcess('consumer/main.ts', [], {
+      QIANFAN_SERVICE__INSTANCE: '60',
+      QIANFAN_ADMIN__CONSUMER_PORT: '19262',
+    });
+    started.push(consumer);
+    await waitFor('a consumer with instance 60 ready', 60_000, () => ready(19262));
+    await expectGracefulStop(consumer);
+    a.child.kill('SIGKILL');
+    await a.exited;
+    const killedAt = Date.now();
+    const c = startProcess('job/main.ts', [], env(19260));
+    started.push(c);
+    await waitFor('the restarted job ready', 60_000, () => ready(19260));
+    assert.ok(Date.now() - killedAt < CLAIM_TTL_MS, 'taken over at once, not after the claim expired');
+    await expectGracefulStop(c);
   });
 
   it('a process whose dependency is down fails to start with a clear message and exit 1', async () => {

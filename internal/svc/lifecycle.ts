@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../config/index.js';
 import type { ProcessName } from '../ids/index.js';
 import { createLogger, type Logger } from '../telemetry/index.js';
 import { type ContextOptions, createServiceContext, type ServiceContext } from './context.js';
+import { claimWorkerId, WorkerIdTaken } from './worker-claim.js';
 
 export interface Running {
   /** Stop taking new work and finish what is in flight. */
@@ -12,7 +13,8 @@ export interface Running {
 /**
  * The shape of every process's main(): config -> context -> start -> on SIGTERM/SIGINT drain,
  * close the context and exit 0. A drain that overruns shutdown.drainTimeoutMs exits 1.
- * Bad config exits 2 with the message naming the key; a dependency that cannot be reached exits 1.
+ * Bad config exits 2 with the message naming the key, and so does a worker id (service.instance) that a
+ * live process holds; a dependency that cannot be reached exits 1.
  */
 export async function runProcess(
   name: ProcessName,
@@ -35,10 +37,26 @@ export async function runProcess(
 
   let ctx: ServiceContext;
   let running: Running;
+  let claim: Awaited<ReturnType<typeof claimWorkerId>>;
   try {
     ctx = await createServiceContext(config, { ...deps, process: name, logger });
+    claim = await claimWorkerId({
+      redis: ctx.redis,
+      workerId: Number(ctx.ids.workerId),
+      process: name,
+      logger,
+      lost: (holder) => {
+        // Another process makes ids with our worker id: stop before making any more.
+        logger.fatal({ holder }, `${name} lost its worker id; exiting`);
+        void flushAndExit(logger, 1);
+      },
+    });
     running = await start(ctx);
   } catch (err) {
+    if (err instanceof WorkerIdTaken) {
+      process.stderr.write(`qianfan-order ${name}: ${err.message}\n`);
+      await flushAndExit(logger, 2);
+    }
     logger.fatal({ err }, `${name} failed to start: ${(err as Error).message}`);
     await flushAndExit(logger, 1);
     return;
@@ -57,6 +75,7 @@ export async function runProcess(
     timer.unref();
     try {
       await running.drain();
+      await claim.release();
       await ctx.close();
       logger.info(`${name} stopped`);
       await flushAndExit(logger, 0);
