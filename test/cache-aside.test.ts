@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
 import { cacheAside } from '../internal/cache/index.js';
+import type { RedisClient as Redis } from '../internal/svc/index.js';
 import { openRedis } from '../internal/svc/redis.js';
 import { testConfig } from './helpers/config.js';
 import { countingRedis } from './helpers/redis.js';

@@ -11,6 +11,14 @@ cd "$root"
 npm_deps "$root"
 
 bash deploy/local/infra.sh up
+# QIANFAN_DEV_REDIS_CLUSTER=1: every process on a local 3-master Redis Cluster instead of the one Redis.
+redis_mode="one Redis at 127.0.0.1:6379"
+if [ "${QIANFAN_DEV_REDIS_CLUSTER:-0}" = 1 ]; then
+  bash deploy/local/redis-cluster.sh up
+  QIANFAN_REDIS__CLUSTER_NODES=$(bash deploy/local/redis-cluster.sh nodes)
+  export QIANFAN_REDIS__CLUSTER_NODES
+  redis_mode="Redis Cluster $QIANFAN_REDIS__CLUSTER_NODES ('bash deploy/local/redis-cluster.sh down' stops it)"
+fi
 export QIANFAN_CONFIG=${QIANFAN_CONFIG:-config/default.yaml}
 node bin/qianfan-order.js migrate
 node bin/qianfan-order.js seed
@@ -31,6 +39,7 @@ cat <<MSG
   qianfan-order is up (config: $QIANFAN_CONFIG)
     HTTP API       http://127.0.0.1:8888/v1      docs http://127.0.0.1:8888/docs   OpenAPI /openapi.json
     gRPC           127.0.0.1:9000  (qianfan.order.v1.OrderService, grpc.health.v1.Health; service token: dev-service-token)
+    Redis          $redis_mode
     readiness      :8888/readyz  :9101/readyz (service)  :9102/readyz (consumer)  :9103/readyz (job)
     metrics        :9100/metrics (restful)  :9101, :9102, :9103 /metrics
     demo user JWT  $token

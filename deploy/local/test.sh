@@ -2,6 +2,8 @@
 # The test command: provisions local infrastructure, prepares a fresh test database, runs the static
 # checks and every test against real MariaDB, Redis, etcd and RocketMQ.
 #   bash deploy/local/test.sh [test files...]      (default: test/*.test.ts, test/fuzz and test/chaos)
+# With QIANFAN_REDIS__CLUSTER_NODES set (bash deploy/local/redis-cluster.sh up prints it), the tests and
+# the processes they start use that Redis Cluster; test/cluster/ holds the tests that need one.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"

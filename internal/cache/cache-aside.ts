@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis as SingleRedis } from 'ioredis';
+
+/** One Redis, or Redis Cluster (redis.clusterNodes). */
+type Redis = SingleRedis | Cluster;
+
 import { markRedisFailed, redisBypassed } from './bypass.js';
 
 const NOT_FOUND = '\u0000nf';

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis as SingleRedis } from 'ioredis';
+
+/** One Redis, or Redis Cluster (redis.clusterNodes). */
+type Redis = SingleRedis | Cluster;
 
 export interface LuaScript {
   /** Runs the script by its SHA (EVALSHA), loading it with EVAL the first time Redis does not know it. */

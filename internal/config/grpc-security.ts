@@ -1,18 +1,8 @@
 import { z } from 'zod';
+import { list } from './coerce.js';
 
 /** A caller's name: lower-case letters, digits and '-', as it appears in logs and idempotency scopes. */
 const CALLER = /^[a-z][a-z0-9-]{0,31}$/;
-
-const list = z.preprocess(
-  (v) =>
-    typeof v === 'string'
-      ? v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean)
-      : v,
-  z.array(z.string().min(1)),
-);
 
 export interface ServiceToken {
   caller: string;

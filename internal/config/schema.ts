@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { list } from './coerce.js';
 import { callersSchema, grpcSecurityProblems, grpcTlsSchema, serviceTokensSchema } from './grpc-security.js';
 import { alipaySchema, providerConfigProblems, wechatpaySchema } from './payment-providers.js';
 
@@ -9,16 +10,6 @@ const int = (min: number, max: number) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), z.number().int().min(min).max(max));
 const port = int(1, 65535);
 const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
-const list = z.preprocess(
-  (v) =>
-    typeof v === 'string'
-      ? v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean)
-      : v,
-  z.array(z.string().min(1)),
-);
 const CRON = z
   .string()
   .regex(/^(\S+\s+){5}\S+$/, 'expected a 6-field cron expression (seconds first), e.g. "0 */5 * * * *"');
@@ -133,6 +124,11 @@ export const configSchema = z
        * requests: past this a request goes on without it (no cache, limiter open) instead of waiting.
        */
       commandTimeoutMs: int(20, 60_000).default(500),
+      /**
+       * Redis Cluster seed nodes (`host:port`, env comma-separated). When set, every process uses the
+       * cluster client and host/port/db are not used; empty is one Redis at host:port.
+       */
+      clusterNodes: list.pipe(z.array(hostPort)).default([]),
     }),
     etcd: z.strictObject({
       endpoints: list.default(['http://127.0.0.1:2379']),
@@ -243,6 +239,9 @@ export const configSchema = z
         ['rocketmq', 'txRollbackAfterMs'],
         'must be at least 3 x rocketmq.localTxMaxMs, or a committed change could lose its event',
       );
+    }
+    if (c.redis.clusterNodes.length > 0 && c.redis.db !== 0) {
+      add(['redis', 'db'], 'Redis Cluster has only database 0: leave redis.db at 0 with redis.clusterNodes');
     }
     if (c.payment.providers.includes('sandbox') && !c.payment.sandbox.enabled) {
       add(['payment', 'providers'], "lists 'sandbox' but payment.sandbox.enabled is false");

@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis as SingleRedis } from 'ioredis';
+
+/** One Redis, or Redis Cluster (redis.clusterNodes). */
+type Redis = SingleRedis | Cluster;
+
 import { luaScript } from '../cache/index.js';
 
 const RENEW = luaScript(

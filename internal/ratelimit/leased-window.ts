@@ -1,4 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis as SingleRedis } from 'ioredis';
+
+/** One Redis, or Redis Cluster (redis.clusterNodes). */
+type Redis = SingleRedis | Cluster;
 
 export interface RateDecision {
   allowed: boolean;

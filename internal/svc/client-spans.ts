@@ -1,5 +1,9 @@
 import { context, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis as SingleRedis } from 'ioredis';
+
+/** One Redis, or Redis Cluster (redis.clusterNodes). */
+type Redis = SingleRedis | Cluster;
+
 import type { Pool } from './db.js';
 
 /** Client spans around every SQL statement and Redis command, children of whatever span is active. */

@@ -1,6 +1,10 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { Etcd3 } from 'etcd3';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis as SingleRedis } from 'ioredis';
+
+/** One Redis, or Redis Cluster (redis.clusterNodes). */
+type Redis = SingleRedis | Cluster;
+
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
 import { AppError } from '../errorx/index.js';

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis as SingleRedis } from 'ioredis';
+
+/** One Redis, or Redis Cluster (redis.clusterNodes). */
+type Redis = SingleRedis | Cluster;
+
 import type { Logger } from '../telemetry/index.js';
 
 /** How long a claim outlives its process (a kill -9 frees the worker id after this, at most). */

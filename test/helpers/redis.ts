@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../../internal/svc/index.js';
 
 /** The real client with the commands sent through it counted by name (every call still reaches Redis). */
 export function countingRedis(redis: Redis) {
