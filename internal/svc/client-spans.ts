@@ -1,10 +1,6 @@
 import { context, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
-import type { Cluster, Redis as SingleRedis } from 'ioredis';
-
-/** One Redis, or Redis Cluster (redis.clusterNodes). */
-type Redis = SingleRedis | Cluster;
-
 import type { Pool } from './db.js';
+import type { RedisClient as Redis } from './redis.js';
 
 /** Client spans around every SQL statement and Redis command, children of whatever span is active. */
 function clientSpan<T>(

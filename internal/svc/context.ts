@@ -1,10 +1,5 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { Etcd3 } from 'etcd3';
-import type { Cluster, Redis as SingleRedis } from 'ioredis';
-
-/** One Redis, or Redis Cluster (redis.clusterNodes). */
-type Redis = SingleRedis | Cluster;
-
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
 import { AppError } from '../errorx/index.js';
@@ -23,6 +18,7 @@ import { traceMysql, traceRedis } from './client-spans.js';
 import { type Db, openDatabase, type Pool } from './db.js';
 import { openEtcd } from './etcd.js';
 import { poolMetrics } from './pool-metrics.js';
+import type { RedisClient as Redis } from './redis.js';
 import { openRedis } from './redis.js';
 
 /**

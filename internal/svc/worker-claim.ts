@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Cluster, Redis as SingleRedis } from 'ioredis';
-
-/** One Redis, or Redis Cluster (redis.clusterNodes). */
-type Redis = SingleRedis | Cluster;
-
 import type { Logger } from '../telemetry/index.js';
+import type { RedisClient as Redis } from './redis.js';
 
 /** How long a claim outlives its process (a kill -9 frees the worker id after this, at most). */
 export const CLAIM_TTL_MS = 30_000;
