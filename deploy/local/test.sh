@@ -25,9 +25,24 @@ npx biome check .
 npx depcruise --config .dependency-cruiser.cjs restful service consumer job script internal pkg
 
 echo "[test] node --test"
-if [ $# -eq 0 ]; then set -- test/*.test.ts test/fuzz/*.test.ts test/chaos/*.test.ts; fi
 # --test-force-exit: a file whose tests all finished never holds the run open on a leftover handle.
 # The timeout bounds each test file and test; the chaos suite runs CHAOS_MINUTES of load (default 1.5)
 # plus set-up and settling, so the bound grows with it.
 timeout_ms=$(node -e "console.log(Math.max(180000, Math.round((Number(process.env.CHAOS_MINUTES || 1.5) * 60 + 600) * 1000)))")
-exec node --import tsx --test --test-concurrency=1 --test-timeout="$timeout_ms" --test-force-exit --test-reporter=spec "$@"
+run_tests() { node --import tsx --test --test-concurrency=1 --test-timeout="$timeout_ms" --test-force-exit --test-reporter=spec "$@"; }
+if [ $# -gt 0 ]; then run_tests "$@"; exit 0; fi
+
+run_tests test/*.test.ts test/fuzz/*.test.ts test/chaos/*.test.ts
+
+# The cluster phase: the Redis-facing tests again, on a 3-master Redis Cluster (flash sale, caches, the
+# limiter, idempotency, job leases, worker ids, HTTP protection) plus test/cluster/ (failover, scripts).
+# QIANFAN_TEST_CLUSTER=0 skips it.
+if [ "${QIANFAN_TEST_CLUSTER:-1}" != 0 ] && [ -z "${QIANFAN_REDIS__CLUSTER_NODES:-}" ]; then
+  echo "[test] cluster phase: the Redis-facing tests on a Redis Cluster"
+  bash deploy/local/redis-cluster.sh up
+  QIANFAN_REDIS__CLUSTER_NODES=$(bash deploy/local/redis-cluster.sh nodes)
+  export QIANFAN_REDIS__CLUSTER_NODES
+  run_tests test/cluster/*.test.ts test/flash-sale.test.ts test/cache-aside.test.ts test/ratelimit.test.ts \
+    test/idempotency.test.ts test/worker-claim.test.ts test/webhook-limits.test.ts test/http.test.ts \
+    test/operators.test.ts
+fi

@@ -71,6 +71,10 @@ function openCluster(cfg: Config['redis']): Cluster {
       lazyConnect: true,
       enableOfflineQueue: false,
       enableAutoPipelining: true,
+      // Auto-pipelining groups commands by the slot of their first argument. For EVAL/EVALSHA that is the
+      // script, not a key, so scripts on different nodes would share a pipeline and fail it whole
+      // ("All keys in the pipeline should belong to the same slots allocation group"). Scripts go alone.
+      autoPipeliningIgnoredCommands: ['eval', 'evalsha', 'fcall', 'fcall_ro'],
       slotsRefreshTimeout: 2000,
       // Redirections and a failover in progress are retried briefly, within the command's bound.
       maxRedirections: 6,
