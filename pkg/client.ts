@@ -1,5 +1,6 @@
-import { ChannelCredentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import { ChannelCredentials, connectivityState, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { Etcd3, type Watcher } from 'etcd3';
+import { type InstanceStats, P2cBalancer } from './balancer.js';
 import * as pb from './gen/qianfan/order/v1/order.js';
 import { OrderServiceClient } from './gen/qianfan/order/v1/order.js';
 
@@ -57,8 +58,9 @@ type Unary<Req, Res> = (
 
 /**
  * Typed client of qianfan.order.v1.OrderService that finds instances in etcd, follows them as they come
- * and go, spreads calls round-robin and retries once on another instance when one is unavailable
- * (safe: mutations carry request_id, which makes them idempotent).
+ * and go, spreads calls with go-zero's p2c/EWMA balancer (pkg/balancer.ts) and retries once on another
+ * instance when one is unavailable, within the same deadline (safe: mutations carry request_id, which
+ * makes them idempotent).
  */
 export class OrderClient {
   readonly #opts: Required<Omit<OrderClientOptions, 'credentials' | 'tls'>> & { credentials: ChannelCredentials };
@@ -68,7 +70,7 @@ export class OrderClient {
   /** etcd key -> address of every listed instance. */
   readonly #keys = new Map<string, string>();
   #watcher: Watcher | undefined;
-  #next = 0;
+  readonly #balancer = new P2cBalancer();
 
   private constructor(opts: OrderClientOptions) {
     const { tls, credentials, ...rest } = opts;
@@ -97,6 +99,11 @@ export class OrderClient {
     return [...this.#clients.keys()].sort();
   }
 
+  /** Per instance: calls sent, in flight, latency and success EWMAs (what the balancer decides on). */
+  stats(): InstanceStats[] {
+    return this.#balancer.stats();
+  }
+
   async #discover() {
     const dir = `${this.#opts.prefix}${ORDER_SERVICE}/`;
     this.#watcher = await this.#etcd.watch().prefix(dir).create();
@@ -112,6 +119,7 @@ export class OrderClient {
     this.#keys.set(key, address);
     if (!this.#clients.has(address))
       this.#clients.set(address, new OrderServiceClient(address, this.#opts.credentials, this.#channelOptions));
+    this.#balancer.update(this.instances());
   }
 
   #remove(key: string) {
@@ -121,34 +129,45 @@ export class OrderClient {
     if (address === undefined || [...this.#keys.values()].includes(address)) return;
     this.#clients.get(address)?.close();
     this.#clients.delete(address);
+    this.#balancer.update(this.instances());
   }
 
-  async #call<Req, Res>(method: keyof OrderServiceClient, req: Req, attempt = 1): Promise<Res> {
-    const addresses = this.instances();
-    if (addresses.length === 0) {
+  /** False while the channel to `address` is failing to connect (refused, reset): left out while others connect. */
+  #connectable = (address: string) =>
+    this.#clients.get(address)?.getChannel().getConnectivityState(false) !== connectivityState.TRANSIENT_FAILURE;
+
+  async #call<Req, Res>(
+    method: keyof OrderServiceClient,
+    req: Req,
+    deadline = Date.now() + this.#opts.deadlineMs,
+    failed?: string,
+  ): Promise<Res> {
+    const picked = this.#balancer.pick({ except: failed, connectable: this.#connectable });
+    const client = picked && this.#clients.get(picked.address);
+    if (!picked || !client) {
       throw new OrderServiceError(
         'NO_INSTANCES',
         `no ${ORDER_SERVICE} instance is registered in etcd`,
         status.UNAVAILABLE,
       );
     }
-    const address = addresses[this.#next++ % addresses.length]!;
-    const client = this.#clients.get(address)!;
     const md = new Metadata();
     md.set('x-service-token', this.#opts.serviceToken);
     try {
-      return await new Promise<Res>((resolve, reject) =>
-        (client[method] as unknown as Unary<Req, Res>).call(
-          client,
-          req,
-          md,
-          { deadline: Date.now() + this.#opts.deadlineMs },
-          (err, res) => (err ? reject(err) : resolve(res)),
+      const res = await new Promise<Res>((resolve, reject) =>
+        (client[method] as unknown as Unary<Req, Res>).call(client, req, md, { deadline }, (err, res) =>
+          err ? reject(err) : resolve(res),
         ),
       );
+      picked.done(status.OK);
+      return res;
     } catch (err) {
       const e = err as ServiceError;
-      if (e.code === status.UNAVAILABLE && attempt === 1 && addresses.length > 1) return this.#call(method, req, 2);
+      picked.done(e.code);
+      // One retry, on another instance, for an instance that could not take the call (refused, gone,
+      // shutting down). A call that ran out of time is not retried: its deadline is spent.
+      if (e.code === status.UNAVAILABLE && failed === undefined && this.#clients.size > 1 && Date.now() < deadline)
+        return this.#call(method, req, deadline, picked.address);
       const code = (e.metadata?.get('error-code')[0] as string | undefined) ?? status[e.code] ?? 'UNKNOWN';
       const detailsRaw = e.metadata?.get('error-details')[0] as string | undefined;
       throw new OrderServiceError(

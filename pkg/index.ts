@@ -1,3 +1,4 @@
+export { type InstanceStats, P2cBalancer } from './balancer.js';
 export {
   ORDER_SERVICE,
   OrderClient,

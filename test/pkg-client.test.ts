@@ -9,7 +9,7 @@ import { testConfig } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
 import { address, makeSkus } from './helpers/orders.js';
 import { type Proc, startProcess, stopWithin } from './helpers/process.js';
-import { waitFor } from './helpers/wait.js';
+import { sleep, waitFor } from './helpers/wait.js';
 
 const config = testConfig();
 
@@ -75,6 +75,123 @@ describe('pkg: OrderClient with etcd discovery, and the event catalog', () => {
       client.getOrder({ orderId: '1', userId: '' }),
       (e: unknown) => e instanceof OrderServiceError && e.code === 'NO_INSTANCES',
     );
+  });
+
+  it('spreads calls over two instances; kill -9 of one under load fails no call, a stalled one fails only its calls in flight', async () => {
+    const a = startService(3);
+    const b = startService(4);
+    procs.push(a, b);
+    const addrA = `${config.grpc.advertiseHost}:${config.grpc.port + 13}`;
+    const addrB = `${config.grpc.advertiseHost}:${config.grpc.port + 14}`;
+    const lb = await OrderClient.connect({
+      etcdHosts: config.etcd.endpoints,
+      prefix: config.etcd.prefix,
+      serviceToken: config.grpc.serviceTokens[0]!.token,
+      deadlineMs: 2000,
+    });
+    try {
+      await waitFor(
+        'both instances in etcd',
+        30_000,
+        () => lb.instances().includes(addrA) && lb.instances().includes(addrB),
+      );
+      const [sku] = await makeSkus(ctx, [{ price: 500, available: 100_000 }]);
+      const made = await lb.createOrder({
+        requestId: randomUUID(),
+        userId: '5151',
+        items: [{ skuId: String(sku), quantity: 1 }],
+        address,
+      });
+      const orderId = made.order!.id;
+      const picked = (addr: string) => lb.stats().find((s) => s.address === addr)?.picked ?? 0;
+      // 12 callers reading and 2 creating, until stopped; every failure is kept.
+      const failures: string[] = [];
+      let calls = 0;
+      let running = true;
+      const loop = async (create: boolean) => {
+        while (running) {
+          try {
+            if (create)
+              await lb.createOrder({
+                requestId: randomUUID(),
+                userId: '5151',
+                items: [{ skuId: String(sku), quantity: 1 }],
+                address,
+              });
+            else await lb.getOrder({ orderId, userId: '5151' });
+            calls++;
+          } catch (err) {
+            failures.push(`${(err as OrderServiceError).code}: ${(err as Error).message}`);
+          }
+          await sleep(2);
+        }
+      };
+      const loops = [...Array.from({ length: 12 }, () => loop(false)), loop(true), loop(true)];
+      await sleep(3000);
+      const [pa, pb] = [picked(addrA), picked(addrB)];
+      assert.ok(pa > (pa + pb) * 0.2 && pb > (pa + pb) * 0.2, `spread: ${pa} / ${pb}`);
+      assert.equal(failures.length, 0, failures.join('; '));
+
+      // kill -9 of A: calls in flight there are retried on B; A is ejected, then dropped when its lease ends.
+      a.child.kill('SIGKILL');
+      const killedAt = Date.now();
+      const atKill = picked(addrA);
+      // Calls sent to A after the kill, counted until the client drops it.
+      let afterKill = atKill;
+      await waitFor(
+        'A gone from the client (its etcd lease ended)',
+        config.etcd.leaseTtlSeconds * 1000 + 5000,
+        () => {
+          if (!lb.instances().includes(addrA)) return true;
+          afterKill = Math.max(afterKill, picked(addrA));
+          return false;
+        },
+        20,
+      );
+      const goneMs = Date.now() - killedAt;
+      await sleep(500);
+      assert.equal(failures.length, 0, `a call failed while an instance was killed: ${failures.join('; ')}`);
+      const killStats = { calls, picksOfTheDeadInstance: afterKill - atKill, goneMs };
+
+      // B alone serves; A comes back (same instance id: its claim's holder is dead) and takes a share again.
+      const a2 = startService(3);
+      procs.push(a2);
+      await waitFor('A back in etcd', 30_000, () => lb.instances().includes(addrA));
+      await sleep(2000);
+      assert.ok(picked(addrA) > 50, `A got ${picked(addrA)} calls after it came back`);
+
+      // SIGSTOP of B: calls already in flight there run out of time (the only failures); new calls go to A.
+      const beforeStall = calls;
+      b.child.kill('SIGSTOP');
+      const stalledAt = picked(addrB);
+      await sleep(6000);
+      const stallPicks = picked(addrB) - stalledAt;
+      const stallFailures = failures.length;
+      b.child.kill('SIGCONT');
+      await sleep(1000);
+      running = false;
+      await Promise.all(loops);
+      console.log(
+        JSON.stringify({
+          ...killStats,
+          callsDuringStall: calls - beforeStall,
+          stallPicks,
+          stallFailures,
+          total: calls,
+        }),
+      );
+      assert.ok(
+        failures.every((f) => f.startsWith('DEADLINE_EXCEEDED')),
+        `only deadlines may fail: ${failures.slice(0, 3)}`,
+      );
+      // At most the 14 callers' calls in flight at the stall, plus a probe per 2 s deadline.
+      assert.ok(stallFailures <= 14 + 4, `${stallFailures} calls failed during the stall`);
+      assert.ok(calls - beforeStall > 500, `only ${calls - beforeStall} calls succeeded during the stall`);
+      assert.ok(killStats.picksOfTheDeadInstance <= 14 + 6, JSON.stringify(killStats));
+    } finally {
+      for (const p of procs) p.child.kill('SIGCONT');
+      await lb.close();
+    }
   });
 
   it('publishes the same topic and event type names as the service', () => {
