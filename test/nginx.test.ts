@@ -1,60 +1,27 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { signDevToken } from '../internal/auth/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { testConfig } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
+import { startNginx } from './helpers/nginx.js';
 import { address, makeSkus } from './helpers/orders.js';
 import { type Proc, startProcess, stopWithin } from './helpers/process.js';
 import { sleep, waitFor } from './helpers/wait.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const NGINX_PORT = 18080;
-// Debian installs it under /usr/sbin (not always on a user's PATH).
-const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
 const restfuls = [
   { http: 18881, admin: 18991 },
   { http: 18882, admin: 18992 },
 ];
 
-/** deploy/nginx/qianfan-order.conf with two local restful processes as its upstream. */
-function nginxConfig(dir: string, upstream = restfuls.map((r) => r.http), port = NGINX_PORT): string {
-  const site = readFileSync(path.join(root, 'deploy/nginx/qianfan-order.conf'), 'utf8')
-    .replace('restful-1:8888', `127.0.0.1:${upstream[0]}`)
-    .replace('restful-2:8888', `127.0.0.1:${upstream[1]}`)
-    .replace('listen 80;', `listen 127.0.0.1:${port};`);
-  writeFileSync(path.join(dir, 'qianfan-order.conf'), site);
-  mkdirSync(path.join(dir, 'tmp'), { recursive: true });
-  const main = `
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log ${dir}/access.log;
-  client_body_temp_path ${dir}/tmp/body;
-  proxy_temp_path ${dir}/tmp/proxy;
-  fastcgi_temp_path ${dir}/tmp/fastcgi;
-  uwsgi_temp_path ${dir}/tmp/uwsgi;
-  scgi_temp_path ${dir}/tmp/scgi;
-  include ${dir}/qianfan-order.conf;
-}`;
-  writeFileSync(path.join(dir, 'nginx.conf'), main);
-  return path.join(dir, 'nginx.conf');
-}
-
 // A real nginx (Debian package) in front of two restful processes under steady load: each is stopped
 // (SIGTERM) and started again in turn, and not one request fails.
 describe('nginx in front of two restful processes', () => {
   let ctx: ServiceContext;
-  let nginx: ChildProcess;
-  let dir: string;
+  let nginx: { stop(): void } | undefined;
   const procs: Array<Proc | undefined> = [undefined, undefined];
   const stopped: Proc[] = [];
   const startRestful = async (i: number) => {
@@ -78,21 +45,11 @@ describe('nginx in front of two restful processes', () => {
 
   before(async () => {
     ctx = await createServiceContext(testConfig(), { process: 'script', mq: false, logger: testLogger });
-    dir = mkdtempSync(path.join(tmpdir(), 'qf-nginx-'));
-    const conf = nginxConfig(dir);
-    const check = spawn(NGINX, ['-t', '-p', dir, '-c', conf], { stdio: 'pipe' });
-    const checked = await new Promise<number | null>((r) => check.once('exit', r));
-    assert.equal(checked, 0, 'nginx -t refused deploy/nginx/qianfan-order.conf');
     await Promise.all([startRestful(0), startRestful(1)]);
-    nginx = spawn(NGINX, ['-p', dir, '-c', conf, '-g', 'daemon off;'], { stdio: 'inherit' });
-    await waitFor(
-      'nginx',
-      10_000,
-      async () => (await fetch(`http://127.0.0.1:${NGINX_PORT}/healthz`).catch(() => undefined))?.ok,
-    );
+    nginx = await startNginx([restfuls[0]!.http, restfuls[1]!.http], NGINX_PORT);
   });
   after(async () => {
-    nginx?.kill('SIGQUIT');
+    nginx?.stop();
     for (const p of procs) if (p && p.child.exitCode === null) p.child.kill('SIGKILL');
     await ctx?.close();
   });
@@ -179,7 +136,7 @@ describe('behind nginx with http.trustProxy = the proxy address', () => {
   const PORT = 18_081;
   const ups = [18_883, 18_884];
   const LIMIT = 6;
-  let nginx: ChildProcess;
+  let nginx: { stop(): void } | undefined;
   const procs: Proc[] = [];
   before(async () => {
     const prefix = `qf:order:test:trust:${Date.now()}:`;
@@ -200,17 +157,10 @@ describe('behind nginx with http.trustProxy = the proxy address', () => {
         return (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok;
       });
     }
-    const dir = mkdtempSync(path.join(tmpdir(), 'qf-nginx-trust-'));
-    const conf = nginxConfig(dir, ups, PORT);
-    nginx = spawn(NGINX, ['-p', dir, '-c', conf, '-g', 'daemon off;'], { stdio: 'inherit' });
-    await waitFor(
-      'nginx',
-      10_000,
-      async () => (await fetch(`http://127.0.0.1:${PORT}/healthz`).catch(() => undefined))?.ok,
-    );
+    nginx = await startNginx([ups[0]!, ups[1]!], PORT);
   });
   after(() => {
-    nginx?.kill('SIGQUIT');
+    nginx?.stop();
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
   });
 

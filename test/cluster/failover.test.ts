@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { cacheAside } from '../../internal/cache/index.js';
 import { createFlashSale, purchase, saleKeys } from '../../internal/flashsale/index.js';
@@ -10,71 +8,20 @@ import { createServiceContext, type ServiceContext } from '../../internal/svc/in
 import { testConfig } from '../helpers/config.js';
 import { testLogger } from '../helpers/logger.js';
 import { address, makeSkus } from '../helpers/orders.js';
+import {
+  clusterCli as cli,
+  masterPid,
+  clusterNodes as nodes,
+  restartClusterNode,
+  servingOf,
+} from '../helpers/redis-cluster.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 // Run by deploy/local/test.sh's cluster phase: QIANFAN_REDIS__CLUSTER_NODES names the local cluster
 // (deploy/local/redis-cluster.sh: 3 masters, 3 replicas, cluster-node-timeout 3 s).
 const SEEDS = process.env.QIANFAN_REDIS__CLUSTER_NODES ?? '';
-const RUN_DIR = process.env.QIANFAN_RUN_DIR ?? '/dev/shm/qianfan-order';
-const SCRIPT = 'deploy/local/redis-cluster.sh';
 const STOCK = 100_000;
 const LIMIT = 40;
-
-interface Node {
-  port: number;
-  id: string;
-  master: boolean;
-  masterId: string;
-  slots: string[];
-}
-
-const cli = (port: number, ...args: string[]) =>
-  execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).trim();
-
-/** The cluster's view from the first node that answers (a killed node does not). */
-function nodes(): Node[] {
-  let text = '';
-  const masters = SEEDS.split(',').map((s) => Number(s.split(':')[1]));
-  for (const port of [...masters, ...masters.map((p) => p + 3)]) {
-    try {
-      text = cli(port, 'cluster', 'nodes');
-      break;
-    } catch {
-      // that node is down; ask the next
-    }
-  }
-  return text
-    .split('\n')
-    .filter((l) => !l.includes('fail') && !l.includes('noaddr'))
-    .map((l) => {
-      const [id, addr, flags, masterId, , , , , ...slots] = l.split(' ');
-      return {
-        id: id!,
-        port: Number(addr!.split('@')[0]!.split(':')[1]),
-        master: flags!.includes('master'),
-        masterId: masterId!,
-        slots,
-      };
-    });
-}
-
-/** The master serving a key's slot, and its replica. */
-function servingOf(key: string): { master: Node; replica: Node } {
-  const all = nodes();
-  const slot = Number(cli(all[0]!.port, 'cluster', 'keyslot', key));
-  const master = all.find(
-    (n) =>
-      n.master &&
-      n.slots.some((r) => {
-        const [a, b] = r.split('-').map(Number);
-        return slot >= a! && slot <= (b ?? a!);
-      }),
-  );
-  assert.ok(master, `no master serves slot ${slot}`);
-  const replica = all.find((n) => !n.master && n.masterId === master.id);
-  assert.ok(replica, `master ${master.port} has no replica`);
-  return { master, replica };
-}
 
 describe('Redis Cluster: purchases, cache reads and limiter claims across a master failover', () => {
   let ctx: ServiceContext;
@@ -222,7 +169,7 @@ describe('Redis Cluster: purchases, cache reads and limiter claims across a mast
     const { master, replica } = servingOf(`qf:order:test:cluster:x:fs:{${saleId}}:stock`);
     const l = load();
     await sleep(1000);
-    const pid = Number(readFileSync(`${RUN_DIR}/redis-cluster-${master.port}.pid`, 'utf8'));
+    const pid = masterPid(master.port);
     process.kill(pid, 'SIGKILL');
     const killedAt = Date.now();
     await waitFor('the replica promoted', 30_000, () => nodes().find((n) => n.port === replica.port)?.master === true);
@@ -231,7 +178,7 @@ describe('Redis Cluster: purchases, cache reads and limiter claims across a mast
     await sleep(3000);
     const afterPromotion = l.stats.ok;
     await l.stop();
-    execFileSync('bash', [SCRIPT, 'restart-node', String(master.port)], { stdio: 'ignore' });
+    restartClusterNode(master.port);
     assert.ok(afterPromotion > before, 'calls succeed again after the promotion');
     assert.ok(l.stats.slowest < 5000, `an operation waited ${Math.round(l.stats.slowest)} ms`);
     const s = await saleState();

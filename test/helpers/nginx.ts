@@ -1,0 +1,52 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+// Debian installs it under /usr/sbin (not always on a user's PATH).
+export const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
+
+/** deploy/nginx/qianfan-order.conf in `dir`, listening on `port`, with two local restful processes upstream. */
+export function nginxConfig(dir: string, upstream: [number, number], port: number): string {
+  const site = readFileSync(path.join(root, 'deploy/nginx/qianfan-order.conf'), 'utf8')
+    .replace('restful-1:8888', `127.0.0.1:${upstream[0]}`)
+    .replace('restful-2:8888', `127.0.0.1:${upstream[1]}`)
+    .replace('listen 80;', `listen 127.0.0.1:${port};`);
+  writeFileSync(path.join(dir, 'qianfan-order.conf'), site);
+  mkdirSync(path.join(dir, 'tmp'), { recursive: true });
+  const main = `
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log ${dir}/access.log;
+  client_body_temp_path ${dir}/tmp/body;
+  proxy_temp_path ${dir}/tmp/proxy;
+  fastcgi_temp_path ${dir}/tmp/fastcgi;
+  uwsgi_temp_path ${dir}/tmp/uwsgi;
+  scgi_temp_path ${dir}/tmp/scgi;
+  include ${dir}/qianfan-order.conf;
+}`;
+  writeFileSync(path.join(dir, 'nginx.conf'), main);
+  return path.join(dir, 'nginx.conf');
+}
+
+/** A real nginx with that config, checked with `nginx -t` first; resolves once `/healthz` answers through it. */
+export async function startNginx(upstream: [number, number], port: number): Promise<{ dir: string; stop(): void }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'qf-nginx-'));
+  const conf = nginxConfig(dir, upstream, port);
+  const check = spawn(NGINX, ['-t', '-p', dir, '-c', conf], { stdio: 'pipe' });
+  const checked = await new Promise<number | null>((r) => check.once('exit', r));
+  if (checked !== 0) throw new Error('nginx -t refused deploy/nginx/qianfan-order.conf');
+  const nginx: ChildProcess = spawn(NGINX, ['-p', dir, '-c', conf, '-g', 'daemon off;'], { stdio: 'inherit' });
+  process.once('exit', () => nginx.kill('SIGKILL'));
+  await waitFor(
+    'nginx',
+    10_000,
+    async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok,
+  );
+  return { dir, stop: () => nginx.kill('SIGQUIT') };
+}
