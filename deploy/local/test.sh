@@ -35,7 +35,8 @@ if [ $# -gt 0 ]; then run_tests "$@"; exit 0; fi
 run_tests test/*.test.ts test/fuzz/*.test.ts test/chaos/*.test.ts
 
 # The cluster phase: the Redis-facing tests again, on a 3-master Redis Cluster (flash sale, caches, the
-# limiter, idempotency, job leases, worker ids, HTTP protection) plus test/cluster/ (failover, scripts).
+# limiter, idempotency, job leases, worker ids, HTTP protection) plus test/cluster/: failover, scripts,
+# and the scale suite (two of every process under the chaos faults).
 # QIANFAN_TEST_CLUSTER=0 skips it.
 if [ "${QIANFAN_TEST_CLUSTER:-1}" != 0 ] && [ -z "${QIANFAN_REDIS__CLUSTER_NODES:-}" ]; then
   echo "[test] cluster phase: the Redis-facing tests on a Redis Cluster"

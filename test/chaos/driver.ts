@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { OrderServiceClient } from '../../pkg/gen/qianfan/order/v1/order.js';
+import { type OrderClient, OrderServiceError } from '../../pkg/index.js';
 import { address } from '../helpers/orders.js';
 import { sleep } from '../helpers/wait.js';
 
@@ -102,8 +103,26 @@ export async function call(
   }
 }
 
-/** gRPC calls with the same retry rule (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, ALREADY_EXISTS in flight). */
-export function grpcClient(serviceToken: string) {
+/** A call through pkg's OrderClient, answered in the raw client's shape (status code, error-code metadata). */
+async function viaPkg<Res>(c: OrderClient, method: string, req: object): Promise<{ ok?: Res; err?: ServiceError }> {
+  try {
+    return { ok: await (c as any)[method](req) };
+  } catch (err) {
+    const e = err instanceof OrderServiceError ? err : undefined;
+    const metadata = new Metadata();
+    if (e) metadata.set('error-code', e.code);
+    const code = e?.grpcCode ?? status.UNAVAILABLE;
+    return {
+      err: Object.assign(new Error((err as Error).message), { code, details: (err as Error).message, metadata }),
+    };
+  }
+}
+
+/**
+ * gRPC calls with the same retry rule (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, ALREADY_EXISTS in flight):
+ * to the one service on the test port, or through pkg's OrderClient (etcd discovery, p2c) when given.
+ */
+export function grpcClient(serviceToken: string, via?: OrderClient) {
   const client = new OrderServiceClient('127.0.0.1:19000', credentials.createInsecure());
   const md = new Metadata();
   md.set('x-service-token', serviceToken);
@@ -117,11 +136,13 @@ export function grpcClient(serviceToken: string) {
     for (let attempt = 0; ; attempt++) {
       ledger.requests++;
       if (attempt > 0) ledger.retried++;
-      const r = await new Promise<{ ok?: Res; err?: ServiceError }>((resolve) =>
-        (client as any)[method](req, md, { deadline: Date.now() + 15_000 }, (err: ServiceError | null, res: Res) =>
-          resolve(err ? { err } : { ok: res }),
-        ),
-      );
+      const r = via
+        ? await viaPkg<Res>(via, method, req)
+        : await new Promise<{ ok?: Res; err?: ServiceError }>((resolve) =>
+            (client as any)[method](req, md, { deadline: Date.now() + 15_000 }, (err: ServiceError | null, res: Res) =>
+              resolve(err ? { err } : { ok: res }),
+            ),
+          );
       const transient =
         r.err &&
         ([status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.ABORTED, status.INTERNAL, status.UNKNOWN].includes(
@@ -138,7 +159,13 @@ export function grpcClient(serviceToken: string) {
       wait = Math.min(wait * 2, 2000);
     }
   }
-  return { unary, close: () => client.close() };
+  return {
+    unary,
+    close: () => {
+      client.close();
+      void via?.close();
+    },
+  };
 }
 
 export interface World {

@@ -201,12 +201,29 @@ const entry: Record<ProcName, string> = {
   job: 'job/main.ts',
 };
 
+/** One process to run: which kind, with what environment, ready when its admin port says so. */
+export interface ProcSpec {
+  kind: ProcName;
+  env: NodeJS.ProcessEnv;
+  adminPort: number;
+}
+
+/** The chaos suite's stack: one of each kind on the test config's ports. */
+export const ONE_OF_EACH: Record<string, ProcSpec> = {
+  restful: { kind: 'restful', env: chaosEnv, adminPort: 19100 },
+  service: { kind: 'service', env: chaosEnv, adminPort: 19101 },
+  consumer: { kind: 'consumer', env: chaosEnv, adminPort: 19102 },
+  job: { kind: 'job', env: chaosEnv, adminPort: 19103 },
+};
+
 /** The processes, each restartable; a kill -9 leaves nothing to clean up (crash-only design). */
 export class Processes {
-  readonly procs = new Map<ProcName, Proc>();
+  readonly procs = new Map<string, Proc>();
   readonly crashes: string[] = [];
+  /** Output of every run of each process, the ones killed included. */
+  readonly #past = new Map<string, string[]>();
 
-  constructor() {
+  constructor(readonly specs: Record<string, ProcSpec> = ONE_OF_EACH) {
     // The runner ends a file that overruns its timeout with a signal: the processes and the chaos Redis go
     // with it, so nothing is left holding the test ports.
     const cleanup = () => {
@@ -226,8 +243,15 @@ export class Processes {
     }
   }
 
-  start(name: ProcName): void {
-    const p = startProcess(entry[name], [], chaosEnv);
+  get names(): string[] {
+    return Object.keys(this.specs);
+  }
+
+  start(name: string): void {
+    const spec = this.specs[name]!;
+    const before = this.procs.get(name);
+    if (before) this.#past.set(name, [...(this.#past.get(name) ?? []), before.output()]);
+    const p = startProcess(entry[spec.kind], [], spec.env);
     this.procs.set(name, p);
     void p.exited.then(({ code, signal }) => {
       if (signal !== 'SIGKILL' && signal !== 'SIGTERM' && this.procs.get(name) === p) {
@@ -236,8 +260,8 @@ export class Processes {
     });
   }
 
-  async ready(name: ProcName, ms = 60_000): Promise<void> {
-    const port = { restful: 19100, service: 19101, consumer: 19102, job: 19103 }[name];
+  async ready(name: string, ms = 60_000): Promise<void> {
+    const port = this.specs[name]!.adminPort;
     await until(`${name} to be ready`, ms, async () => {
       const p = this.procs.get(name);
       if (p?.child.exitCode !== null) return false;
@@ -246,7 +270,7 @@ export class Processes {
     });
   }
 
-  async kill9(name: ProcName): Promise<void> {
+  async kill9(name: string): Promise<void> {
     const p = this.procs.get(name);
     if (!p) return;
     p.child.kill('SIGKILL');
@@ -260,7 +284,12 @@ export class Processes {
     );
   }
 
-  output(name: ProcName): string {
+  output(name: string): string {
     return this.procs.get(name)?.output() ?? '';
+  }
+
+  /** Everything every run of `name` wrote. */
+  allOutput(name: string): string {
+    return [...(this.#past.get(name) ?? []), this.output(name)].join('\n');
   }
 }
