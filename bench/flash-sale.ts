@@ -11,7 +11,19 @@ import { PURCHASE } from '../internal/flashsale/scripts.js';
 import { flashSaleTickets, skus } from '../internal/model/index.js';
 import { newEnvelope } from '../internal/mq/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
-import { benchEnv, httpOk, load, machine, openBenchContext, pct, saveResult, sleep, startProcess } from './lib.js';
+import {
+  benchEnv,
+  cpuMeter,
+  httpOk,
+  infraPids,
+  load,
+  machine,
+  openBenchContext,
+  pct,
+  saveResult,
+  sleep,
+  startProcess,
+} from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -69,7 +81,14 @@ async function main() {
   // reach the broker, so they are removed afterwards: left queued in Redis, the job's flashsale-requeue
   // would re-send them (5,000 every 5 s) into every later benchmark's consumer.
   const luaSale = await newSale(ctx, 1_000_000);
-  const luaRun = await rawLuaRate(ctx, luaSale, CONNECTIONS, SECONDS);
+  // Redis's own CPU per admission: one sale is one slot, so 1e6 / this is its ceiling per Redis core.
+  const redisPid = infraPids().redis;
+  const luaMeter = cpuMeter(redisPid ? { redis: redisPid } : {});
+  const luaRun = {
+    ...(await rawLuaRate(ctx, luaSale, CONNECTIONS, SECONDS)),
+    redisCpuMicrosPerAdmission: 0,
+  };
+  luaRun.redisCpuMicrosPerAdmission = luaMeter(luaRun.ops).redis ?? 0;
   const lk = saleKeys(luaSale);
   await ctx.redis.del(lk.queued, lk.tickets, lk.users);
 
@@ -180,7 +199,7 @@ async function main() {
       `| measurement | per second | p50 ms | p99 ms | vs ceiling |`,
       `| --- | --- | --- | --- | --- |`,
       `| bare Fastify POST (ceiling; mean of ${bareBefore.rps} before and ${bareAfter.rps} after) | ${bareRun.rps} | ${bareRun.p50} | ${bareRun.p99} | — |`,
-      `| raw Lua admission, ioredis (ceiling) | ${luaRun.opsPerSecond} | — | — | — |`,
+      `| raw Lua admission, ioredis (ceiling; Redis CPU ${luaRun.redisCpuMicrosPerAdmission} µs each) | ${luaRun.opsPerSecond} | — | — | — |`,
       `| purchases, batcher on | ${b.rps} | ${b.p50} | ${b.p99} | ${pct(b.rps, bareRun.rps)} of bare Fastify, ${pct(b.rps, luaRun.opsPerSecond)} of raw Lua |`,
       `| purchases, one message per ticket | ${one.rps} | ${one.p50} | ${one.p99} | ${pct(one.rps, bareRun.rps)} of bare Fastify |`,
       `| tickets -> orders (consumer) | ${result.ticketsToOrders.perSecond} | — | — | ${pct(result.ticketsToOrders.perSecond, insertCeiling.ordersPerSecond)} of raw multi-row INSERT |`,

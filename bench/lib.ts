@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
@@ -136,6 +136,61 @@ export function saveResult(name: string, data: unknown): string {
 }
 
 export const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)} %`;
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc/<pid>/stat; 10 ms steps). */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+}
+
+/** The pids of the shared infrastructure on this machine, where found: MariaDB, Redis, the broker's JVM. */
+export function infraPids(): Record<string, number> {
+  const pids: Record<string, number> = {};
+  const first = (args: string[]) => {
+    try {
+      return Number(execFileSync('pgrep', args, { encoding: 'utf8' }).trim().split('\n')[0]) || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const mysqld = first(['-o', '-x', 'mariadbd']) ?? first(['-o', '-x', 'mysqld']);
+  if (mysqld) pids.mariadb = mysqld;
+  try {
+    const info = execFileSync('redis-cli', ['-p', '6379', 'info', 'server'], { encoding: 'utf8' });
+    const pid = Number(/process_id:(\d+)/.exec(info)?.[1]);
+    if (pid) pids.redis = pid;
+  } catch {
+    // no redis-cli or no Redis on 6379: not measured
+  }
+  // The broker and its gRPC proxy run in one JVM (deploy/rocketmq/rocketmq.sh writes its pid).
+  try {
+    const broker = Number(
+      readFileSync(`${process.env.QIANFAN_RUN_DIR ?? '/dev/shm/qianfan-order'}/broker.pid`, 'utf8'),
+    );
+    if (broker) pids.broker = broker;
+  } catch {
+    // not started by the project's script: not measured
+  }
+  return pids;
+}
+
+/**
+ * CPU µs per request of each named process over a measured run: `start()` before, then the returned
+ * function with the number of requests the run completed.
+ */
+export function cpuMeter(pids: Record<string, number>) {
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
+  return (requests: number): Record<string, number> =>
+    Object.fromEntries(
+      Object.entries(pids).map(([k, pid]) => [
+        k,
+        requests > 0 ? Math.round(((cpuMs(pid) - before[k]!) * 1000) / requests) : 0,
+      ]),
+    );
+}
 
 export function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

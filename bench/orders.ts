@@ -20,7 +20,9 @@ import { type Order, OrderServiceClient } from '../pkg/gen/qianfan/order/v1/orde
 import {
   benchEnv,
   closedLoop,
+  cpuMeter,
   httpOk,
+  infraPids,
   load,
   machine,
   openBenchContext,
@@ -108,8 +110,15 @@ async function main() {
   const bareList = await bareHttp(listBytes, listReq);
   await load({ url: `${http}/v1/orders/${detailOrders[0]}`, connections: 8, seconds: 2, setup: detailReq });
   let peak = rssPeak(restful.child.pid!);
+  // CPU µs per request of the process under test and of the shared infrastructure (docs/scaling.md).
+  const infra = infraPids();
+  const cpu: Record<string, Record<string, number>> = {};
+  let meter = cpuMeter({ restful: restful.child.pid!, ...infra });
   const detail = await load({ url: http, connections: READ_CONNECTIONS, seconds: SECONDS, setup: detailReq });
+  cpu.detail = meter(detail.requests);
+  meter = cpuMeter({ restful: restful.child.pid!, ...infra });
   const list = await load({ url: http, connections: READ_CONNECTIONS, seconds: SECONDS, setup: listReq });
+  cpu.list = meter(list.requests);
   const loaded: Record<string, number> = { restful: peak() };
 
   // The ceiling spreads its orders over the same buyers as the route (the caps query reads the buyer's).
@@ -130,6 +139,7 @@ async function main() {
   // The database grows and the machine drifts during a run: the ceiling is measured before and after the
   // real run (restful idle meanwhile) and averaged.
   const ceilingBefore = await closedLoop(WRITE_CONNECTIONS, SECONDS, ceilingCreate);
+  meter = cpuMeter({ restful: restful.child.pid!, ...infra });
   const createHttp = await load({
     url: `${http}/v1/orders`,
     method: 'POST',
@@ -137,6 +147,7 @@ async function main() {
     seconds: SECONDS,
     setup: createReq,
   });
+  cpu.create = meter(createHttp.status2xx);
   const ceilingAfter = await closedLoop(WRITE_CONNECTIONS, SECONDS, ceilingCreate);
   await restful.stop();
   const createCeiling = {
@@ -177,8 +188,11 @@ async function main() {
   await bare.stop();
   await closedLoop(8, 2, (i) => rpc(client, 'getOrder', getReq(i)));
   peak = rssPeak(service.child.pid!);
+  meter = cpuMeter({ service: service.child.pid!, ...infra });
   const grpcGet = await closedLoop(READ_CONNECTIONS, SECONDS, (i) => rpc(client, 'getOrder', getReq(i)));
+  cpu.grpcGet = meter(grpcGet.requests);
   const grpcCeiling = await closedLoop(WRITE_CONNECTIONS, SECONDS, ceilingCreate);
+  meter = cpuMeter({ service: service.child.pid!, ...infra });
   const grpcCreate = await closedLoop(WRITE_CONNECTIONS, SECONDS, (i) =>
     rpc(client, 'createOrder', {
       requestId: randomUUID(),
@@ -188,6 +202,7 @@ async function main() {
       note: '',
     }),
   );
+  cpu.grpcCreate = meter(grpcCreate.requests);
   loaded.service = peak();
   client.close();
   await service.stop();
@@ -212,6 +227,7 @@ async function main() {
   const restful2 = await startProcess('dist/restful/main.js', env, httpOk(`${http}/healthz`));
   await sleep(3000);
   peak = rssPeak(consumer.child.pid!);
+  meter = cpuMeter({ restful: restful2.child.pid!, consumer: consumer.child.pid!, job: job.child.pid!, ...infra });
   const started = Date.now();
   await inParallel(payments, WRITE_CONNECTIONS, async (p) => {
     const r = await fetch(`${http}/v1/sandbox/payments/${p.id}/succeed`, { method: 'POST' });
@@ -230,6 +246,7 @@ async function main() {
     await sleep(100);
   }
   const paySeconds = (Date.now() - started) / 1000;
+  cpu.payment = meter(paid);
   loaded.consumer = peak();
   await Promise.all([restful2.stop(), consumer.stop(), job.stop()]);
 
@@ -246,6 +263,7 @@ async function main() {
       perSecond: Math.round(paid / paySeconds),
     },
     rssMiB: { idle, loaded },
+    cpuMicrosPerRequest: cpu,
   };
   const file = saveResult('orders', result);
   const row = (name: string, r: { rps: number; p50: number; p99: number }, vs: string) =>
@@ -273,6 +291,20 @@ async function main() {
       row('create ceiling, measured again just before gRPC CreateOrder', grpcCeiling, '—'),
       row('gRPC CreateOrder', grpcCreate, `${pct(grpcCreate.rps, grpcCeiling.rps)} of the create ceiling`),
       `| payment results applied (webhook -> PAID), ${PAYMENTS} orders | ${result.payments.perSecond} | — | — | ${pct(result.payments.perSecond, createCeiling.rps)} of the create ceiling |`,
+      '',
+      `| CPU µs per request | ${Object.keys(infra).join(' | ')} | process |`,
+      `| --- | ${Object.keys(infra)
+        .map(() => '---')
+        .join(' | ')} | --- |`,
+      ...Object.entries(cpu).map(
+        ([run, c]) =>
+          `| ${run} | ${Object.keys(infra)
+            .map((k) => c[k] ?? '—')
+            .join(' | ')} | ${Object.entries(c)
+            .filter(([k]) => !(k in infra))
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')} |`,
+      ),
       '',
       `| process | RSS idle MiB | RSS under load MiB |`,
       '| --- | --- | --- |',
