@@ -107,7 +107,7 @@ export function cacheAside<T>(
   return {
     async get(key, load) {
       // Redis failed a moment ago (down, or stalled past its command timeout): straight to the source.
-      if (redisBypassed(redis)) {
+      if (redisBypassed(redis, k(key))) {
         opts.onResult?.('error');
         return load();
       }
@@ -120,7 +120,7 @@ export function cacheAside<T>(
         }
         cached = await redis.get(k(key));
       } catch (err) {
-        if (!markRedisFailed(redis)) opts.onError?.(err);
+        if (!markRedisFailed(redis, k(key))) opts.onError?.(err);
         opts.onResult?.('error');
         return load();
       }

@@ -65,7 +65,7 @@ async function admit(ctx: ServiceContext, input: PurchaseInput): Promise<Purchas
     queuedAt: now,
   };
   const k = saleKeys(input.saleId);
-  const [code, got] = (await runAdmission(ctx.redis, () =>
+  const [code, got] = (await runAdmission(ctx.redis, k.stock, () =>
     PURCHASE.run(
       ctx.redis,
       [k.meta, k.stock, k.users, k.tickets, k.queued, k.idem(userId, input.idempotencyKey)],
@@ -110,10 +110,10 @@ async function admit(ctx: ServiceContext, input: PurchaseInput): Promise<Purchas
 
 /**
  * The admission script, with Redis failures (down, or slower than redis.commandTimeoutMs) answered as
- * DEPENDENCY_UNAVAILABLE (503 + Retry-After). A script that timed out may still have run: a retry with
+ * DEPENDENCY_UNAVAILABLE (503 + Retry-After); on a cluster, only for sales on the master that failed. A script that timed out may still have run: a retry with
  * the same Idempotency-Key replays its ticket, and flashsale-requeue sends a ticket whose send was lost.
  */
-async function runAdmission<T>(redis: object, run: () => Promise<T>): Promise<T> {
+async function runAdmission<T>(redis: object, key: string, run: () => Promise<T>): Promise<T> {
   const unavailable = (cause?: unknown) =>
     new AppError(
       'DEPENDENCY_UNAVAILABLE',
@@ -122,11 +122,11 @@ async function runAdmission<T>(redis: object, run: () => Promise<T>): Promise<T>
       { cause },
     );
   // Redis failed a moment ago: answer at once rather than after another command timeout.
-  if (redisBypassed(redis)) throw unavailable();
+  if (redisBypassed(redis, key)) throw unavailable();
   try {
     return await run();
   } catch (err) {
-    markRedisFailed(redis);
+    markRedisFailed(redis, key);
     throw unavailable(err);
   }
 }

@@ -104,7 +104,7 @@ export async function cachedListPage(
   const reads = serviceMetrics(ctx.metrics).cache;
   const readAt = clock();
   let epoch: string;
-  if (redisBypassed(ctx.redis)) {
+  if (redisBypassed(ctx.redis, key)) {
     reads.inc({ cache: 'order_list', result: 'error' });
     return load();
   }
@@ -116,7 +116,7 @@ export async function cachedListPage(
     }
     epoch = cached.epoch;
   } catch (err) {
-    if (!markRedisFailed(ctx.redis)) ctx.logger.warn({ err }, 'order list cache unavailable; reading MySQL');
+    if (!markRedisFailed(ctx.redis, key)) ctx.logger.warn({ err }, 'order list cache unavailable; reading MySQL');
     reads.inc({ cache: 'order_list', result: 'error' });
     return load();
   }
