@@ -182,6 +182,33 @@ export async function checkInvariants(
       `${dupEvents.length} transitions with several event ids`,
     );
 
+  // 4b. FIFO per order: each order's transitions form one line (versions 0, 1, 2, ... with no gap or
+  //     repeat, each starting from the status the previous one ended in) that ends at the order's row:
+  //     concurrent writers, redeliveries and replays never skipped, reordered or doubled a step.
+  const chain = await rows(
+    ctx,
+    sql`SELECT l.order_id, l.version, l.from_status, l.to_status, o.status, o.version AS order_version
+        FROM order_status_log l JOIN orders o ON o.id = l.order_id ORDER BY l.order_id, l.version`,
+  );
+  const broken: string[] = [];
+  let prev: (typeof chain)[number] | undefined;
+  for (const [i, r] of chain.entries()) {
+    const first = prev?.order_id !== r.order_id;
+    const ok = first
+      ? Number(r.version) === 0 && r.from_status === ''
+      : Number(r.version) === Number(prev.version) + 1 && r.from_status === prev.to_status;
+    const last = chain[i + 1]?.order_id !== r.order_id;
+    if (!ok || (last && (r.to_status !== r.status || Number(r.version) !== Number(r.order_version))))
+      broken.push(`${r.order_id}/${r.version}`);
+    prev = r;
+  }
+  if (broken.length)
+    bad(
+      'one line of transitions per order',
+      broken,
+      `${broken.length} transitions out of line (gap, repeat or wrong start)`,
+    );
+
   // 5. Money: every captured payment is either kept by its order or refunded in full.
   const captured = await rows(
     ctx,
