@@ -43,7 +43,9 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
     },
-    return503OnClosing: true,
+    // Draining answers requests on open connections and closes each after its answer (below), instead of
+    // 503s that a proxy would count as this instance failing (deploy/nginx/qianfan-order.conf).
+    return503OnClosing: false,
     // One access line per request instead (restful/access-log.ts), written with the request's trace ids.
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: lazyChildLogger,
@@ -53,6 +55,7 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
   // Callback-style hooks on every request: no promise per request.
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    if (state.draining) reply.header('connection', 'close');
     done();
   });
   const red = serviceMetrics(ctx.metrics).http;

@@ -20,9 +20,9 @@ await runProcess('restful', { mq: true }, async (ctx) => {
     async drain() {
       state.draining = true;
       admin.markDraining();
-      // Requests arriving meanwhile get 503 with Connection: close (return503OnClosing); a keep-alive
-      // connection that goes idle later would hold close() open until its timeout, so idle ones are
-      // closed as they appear.
+      // No new connections; a request arriving on an open one is answered with Connection: close
+      // (restful/app.ts), so the proxy moves to another instance; a keep-alive connection that goes idle
+      // would hold close() open until its timeout, so idle ones are closed as they appear.
       const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
       try {
         await app.close();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
@@ -115,6 +116,42 @@ describe('nginx in front of two restful processes', () => {
       `${results.failed.length} of ${results.ok + results.failed.length} failed`,
     );
     assert.ok(results.ok > 200, `only ${results.ok} requests in the run`);
+  });
+
+  it('503s from the service (Redis stalled, purchases refused) do not take the instances out: reads keep answering', async () => {
+    const [sku] = await makeSkus(ctx, [{ price: 100, available: 100 }]);
+    const token = await signDevToken(ctx.config.auth, { userId: String(Date.now()), roles: ['user'] }, 600);
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const base = `http://127.0.0.1:${NGINX_PORT}`;
+    const made = await fetch(`${base}/v1/orders`, {
+      method: 'POST',
+      headers: { ...headers, 'idempotency-key': randomUUID() },
+      body: JSON.stringify({ items: [{ skuId: String(sku), quantity: 1 }], address }),
+    });
+    assert.equal(made.status, 201);
+    const { id } = (await made.json()) as { id: string };
+    const info = execFileSync('redis-cli', ['-p', String(ctx.config.redis.port), 'info', 'server'], {
+      encoding: 'utf8',
+    });
+    const pid = Number(/process_id:(\d+)/.exec(info)?.[1]);
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const purchases = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          fetch(`${base}/v1/flash-sales/1/purchases`, {
+            method: 'POST',
+            headers: { ...headers, 'idempotency-key': randomUUID() },
+            body: JSON.stringify({ address }),
+          }).then((r) => r.status),
+        ),
+      );
+      assert.deepEqual(purchases, [503, 503, 503, 503, 503, 503], 'purchases are refused while Redis is stalled');
+      const reads: number[] = [];
+      for (let i = 0; i < 6; i++) reads.push((await fetch(`${base}/v1/orders/${id}`, { headers })).status);
+      assert.deepEqual(reads, [200, 200, 200, 200, 200, 200], 'order reads through nginx (from MySQL)');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
   });
 });
 
