@@ -108,7 +108,12 @@ describe('rate limits against real Redis, claimed in blocks', () => {
     broken.disconnect();
     await assert.rejects(limiter.hit(key, 10, 60_000));
     await waitFor('the connection to close', 5000, () => broken.status === 'end');
-    await broken.connect();
+    // A cluster client may refuse the first connect right after its close ("None of startup nodes is
+    // available") while its old connections finish closing: connect again until it is up.
+    await waitFor('the client to connect again', 10_000, async () => {
+      if (broken.status === 'end' || broken.status === 'wait') await broken.connect().catch(() => undefined);
+      return broken.status === 'ready';
+    });
     try {
       const d = await limiter.hit(key, 10, 60_000);
       assert.deepEqual([d.allowed, d.remaining], [true, 9]);
