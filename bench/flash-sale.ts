@@ -9,8 +9,10 @@ import { createFlashSale, saleKeys } from '../internal/flashsale/index.js';
 // The admission script itself, for the raw-Lua ceiling (not part of the module's public surface).
 import { PURCHASE } from '../internal/flashsale/scripts.js';
 import { flashSaleTickets, skus } from '../internal/model/index.js';
-import { newEnvelope } from '../internal/mq/index.js';
+import { newEnvelope, topics } from '../internal/mq/index.js';
+import { ORDER_CREATED_BATCH } from '../internal/order/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
+import { seedScaleRun } from './flash-sale-seed.js';
 import {
   benchEnv,
   cpuMeter,
@@ -42,6 +44,19 @@ const body = JSON.stringify({ address });
 
 async function main() {
   const { config, ctx } = await openBenchContext(env);
+  // BENCH_ONLY=seed runs only the seed-scale sale (section 5).
+  if (process.env.BENCH_ONLY === 'seed') {
+    const seed = await seedScaleRun(ctx, env, {
+      httpPort: HTTP_PORT,
+      connections: CONNECTIONS,
+      body,
+      newSale: (stock, limit) => newSale(ctx, stock, limit),
+    });
+    const file = saveResult('flash-sale-seed', { machine: machine(), seedScale: seed });
+    process.stdout.write(`${JSON.stringify(seed, null, 2)}\nsaved ${file}\n`);
+    await ctx.close();
+    return;
+  }
   const tokens = await Promise.all(
     Array.from({ length: 2000 }, (_, i) =>
       signDevToken(config.auth, { userId: String(1_000_000 + i), roles: ['user'] }, 3600),
@@ -148,30 +163,36 @@ async function main() {
   await restful.stop();
   const admitted = await ctx.redis.hlen(saleKeys(smallSale).tickets);
 
-  // 4. Tickets -> orders: the consumer drains the batched run's tickets.
-  const batchedSale = purchases['batched (100 or 1 s)']!.saleId;
-  const tickets = purchases['batched (100 or 1 s)']!.status2xx;
+  // 4. Tickets -> orders: the consumer, started now, drains every ticket the runs above queued (the
+  // batched run's, the one-per-ticket run's and the oversell check's), in order.created batches.
+  const backlog = [
+    { saleId: purchases['batched (100 or 1 s)']!.saleId, tickets: purchases['batched (100 or 1 s)']!.status2xx },
+    { saleId: purchases['one message per ticket']!.saleId, tickets: purchases['one message per ticket']!.status2xx },
+    { saleId: smallSale, tickets: admitted },
+  ];
+  const tickets = backlog.reduce((n, b) => n + b.tickets, 0);
   const consumer = await startProcess('consumer/main.ts', env, httpOk(`http://127.0.0.1:29102/readyz`));
   const started = Date.now();
   let ordered = 0;
   for (;;) {
-    ordered = await countTickets(ctx, batchedSale);
-    if (ordered >= tickets || Date.now() - started > 600_000) break;
-    await sleep(250);
+    ordered = 0;
+    for (const b of backlog) ordered += await countTickets(ctx, b.saleId);
+    if (ordered >= tickets || Date.now() - started > 900_000) break;
+    await sleep(100);
   }
   const drainSeconds = (Date.now() - started) / 1000;
-  // Leave no backlog behind for the next benchmark (its consumer's idle memory and throughput would
-  // measure this run's tickets): the other runs' tickets become orders too before the consumer stops.
-  const others = [
-    { saleId: purchases['one message per ticket']!.saleId, tickets: purchases['one message per ticket']!.status2xx },
-    { saleId: smallSale, tickets: admitted },
-  ];
-  for (const o of others) {
-    while ((await countTickets(ctx, o.saleId)) < o.tickets && Date.now() - started < 1_200_000) await sleep(500);
-  }
   await consumer.stop();
   const insertCeiling = await rawInsertRate(ctx, 100, ctx.config.rocketmq.consumerConcurrency, 3000);
   const txCeiling = await rawTxMessageRate(ctx, 100, ctx.config.rocketmq.consumerConcurrency, 5);
+  const batchCeiling = await rawBatchMessageRate(ctx, 100, ctx.config.rocketmq.consumerConcurrency, 5);
+
+  // 5. The seed's scale: a 20,000-unit sale with restful and the consumer running together.
+  const seed = await seedScaleRun(ctx, env, {
+    httpPort: HTTP_PORT,
+    connections: CONNECTIONS,
+    body,
+    newSale: (stock, limit) => newSale(ctx, stock, limit),
+  });
 
   const small = await countTickets(ctx, smallSale);
   const result = {
@@ -187,9 +208,17 @@ async function main() {
       accepted: oversell.status2xx,
       orderedSoFar: small,
     },
-    ticketsToOrders: { tickets, ordered, seconds: drainSeconds, perSecond: Math.round(ordered / drainSeconds) },
+    ticketsToOrders: {
+      shape: ctx.config.flashSale.orderCreatedEvents,
+      tickets,
+      ordered,
+      seconds: drainSeconds,
+      perSecond: Math.round(ordered / drainSeconds),
+    },
     rawInsertCeiling: insertCeiling,
     rawTransactionMessages: txCeiling,
+    rawBatchMessages: batchCeiling,
+    seedScale: seed,
   };
   const file = saveResult('flash-sale', result);
   const b = purchases['batched (100 or 1 s)']!;
@@ -204,7 +233,9 @@ async function main() {
       `| purchases, one message per ticket | ${one.rps} | ${one.p50} | ${one.p99} | ${pct(one.rps, bareRun.rps)} of bare Fastify |`,
       `| tickets -> orders (consumer) | ${result.ticketsToOrders.perSecond} | — | — | ${pct(result.ticketsToOrders.perSecond, insertCeiling.ordersPerSecond)} of raw multi-row INSERT |`,
       `| raw multi-row INSERT, same shape (ceiling) | ${insertCeiling.ordersPerSecond} | — | — | — |`,
-      `| transaction messages alone, 100 per batch, no DB (ceiling) | ${txCeiling.messagesPerSecond} | — | — | tickets -> orders is ${pct(result.ticketsToOrders.perSecond, txCeiling.messagesPerSecond)} of it |`,
+      `| transaction messages alone, one per order, 100 per batch, no DB (ceiling of the one-per-order shape) | ${txCeiling.messagesPerSecond} | — | — | tickets -> orders is ${pct(result.ticketsToOrders.perSecond, txCeiling.messagesPerSecond)} of it |`,
+      `| order.created.batch messages alone, 100 events each, no DB (ceiling of the batched shape, in orders) | ${batchCeiling.ordersPerSecond} | — | — | tickets -> orders is ${pct(result.ticketsToOrders.perSecond, batchCeiling.ordersPerSecond)} of it |`,
+      `| seed scale: ${seed.units} units, ${seed.attempts} attempts, ${seed.buyers} buyers | sold out in ${seed.soldOutSeconds} s | admission -> ORDERED ${seed.admissionToOrderedMs.p50} | ${seed.admissionToOrderedMs.p99} | last order ${seed.lastOrderAfterSellOutSeconds} s after sell-out (seen ${seed.lastOrderSeenAfterSellOutSeconds} s); ${seed.ordered} ordered, ${seed.oversold} oversold, requeue re-sent ${seed.requeueJob.resent}, reconcile ${seed.reconcile} |`,
       `| oversell check: 1,000 units, ${oversell.requests} attempts | ${oversell.status2xx} accepted | | | ${admitted} tickets in Redis |`,
       '',
       `saved ${file}`,
@@ -215,14 +246,14 @@ async function main() {
 }
 
 /** A sale of `stock` units on a fresh SKU, created through the use case (as the admin route does). */
-async function newSale(ctx: ServiceContext, stock: number): Promise<string> {
+async function newSale(ctx: ServiceContext, stock: number, perUserLimit = 100): Promise<string> {
   const skuId = ctx.ids.next();
   await ctx.db.insert(skus).values({ id: skuId, title: 'bench sku', price: 9900, currency: 'CNY', available: stock });
   const sale = await createFlashSale(ctx, {
     skuId,
     price: 100,
     stock,
-    perUserLimit: 100,
+    perUserLimit,
     startsAt: new Date(Date.now() - 1000),
     endsAt: new Date(Date.now() + 3600_000),
   });
@@ -335,6 +366,55 @@ async function rawTxMessageRate(ctx: ServiceContext, batch: number, concurrency:
   const started = Date.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
   return { messages: sent, messagesPerSecond: Math.round((sent * 1000) / (Date.now() - started)), batch, concurrency };
+}
+
+/**
+ * The broker side of the batched shape alone: one order.created.batch transaction message (half +
+ * commit) per batch, carrying `batch` events of a real order event's size, no DB work.
+ */
+async function rawBatchMessageRate(ctx: ServiceContext, batch: number, concurrency: number, seconds: number) {
+  const until = Date.now() + seconds * 1000;
+  let batches = 0;
+  const event = () =>
+    newEnvelope('order.created', {
+      orderId: String(ctx.ids.next()),
+      orderNo: `QF${ctx.ids.next()}`,
+      userId: '1000001',
+      status: 'PENDING_PAYMENT',
+      previousStatus: null,
+      version: 0,
+      totalAmount: 100,
+      currency: 'CNY',
+      reason: 'created',
+      source: 'FLASHSALE',
+    });
+  const worker = async () => {
+    while (Date.now() < until) {
+      const events = Array.from({ length: batch }, event);
+      await ctx.mq!.sendInTransaction(
+        {
+          topic: topics.orderEvent.name,
+          envelope: newEnvelope(`bench.${ORDER_CREATED_BATCH}`, { events }),
+          keys: events.map((e) => e.data.orderId),
+        },
+        async (ltx) => {
+          ltx.beforeCommit();
+          return {};
+        },
+      );
+      batches++;
+    }
+  };
+  const started = Date.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const s = (Date.now() - started) / 1000;
+  return {
+    batches,
+    batchesPerSecond: Math.round(batches / s),
+    ordersPerSecond: Math.round((batches * batch) / s),
+    batch,
+    concurrency,
+  };
 }
 
 await main();

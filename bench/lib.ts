@@ -25,6 +25,8 @@ export async function load(opts: {
   method?: 'GET' | 'POST';
   connections?: number;
   seconds?: number;
+  /** Send exactly this many requests instead of running for `seconds`. */
+  amount?: number;
   headers?: Record<string, string>;
   body?: string;
   setup?: (req: { headers: Record<string, string>; body?: string }) => {
@@ -38,7 +40,7 @@ export async function load(opts: {
   const r = await autocannon({
     url: opts.url,
     connections,
-    duration: seconds,
+    ...(opts.amount ? { amount: opts.amount } : { duration: seconds }),
     requests: [
       {
         method: opts.method ?? 'GET',
@@ -64,7 +66,7 @@ export async function load(opts: {
     non2xx: r.non2xx,
     errors: r.errors,
     connections,
-    seconds,
+    seconds: opts.amount ? r.duration : seconds,
   };
 }
 

@@ -2,9 +2,19 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { topics } from '../internal/mq/index.js';
-import { orderEventType } from '../internal/order/index.js';
+// orderEnvelope builds an event from an order row (not part of the module's public surface).
+import { orderEnvelope } from '../internal/order/events.js';
+import { ORDER_CREATED_BATCH, orderCreatedBatch, orderEventType } from '../internal/order/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
-import { ORDER_EVENT_TYPES, OrderClient, OrderServiceError, TOPICS } from '../pkg/index.js';
+import {
+  ORDER_CREATED_BATCH_TYPE,
+  ORDER_EVENT_TYPES,
+  OrderClient,
+  OrderServiceError,
+  parseOrderEvent,
+  parseOrderEvents,
+  TOPICS,
+} from '../pkg/index.js';
 import { testConfig } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
 import { address, makeSkus } from './helpers/orders.js';
@@ -197,5 +207,46 @@ describe('pkg: OrderClient with etcd discovery, and the event catalog', () => {
   it('publishes the same topic and event type names as the service', () => {
     assert.equal(TOPICS.orderEvent, topics.orderEvent.name);
     assert.deepEqual(Object.values(ORDER_EVENT_TYPES).sort(), Object.values(orderEventType).sort());
+    assert.equal(ORDER_CREATED_BATCH_TYPE, ORDER_CREATED_BATCH);
+  });
+
+  it("reads both shapes of order_event: one event, or a batch's events (each with its own event id)", () => {
+    const row = (n: number) =>
+      ({
+        id: BigInt(1000 + n),
+        orderNo: `QF${n}`,
+        userId: 7n,
+        totalAmount: 100,
+        currency: 'CNY',
+        source: 'FLASHSALE',
+      }) as unknown as Parameters<typeof orderEnvelope>[0];
+    const single = orderEnvelope(row(1), 'PENDING_PAYMENT', null, 0, 'created');
+    const batch = orderCreatedBatch(
+      [1, 2, 3].map((n) => orderEnvelope(row(n), 'PENDING_PAYMENT', null, 0, 'created')),
+      'flashsale:1',
+    );
+    const body = (e: unknown) => Buffer.from(JSON.stringify(e));
+    assert.deepEqual(
+      parseOrderEvents(body(single.envelope)).map((e) => e.eventId),
+      [single.envelope.eventId],
+    );
+    assert.equal(parseOrderEvent(body(single.envelope)).data.orderId, '1001');
+    const inner = parseOrderEvents(body(batch.envelope));
+    assert.deepEqual(
+      inner.map((e) => [e.type, e.data.orderId, e.data.version]),
+      [
+        ['order.created', '1001', 0],
+        ['order.created', '1002', 0],
+        ['order.created', '1003', 0],
+      ],
+    );
+    assert.equal(new Set(inner.map((e) => e.eventId)).size, 3);
+    assert.notEqual(batch.envelope.eventId, inner[0]!.eventId);
+    // The batch travels with the tag order.created, keys = its orders, so tag filters and key lookups find it.
+    assert.equal(batch.tag, 'order.created');
+    assert.deepEqual(batch.keys, ['1001', '1002', '1003']);
+    assert.throws(() => parseOrderEvent(body(batch.envelope)), /parseOrderEvents/);
+    assert.throws(() => parseOrderEvents(body({ ...batch.envelope, data: {} })), /without data.events/);
+    assert.throws(() => parseOrderEvents(body({ schemaVersion: 1, eventId: 'x', type: 'order.paid', data: {} })));
   });
 });

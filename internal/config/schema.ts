@@ -204,8 +204,20 @@ export const configSchema = z
         maxBuffered: int(1, 1_000_000).default(20_000),
         /** A ticket still queued this long after purchase is re-sent by the flashsale-requeue job. */
         requeueAfterSeconds: int(2, 3600).default(15),
+        /**
+         * How a batch's new orders are published on order_event: `batch`, one `order.created.batch`
+         * transaction message per batch carrying every order's `order.created` event; `each`, one
+         * `order.created` message per order (for downstream consumers that do not read the batch yet).
+         */
+        orderCreatedEvents: z.enum(['batch', 'each']).default('batch'),
       })
-      .default({ batchSize: 100, batchIntervalMs: 1000, maxBuffered: 20_000, requeueAfterSeconds: 15 }),
+      .default({
+        batchSize: 100,
+        batchIntervalMs: 1000,
+        maxBuffered: 20_000,
+        requeueAfterSeconds: 15,
+        orderCreatedEvents: 'batch',
+      }),
     /** Job schedules: node-cron expressions with a seconds field, in UTC. */
     jobs: z
       .strictObject({

@@ -7,6 +7,7 @@ import {
   insertOrders,
   type NewOrder,
   newOrderRows,
+  orderCreatedBatch,
   validateAddress,
 } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
@@ -23,7 +24,8 @@ export interface BatchResult {
 
 /**
  * The consumer of flashsale_ticket: creates one batch's orders in one DB transaction (multi-row inserts;
- * PENDING_PAYMENT, source FLASHSALE, the sale's price), each with its order.created transaction message,
+ * PENDING_PAYMENT, source FLASHSALE, the sale's price) with one `order.created.batch` transaction message
+ * carrying every order's `order.created` event (or one message per order: flashSale.orderCreatedEvents),
  * and records every ticket ORDERED or FAILED. Idempotent by ticket id: a ticket the DB already has is
  * skipped. A ticket whose order cannot be made is FAILED with a reason and its units go back to the sale.
  */
@@ -74,17 +76,21 @@ export async function createFlashSaleOrders(ctx: ServiceContext, data: unknown):
   const units = made.reduce((n, m) => n + m.ticket.quantity, 0);
 
   if (made.length > 0) {
+    const events = made.map((m) => m.order.message);
     await commitWithEvent(
       ctx,
-      made.map((m) => m.order.message),
+      ctx.config.flashSale.orderCreatedEvents === 'batch' ? orderCreatedBatch(events, `flashsale:${saleId}`) : events,
       async (tx) => {
         await insertOrders(
           tx,
           made.map((m) => m.order),
         );
         await insertTickets(tx, [...ordered, ...failed]);
-        // The sale and SKU rows are every batch's hot rows: locked last, so each batch holds them only
-        // for its commit.
+      },
+      undefined,
+      // The sale and SKU rows are every batch's hot rows: locked last, after the tx-log rows, so each
+      // batch holds them only for its commit and batches of one sale do not queue behind each other.
+      async (tx) => {
         if (!(await sellUnits(tx, sale, units))) {
           // Redis admitted more than the sale holds: refuse the batch rather than oversell (transient:
           // an operator reconciles the sale, then the batch is retried or replayed).

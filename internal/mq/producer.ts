@@ -47,6 +47,8 @@ export interface OutgoingMessage {
   topic: string;
   envelope: Envelope;
   key?: string;
+  /** Several business keys (a batch's order ids); used instead of `key` when given. */
+  keys?: string[];
   tag?: string;
   /** FIFO topics: messages with the same group are delivered in send order. */
   messageGroup?: string;
@@ -191,7 +193,7 @@ function toOptions(msg: OutgoingMessage) {
     topic: msg.topic,
     body: encodeEnvelope(msg.envelope),
     tag: msg.tag ?? msg.envelope.type,
-    keys: msg.key ? [msg.key] : [],
+    keys: msg.keys ?? (msg.key ? [msg.key] : []),
     properties,
     ...(msg.messageGroup ? { messageGroup: msg.messageGroup } : {}),
     ...(msg.deliverAt ? { deliveryTimestamp: msg.deliverAt } : {}),

@@ -162,6 +162,15 @@ export const testGroups = {
     retryBackoffMaxMs: 10_000,
     dlq: false,
   },
+  /** test/flash-sale-batch.test.ts's audit of order_event: the events of one flash sale's orders. */
+  flashAudit: {
+    name: 'qf-test-flash-audit',
+    topic: topics.orderEvent.name,
+    orderly: false,
+    maxRetries: 16,
+    retryBackoffMaxMs: 10_000,
+    dlq: false,
+  },
   /** Gives up after one retry, so a test sees a message reach the DLQ (and the DLQ reader) quickly. */
   retry: {
     name: 'qf-test-retry',

@@ -1,6 +1,6 @@
 import type { Tx } from '../model/index.js';
 import { requireMq, type ServiceContext } from '../svc/index.js';
-import { type orderEnvelope, txLogRow } from './events.js';
+import { type BatchMessage, type OrderMessage, txLogRows } from './events.js';
 import { insertTxLog } from './repository.js';
 
 /**
@@ -16,7 +16,7 @@ export type Seal<T> = (tx: Tx, result: T) => Promise<void>;
  */
 export async function commitWithEvent<T>(
   ctx: ServiceContext,
-  msg: OrderMessage | OrderMessage[],
+  msg: OrderMessage | BatchMessage | Array<OrderMessage | BatchMessage>,
   work: (tx: Tx) => Promise<T>,
   seal?: Seal<T>,
   /**
@@ -32,7 +32,7 @@ export async function commitWithEvent<T>(
       await seal?.(tx, value);
       await insertTxLog(
         tx,
-        msgs.map((m) => txLogRow(ctx.ids.next(), m)),
+        msgs.flatMap((m) => txLogRows(() => ctx.ids.next(), m)),
       );
       await contended?.(tx);
       ltx.beforeCommit();
@@ -41,5 +41,3 @@ export async function commitWithEvent<T>(
   );
   return value;
 }
-
-type OrderMessage = ReturnType<typeof orderEnvelope>;

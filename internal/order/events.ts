@@ -52,8 +52,61 @@ export function orderEnvelope(
   return { topic: topics.orderEvent.name, envelope: newEnvelope(orderEventType[status], data), key: data.orderId };
 }
 
-/** The mq_tx_log row that makes an outgoing event's transaction message resolvable by check-back. */
-export function txLogRow(id: bigint, msg: ReturnType<typeof orderEnvelope>) {
+export type OrderMessage = ReturnType<typeof orderEnvelope>;
+
+/** The type of a message that carries several orders' `order.created` events (a flash-sale batch). */
+export const ORDER_CREATED_BATCH = 'order.created.batch';
+
+/** An order_event message carrying several events; `inner` are the events it carries, each with its own id. */
+export interface BatchMessage {
+  topic: string;
+  envelope: ReturnType<typeof newEnvelope<{ events: OrderMessage['envelope'][] }>>;
+  /** For the tx-log row of the batch itself. */
+  key: string;
+  /** The broker's keys: every order id, so the broker finds an order's batch by its id. */
+  keys: string[];
+  /** `order.created`: a consumer that filters by that tag gets the batch too. */
+  tag: string;
+  inner: OrderMessage[];
+}
+
+/**
+ * One transaction message for a batch of new orders: the broker's cost is one half message and one
+ * commit per batch instead of per order. Every inner event keeps its own event id, type `order.created`
+ * and version 0, and has its own tx-log row (replay by order id re-sends it alone, same event id).
+ */
+export function orderCreatedBatch(msgs: OrderMessage[], batchKey: string): BatchMessage {
+  return {
+    topic: topics.orderEvent.name,
+    envelope: newEnvelope(ORDER_CREATED_BATCH, { events: msgs.map((m) => m.envelope) }),
+    key: batchKey,
+    keys: msgs.map((m) => m.key),
+    tag: orderEventType.PENDING_PAYMENT,
+    inner: msgs,
+  };
+}
+
+/**
+ * The mq_tx_log rows that make an outgoing message resolvable by check-back: one per event; a batch
+ * adds its own row (the check-back looks it up by the batch's event id; its payload lists the event
+ * ids it carries). Replay skips batch rows and re-sends the inner events one by one.
+ */
+export function txLogRows(nextId: () => bigint, msg: OrderMessage | BatchMessage) {
+  if (!('inner' in msg)) return [txLogRow(nextId(), msg)];
+  return [
+    ...msg.inner.map((m) => txLogRow(nextId(), m)),
+    {
+      id: nextId(),
+      eventId: msg.envelope.eventId,
+      topic: msg.topic,
+      eventType: msg.envelope.type,
+      messageKey: msg.key,
+      payload: { eventIds: msg.inner.map((m) => m.envelope.eventId) } as Record<string, unknown>,
+    },
+  ];
+}
+
+function txLogRow(id: bigint, msg: OrderMessage) {
   return {
     id,
     eventId: msg.envelope.eventId,

@@ -2,7 +2,7 @@ export { type CancelOrderInput, type CancelReason, cancelOrder } from './cancel-
 export { closeExpiredOrders } from './close-expired.js';
 export { commitWithEvent, type Seal } from './commit-with-event.js';
 export { type CreatedOrder, type CreateOrderInput, createOrder, LIMITS, validateAddress } from './create-order.js';
-export { type OrderEventData, orderEventType } from './events.js';
+export { ORDER_CREATED_BATCH, type OrderEventData, orderCreatedBatch, orderEventType } from './events.js';
 export { getOrderDetail, invalidateOrderDetail, type OrderDetail } from './get-order.js';
 export { invalidateOrderLists } from './list-cache.js';
 export { itemsByOrder, type ListOrdersInput, listOrders, MAX_PAGE_SIZE, type OrderPage } from './list-orders.js';

@@ -21,6 +21,18 @@ export const ORDER_EVENT_TYPES = {
 
 export type OrderEventType = (typeof ORDER_EVENT_TYPES)[keyof typeof ORDER_EVENT_TYPES];
 
+/**
+ * The type of a message that carries several orders' `order.created` events (the orders of one
+ * flash-sale batch). Its tag is `order.created`, so a subscription to that tag receives it too; its
+ * `data.events` are complete `order.created` envelopes, each with its own event id.
+ */
+export const ORDER_CREATED_BATCH_TYPE = 'order.created.batch';
+
+/** `data` of an `order.created.batch` message. */
+export interface OrderCreatedBatchData {
+  events: Envelope<OrderEventData>[];
+}
+
 export type OrderStatus =
   | 'PENDING_PAYMENT'
   | 'PAID'
@@ -56,13 +68,48 @@ export interface OrderEventData {
   totalAmount: number;
   currency: string;
   reason: string;
+  /** APP, WEB, RPC or FLASHSALE. */
+  source: string;
 }
 
-/** Parses an order_event body; throws on anything that is not a version-1 envelope. */
+/**
+ * Every order event an order_event message carries, in order: one for a plain message, several for an
+ * `order.created.batch`. Dedupe each by its `eventId` and apply it by `version`, as for single events.
+ * Throws on anything that is not a version-1 envelope.
+ */
+export function parseOrderEvents(body: Buffer | string): Envelope<OrderEventData>[] {
+  return eventsOf(decode(body));
+}
+
+/**
+ * Parses an order_event body that carries one event. Throws on an `order.created.batch` (read those with
+ * parseOrderEvents) and on anything that is not a version-1 envelope.
+ */
 export function parseOrderEvent(body: Buffer | string): Envelope<OrderEventData> {
-  const e = JSON.parse(typeof body === 'string' ? body : body.toString('utf8')) as Envelope<OrderEventData>;
-  if (e?.schemaVersion !== 1 || typeof e.eventId !== 'string' || typeof e.data?.orderId !== 'string') {
+  const e = decode(body);
+  if (e?.type === ORDER_CREATED_BATCH_TYPE) {
+    throw new Error(`an ${ORDER_CREATED_BATCH_TYPE} message carries several events: read it with parseOrderEvents`);
+  }
+  return checked(e);
+}
+
+function decode(body: Buffer | string) {
+  return JSON.parse(typeof body === 'string' ? body : body.toString('utf8')) as Envelope<unknown> | undefined;
+}
+
+function eventsOf(e: Envelope<unknown> | undefined): Envelope<OrderEventData>[] {
+  if (e?.type === ORDER_CREATED_BATCH_TYPE && e.schemaVersion === 1) {
+    const events = (e.data as Partial<OrderCreatedBatchData> | undefined)?.events;
+    if (!Array.isArray(events)) throw new Error(`${ORDER_CREATED_BATCH_TYPE} without data.events`);
+    return events.map(checked);
+  }
+  return [checked(e)];
+}
+
+function checked(e: unknown): Envelope<OrderEventData> {
+  const x = e as Envelope<OrderEventData> | undefined;
+  if (x?.schemaVersion !== 1 || typeof x.eventId !== 'string' || typeof x.data?.orderId !== 'string') {
     throw new Error('not a qianfan-order order_event envelope (schemaVersion 1)');
   }
-  return e;
+  return x;
 }

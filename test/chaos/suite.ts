@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { signDevToken } from '../../internal/auth/index.js';
 import { idTime } from '../../internal/ids/index.js';
 import { ConsumerLoop, testGroups } from '../../internal/mq/index.js';
+import { ORDER_CREATED_BATCH } from '../../internal/order/index.js';
 import { createServiceContext, type ServiceContext } from '../../internal/svc/index.js';
 import { testConfig } from '../helpers/config.js';
 import { testLogger } from '../helpers/logger.js';
@@ -100,19 +101,26 @@ export function chaosSuite(stack: ChaosStack): void {
           logger: testLogger,
           metrics: ctx.metrics,
           handler: async (envelope, meta) => {
-            const d = envelope.data as { orderId?: unknown; version: number; status: string };
-            // Not this run's order event: left on this broker by an earlier run, or not an order event at all
-            // (throwing would only have the broker redeliver it, again and again).
-            if (typeof d?.orderId !== 'string' || BigInt(d.orderId) < firstId) return;
-            // Nor one made by a process whose clock ran ahead (a test that moves the clock): not this run's.
-            if (idTime(BigInt(d.orderId)).getTime() > Date.now() + 60_000) return;
-            events.push({
-              eventId: envelope.eventId,
-              messageId: meta.messageId,
-              orderId: d.orderId,
-              version: d.version,
-              status: d.status,
-            });
+            // An order.created.batch carries several orders' events: each is audited as its own event.
+            const inner =
+              envelope.type === ORDER_CREATED_BATCH
+                ? (envelope.data as { events: Array<{ eventId: string; data: unknown }> }).events
+                : [envelope];
+            for (const e of inner) {
+              const d = e.data as { orderId?: unknown; version: number; status: string };
+              // Not this run's order event: left on this broker by an earlier run, or not an order event at
+              // all (throwing would only have the broker redeliver it, again and again).
+              if (typeof d?.orderId !== 'string' || BigInt(d.orderId) < firstId) continue;
+              // Nor one made by a process whose clock ran ahead (a test that moves the clock): not this run's.
+              if (idTime(BigInt(d.orderId)).getTime() > Date.now() + 60_000) continue;
+              events.push({
+                eventId: e.eventId,
+                messageId: meta.messageId,
+                orderId: d.orderId,
+                version: d.version,
+                status: d.status,
+              });
+            }
           },
         });
         await audit.start();
