@@ -43,13 +43,13 @@ export async function seedScaleRun(
       .where(eq(flashSaleTickets.saleId, BigInt(saleId)));
     return Number(r?.n ?? 0);
   };
-  // The requeue job's pass every 5 s, and the moment the last ticket is seen ORDERED (polled every 100 ms).
+  // The requeue job's pass over this sale every 5 s (what it re-sends of this sale), and the moment the last ticket is seen ORDERED (polled every 250 ms).
   let stop = false;
   const requeued = { resent: 0, settled: 0, failed: 0, passes: 0 };
   const requeue = (async () => {
     while (!stop) {
       await sleep(5000);
-      const r = await requeueLostTickets(ctx);
+      const r = await requeueLostTickets(ctx, { saleId: BigInt(saleId) });
       requeued.resent += r.resent;
       requeued.settled += r.settled;
       requeued.failed += r.failed;
@@ -64,7 +64,7 @@ export async function seedScaleRun(
         lastSeenAt = Date.now();
         return;
       }
-      await sleep(100);
+      await sleep(250);
     }
   })();
 

@@ -1,5 +1,14 @@
-import { and, eq, gt, gte, inArray, sql } from 'drizzle-orm';
-import { affectedRows, type Db, flashSales, flashSaleTickets, skus, type Tx } from '../model/index.js';
+import { and, eq, gt, gte, sql } from 'drizzle-orm';
+import {
+  affectedRows,
+  type Db,
+  executeSql,
+  flashSales,
+  flashSaleTickets,
+  selectSql,
+  skus,
+  type Tx,
+} from '../model/index.js';
 
 export type SaleRow = typeof flashSales.$inferSelect;
 export type TicketRow = typeof flashSaleTickets.$inferSelect;
@@ -54,13 +63,61 @@ export async function returnUnits(tx: Tx, sale: SaleRow, qty: number): Promise<b
   return back;
 }
 
+/** Plain SQL (every batch runs it with up to 1,000 ids): see internal/model/plain-sql.ts. */
 export async function ticketsByIds(tx: Tx, ids: bigint[]): Promise<TicketRow[]> {
   if (ids.length === 0) return [];
-  return tx.select().from(flashSaleTickets).where(inArray(flashSaleTickets.id, ids));
+  const rows = await selectSql<RawTicket>(
+    tx,
+    `SELECT id, sale_id, user_id, quantity, status, order_id, failure_reason, created_at, updated_at
+       FROM flash_sale_tickets WHERE id IN (?)`,
+    [ids],
+  );
+  return rows.map((r) => ({
+    id: BigInt(r.id),
+    saleId: BigInt(r.sale_id),
+    userId: BigInt(r.user_id),
+    quantity: r.quantity,
+    status: r.status,
+    orderId: r.order_id === null ? null : BigInt(r.order_id),
+    failureReason: r.failure_reason,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }));
 }
 
-export async function insertTickets(tx: Tx, rows: Array<typeof flashSaleTickets.$inferInsert>) {
-  if (rows.length > 0) await tx.insert(flashSaleTickets).values(rows);
+interface RawTicket {
+  id: string;
+  sale_id: string;
+  user_id: string;
+  quantity: number;
+  status: string;
+  order_id: string | null;
+  failure_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** One multi-row INSERT in plain SQL (a batch's tickets). */
+export async function insertTickets(tx: Tx, rows: TicketRow[]) {
+  if (rows.length === 0) return;
+  await executeSql(
+    tx,
+    `INSERT INTO flash_sale_tickets
+       (id, sale_id, user_id, quantity, status, order_id, failure_reason, created_at, updated_at) VALUES ?`,
+    [
+      rows.map((r) => [
+        r.id,
+        r.saleId,
+        r.userId,
+        r.quantity,
+        r.status,
+        r.orderId,
+        r.failureReason,
+        r.createdAt,
+        r.updatedAt,
+      ]),
+    ],
+  );
 }
 
 export async function ticketOfOrder(tx: Tx, orderId: bigint): Promise<TicketRow | undefined> {

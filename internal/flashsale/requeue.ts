@@ -26,12 +26,15 @@ const RESEND_SENT_AFTER_MS = 30 * 60_000;
  * - not sent (a failed send, or the restful process died with them buffered): sent again in batches
  *   (the consumer skips what it already has);
  * - not sent after GIVE_UP_AFTER intervals (the broker never had them): FAILED, units back to the sale.
+ * Every sale of the last day, or only `saleId`.
  */
-export async function requeueLostTickets(ctx: ServiceContext, input: { now?: number } = {}) {
+export async function requeueLostTickets(ctx: ServiceContext, input: { now?: number; saleId?: bigint } = {}) {
   const now = input.now ?? Date.now();
   const olderThan = now - ctx.config.flashSale.requeueAfterSeconds * 1000;
   const total = { resent: 0, settled: 0, failed: 0, inBroker: 0 };
-  for (const sale of await recentSales(ctx.db, new Date(now), 24 * 3600_000)) {
+  const sales =
+    input.saleId !== undefined ? [{ id: input.saleId }] : await recentSales(ctx.db, new Date(now), 24 * 3600_000);
+  for (const sale of sales) {
     const k = saleKeys(sale.id);
     // Page through every ticket queued long enough (oldest first): tickets the broker holds stay in the
     // set, so a long backlog of them never hides a lost ticket queued after it.
