@@ -5,10 +5,12 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { signDevToken } from '../internal/auth/index.js';
 import { createFlashSale, flashSaleStats, reconcileFlashSale } from '../internal/flashsale/index.js';
 import { flashSaleTickets, mqTxLog, orders } from '../internal/model/index.js';
-import { ConsumerLoop, MqProducer, TxResolution, testGroups, topics, txLogChecker } from '../internal/mq/index.js';
+import { ConsumerLoop, TxResolution, testGroups, topics } from '../internal/mq/index.js';
+import { replayOrderEvents } from '../internal/ops/index.js';
 import { ORDER_CREATED_BATCH } from '../internal/order/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { parseOrderEvents } from '../pkg/index.js';
+import { checkBackProducer } from './helpers/check-back.js';
 import { testConfig } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
 import { address, makeSkus } from './helpers/orders.js';
@@ -125,18 +127,12 @@ describe('flash sale, batched order.created events: 2,000 units, 10,000 attempts
     assert.equal(row?.eventType, ORDER_CREATED_BATCH);
 
     // The only live producer of order_event now answers the broker's check-back from the tx-log.
-    const asked = new Map<string, number>();
-    const check = txLogChecker(ctx.db, ctx.config.rocketmq.txRollbackAfterMs);
-    const recovering = new MqProducer({
-      ...ctx.config.rocketmq,
-      topics: [topics.orderEvent.name],
-      logger: testLogger,
-      checker: async (m) => {
-        const resolution = await check(m);
-        if (m.eventId) asked.set(m.eventId, resolution);
-        return resolution;
-      },
-    });
+    const { producer: recovering, asked } = checkBackProducer(
+      ctx.config,
+      ctx.db,
+      topics.orderEvent.name,
+      ctx.config.rocketmq.txRollbackAfterMs,
+    );
     await recovering.start();
     try {
       await waitFor('the check-back to commit the batch', 60_000, () => asked.get(eventId) === TxResolution.COMMIT);
@@ -149,6 +145,16 @@ describe('flash sale, batched order.created events: 2,000 units, 10,000 attempts
     }
     const messageIds = new Set(tickets.map((t) => seen.get(String(t.orderId))![0]!.messageId));
     assert.equal(messageIds.size, 1, 'the three orders came in one message');
+
+    // Replay re-sends a batched order's own event (same id, plain order.created), never the batch's row.
+    const one = tickets[0]!;
+    const byOrder = await replayOrderEvents(ctx, { orderId: one.orderId!, dryRun: true });
+    assert.deepEqual(byOrder.events, [
+      { eventId: seen.get(String(one.orderId))![0]!.eventId, type: 'order.created', orderId: String(one.orderId) },
+    ]);
+    const bySince = await replayOrderEvents(ctx, { since: new Date(row!.createdAt.getTime() - 1), dryRun: true });
+    assert.ok(bySince.events.every((e) => e.type !== ORDER_CREATED_BATCH && e.eventId !== eventId));
+    for (const t of tickets) assert.ok(bySince.events.some((e) => e.orderId === String(t.orderId)));
   });
 
   it('every admitted ticket becomes one order with one order.created event, carried in batches', async (t) => {

@@ -12,12 +12,10 @@ import { deadLetters, mqTxLog, orders, payments, skus } from '../internal/model/
 import {
   classifyFailure,
   consumerGroups,
-  MqProducer,
   newEnvelope,
   RetryLaterError,
   TxResolution,
   topics,
-  txLogChecker,
 } from '../internal/mq/index.js';
 import { cancelOrder, closeExpiredOrders, createOrder, getOrderDetail } from '../internal/order/index.js';
 import {
@@ -38,6 +36,7 @@ import {
   startPayment,
 } from '../internal/payment/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
+import { checkBackProducer } from './helpers/check-back.js';
 import { testConfig, testEnv } from './helpers/config.js';
 import { startPaymentConsumer } from './helpers/consumers.js';
 import { testLogger } from './helpers/logger.js';
@@ -590,18 +589,12 @@ describe('kill -9 between the half message and the commit (real broker check-bac
     assert.equal((await ordersOfUser(ctx, runs['in-tx']!.userId)).length, 0);
     assert.equal((await ordersOfUser(ctx, runs['after-commit']!.userId)).length, 1);
 
-    const asked = new Map<string, number>();
-    const check = txLogChecker(ctx.db, ctx.config.rocketmq.txRollbackAfterMs);
-    const recovering = new MqProducer({
-      ...ctx.config.rocketmq,
-      topics: [topics.orderEvent.name],
-      logger: testLogger,
-      checker: async (m) => {
-        const resolution = await check(m);
-        if (m.eventId) asked.set(m.eventId, resolution);
-        return resolution;
-      },
-    });
+    const { producer: recovering, asked } = checkBackProducer(
+      ctx.config,
+      ctx.db,
+      topics.orderEvent.name,
+      ctx.config.rocketmq.txRollbackAfterMs,
+    );
     await recovering.start();
     try {
       await waitFor(

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { mqTxLog } from '../internal/model/index.js';
 import { MqProducer, newEnvelope, TxResolution, testGroups, testTopics, txLogChecker } from '../internal/mq/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
+import { checkBackProducer } from './helpers/check-back.js';
 import { testConfig, testEnv } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
 import { collector } from './helpers/mq.js';
@@ -165,18 +166,7 @@ describe('RocketMQ round trips', () => {
 
     // A new producer (the only live one on the topic now) answers the broker's check-back from the tx-log.
     await producer.close();
-    const asked = new Map<string, number>();
-    const check = txLogChecker(ctx.db, 0);
-    const recovering = new MqProducer({
-      ...config.rocketmq,
-      topics: [testTopics.tx.name],
-      logger: testLogger,
-      checker: async (m) => {
-        const resolution = await check(m);
-        if (m.eventId) asked.set(m.eventId, resolution);
-        return resolution;
-      },
-    });
+    const { producer: recovering, asked } = checkBackProducer(config, ctx.db, testTopics.tx.name, 0);
     const c = await collector(testGroups.tx, (e) => ids.has(e));
     try {
       await recovering.start();
