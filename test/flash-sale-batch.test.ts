@@ -27,6 +27,10 @@ const PORT_A = 18_651;
 const PORT_B = 18_652;
 const env = {
   QIANFAN_REDIS__KEY_PREFIX: 'qf:order:test:flashbatch:',
+  // The chaos suite's RocketMQ namespace (deploy/rocketmq/rocketmq.sh creates it): messages this test's
+  // killed processes leave unacknowledged go back to this namespace's groups, never to those of
+  // test/flash-sale.test.ts, which runs next.
+  QIANFAN_ROCKETMQ__NAMESPACE: 'qfchaos',
   QIANFAN_HTTP__RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
   QIANFAN_HTTP__RATE_LIMIT_PER_USER_PER_MINUTE: '1000000',
   QIANFAN_FLASH_SALE__REQUEUE_AFTER_SECONDS: '2',
