@@ -5,6 +5,7 @@ import type { Cluster, Redis as SingleRedis } from 'ioredis';
 type Redis = SingleRedis | Cluster;
 
 import { markRedisFailed, redisBypassed } from './bypass.js';
+import { luaScript } from './lua.js';
 
 const NOT_FOUND = '\u0000nf';
 
@@ -21,14 +22,14 @@ export interface CacheAside<T> {
 // A value is stored as `v<version>#<tag>|<payload>`, a marker as `t<version>`. A fill replaces what is
 // there unless that is of a newer version. The tag is random per fill, so the head before `|` names one
 // fill's exact bytes: a process holding that fill's decoded value checks the head, not the whole value.
-const FILL = `
+const FILL = luaScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur then
   local cv = tonumber(string.match(cur, '^[vt](%-?%d+)'))
   if cv and cv > tonumber(ARGV[1]) then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-return 1`;
+return 1`);
 
 /**
  * Redis cache-aside: values live `ttlSeconds` plus up to `jitterSeconds` (so keys written together do
@@ -92,13 +93,14 @@ export function cacheAside<T>(
     const write =
       value === undefined
         ? redis.set(k(key), NOT_FOUND, 'EX', opts.notFoundTtlSeconds, 'NX')
-        : redis.eval(
-            FILL,
-            1,
-            k(key),
-            opts.versionOf(value),
-            `v${opts.versionOf(value)}#${randomBytes(9).toString('base64url')}|${opts.encode(value)}`,
-            opts.ttlSeconds + Math.floor(Math.random() * (opts.jitterSeconds + 1)),
+        : FILL.run(
+            redis,
+            [k(key)],
+            [
+              opts.versionOf(value),
+              `v${opts.versionOf(value)}#${randomBytes(9).toString('base64url')}|${opts.encode(value)}`,
+              opts.ttlSeconds + Math.floor(Math.random() * (opts.jitterSeconds + 1)),
+            ],
           );
     await write.catch((err: unknown) => opts.onError?.(err));
     return value;
@@ -143,7 +145,7 @@ export function cacheAside<T>(
       const write =
         version === undefined
           ? redis.del(k(key))
-          : redis.eval(FILL, 1, k(key), version, `t${version}`, opts.ttlSeconds + opts.jitterSeconds);
+          : FILL.run(redis, [k(key)], [version, `t${version}`, opts.ttlSeconds + opts.jitterSeconds]);
       await write.catch((err: unknown) => opts.onError?.(err));
     },
   };
