@@ -81,6 +81,8 @@ async function main() {
       String(BARE_PORT),
       '48',
     ]);
+    // CPU µs per request of the route's process and of this one (the load generator).
+    const meter = cpuMeter({ server: bare.child.pid!, loadGenerator: process.pid });
     const r = await load({
       url: `http://127.0.0.1:${BARE_PORT}/bare`,
       method: 'POST',
@@ -88,8 +90,9 @@ async function main() {
       seconds: SECONDS,
       setup: purchaseReq,
     });
+    const cpuMicrosPerRequest = meter(r.status2xx);
     await bare.stop();
-    return r;
+    return { ...r, cpuMicrosPerRequest };
   };
   const bareBefore = await bareOnce();
 
@@ -108,7 +111,10 @@ async function main() {
   const lk = saleKeys(luaSale);
   await ctx.redis.del(lk.queued, lk.tickets, lk.users);
 
-  const purchases: Record<string, Awaited<ReturnType<typeof load>> & { saleId: string }> = {};
+  const purchases: Record<
+    string,
+    Awaited<ReturnType<typeof load>> & { saleId: string; cpuMicrosPerPurchase: Record<string, number> }
+  > = {};
   const purchaseRun = async (name: string, batchSize: string) => {
     const saleId = await newSale(ctx, 1_000_000);
     const restful = await startProcess(
@@ -123,6 +129,8 @@ async function main() {
       seconds: 2,
       setup: purchaseReq,
     });
+    // CPU µs per admitted purchase of restful, this process (the load generator), Redis and the broker.
+    const meter = cpuMeter({ server: restful.child.pid!, loadGenerator: process.pid, ...infraPids() });
     const run = await load({
       url: `http://127.0.0.1:${HTTP_PORT}/v1/flash-sales/${saleId}/purchases`,
       method: 'POST',
@@ -130,8 +138,9 @@ async function main() {
       seconds: SECONDS,
       setup: purchaseReq,
     });
+    const cpuMicrosPerPurchase = meter(run.status2xx);
     await restful.stop(); // flushes the batcher
-    purchases[name] = { ...run, saleId };
+    purchases[name] = { ...run, saleId, cpuMicrosPerPurchase };
   };
   const drain = async (backlog: Array<{ saleId: string; tickets: number }>) => {
     const tickets = backlog.reduce((n, b) => n + b.tickets, 0);
@@ -190,6 +199,7 @@ async function main() {
   const bareAfter = await bareOnce();
   const bareRun = {
     ...bareBefore,
+    cpuMicrosPerRequest: meanOf(bareBefore.cpuMicrosPerRequest, bareAfter.cpuMicrosPerRequest),
     rps: Math.round((bareBefore.rps + bareAfter.rps) / 2),
     p50: (bareBefore.p50 + bareAfter.p50) / 2,
     p99: (bareBefore.p99 + bareAfter.p99) / 2,
@@ -248,8 +258,9 @@ async function main() {
     rawBatchMessages: batchCeiling,
     seedScale: seed,
   };
-  const file = saveResult('flash-sale', result);
   const b = purchases['batched (100 or 1 s)']!;
+  const budget = purchaseBudget(bareRun.cpuMicrosPerRequest, b.cpuMicrosPerPurchase);
+  const file = saveResult('flash-sale', { ...result, purchaseBudget: budget });
   const one = purchases['one message per ticket']!;
   process.stdout.write(
     [
@@ -258,6 +269,7 @@ async function main() {
       `| bare Fastify POST (ceiling; mean of ${bareBefore.rps} before and ${bareAfter.rps} after) | ${bareRun.rps} | ${bareRun.p50} | ${bareRun.p99} | — |`,
       `| raw Lua admission, ioredis (ceiling; Redis CPU ${luaRun.redisCpuMicrosPerAdmission} µs each) | ${luaRun.opsPerSecond} | — | — | — |`,
       `| purchases, batcher on | ${b.rps} | ${b.p50} | ${b.p99} | ${pct(b.rps, bareRun.rps)} of bare Fastify, ${pct(b.rps, luaRun.opsPerSecond)} of raw Lua |`,
+      `| CPU µs per request: bare ${JSON.stringify(bareRun.cpuMicrosPerRequest)}, batched purchase ${JSON.stringify(b.cpuMicrosPerPurchase)} | — | — | — | with restful as cheap as the bare route, purchases would reach at most ${budget.boundPercent} % of bare on this host's ${budget.cores} cores |`,
       `| purchases, one message per ticket | ${one.rps} | ${one.p50} | ${one.p99} | ${pct(one.rps, bareRun.rps)} of bare Fastify |`,
       `| tickets -> orders (consumer; CPU µs per order ${JSON.stringify(ticketsToOrders.cpuMicrosPerOrder)}) | ${result.ticketsToOrders.perSecond} | — | — | ${pct(result.ticketsToOrders.perSecond, insertCeiling.ordersPerSecond)} of raw multi-row INSERT |`,
       `| raw multi-row INSERT, same shape (ceiling; mean of ${insertBefore.ordersPerSecond} before and ${insertAfter.ordersPerSecond} after the drain) | ${insertCeiling.ordersPerSecond} | — | — | — |`,
@@ -271,6 +283,29 @@ async function main() {
     ].join('\n'),
   );
   await ctx.close();
+}
+
+/** Per-key mean of two CPU readings. */
+function meanOf(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.keys(a).map((k) => [k, Math.round(((a[k] ?? 0) + (b[k] ?? 0)) / 2)]));
+}
+
+/**
+ * What the purchase target can reach on this host at best: the bare route and its load generator use
+ * `bare` µs of CPU per request; a purchase also costs Redis and the broker CPU on the same cores. If
+ * restful cost no more than the bare route, the rate ratio would be the ratio of CPU per request (the
+ * run is CPU-bound: every core busy), i.e. bare total / (purchase total - restful + bare server).
+ */
+function purchaseBudget(bare: Record<string, number>, purchase: Record<string, number>) {
+  const total = (r: Record<string, number>) => Object.values(r).reduce((n, v) => n + v, 0);
+  const best = total(purchase) - (purchase.server ?? 0) + (bare.server ?? 0);
+  return {
+    cores: machine().cpus,
+    bareMicros: total(bare),
+    purchaseMicros: total(purchase),
+    purchaseMicrosWithBareServer: best,
+    boundPercent: best > 0 ? Math.round((100 * total(bare)) / best) : 0,
+  };
 }
 
 /** A sale of `stock` units on a fresh SKU, created through the use case (as the admin route does). */
