@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { auditCommand } from './commands/audit.js';
 import { backfillCommand } from './commands/backfill.js';
 import { configCommand } from './commands/config.js';
 import { dlqCommand } from './commands/dlq.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   eventsCommand(program);
   dlqCommand(program);
   reconcileCommand(program);
+  auditCommand(program);
   refundCommand(program);
   sandboxCommand(program);
   return program;

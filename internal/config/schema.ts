@@ -229,6 +229,7 @@ export const configSchema = z
         reconcileFlashSales: CRON.default('30 * * * * *'),
         redriveDeadLetters: CRON.default('50 */5 * * * *'),
         cleanupExpired: CRON.default('0 17 * * * *'),
+        auditInvariants: CRON.default('20 */10 * * * *'),
       })
       .default({
         closeExpiredOrders: '15 * * * * *',
@@ -239,6 +240,7 @@ export const configSchema = z
         reconcileFlashSales: '30 * * * * *',
         redriveDeadLetters: '50 */5 * * * *',
         cleanupExpired: '0 17 * * * *',
+        auditInvariants: '20 */10 * * * *',
       }),
     shutdown: z.strictObject({
       drainTimeoutMs: int(100, 60_000).default(8_000),

@@ -1,3 +1,4 @@
+import { auditInvariantsJob } from '../audit/index.js';
 import type { Config } from '../config/index.js';
 import { redriveDeadLetters } from '../deadletter/index.js';
 import { autoConfirmReceipts } from '../delivery/index.js';
@@ -85,6 +86,14 @@ export const jobs: JobDef[] = [
     run: (ctx) => cleanupExpired(ctx),
     items: (r: { idempotencyKeys: number; txLog: number; resolvedDeadLetters: number }) =>
       r.idempotencyKeys + r.txLog + r.resolvedDeadLetters,
+  },
+  {
+    name: 'audit-invariants',
+    configKey: 'auditInvariants',
+    leaseMs: 60_000,
+    does: 'check the stock, money, event and flash-sale invariants on 20,000 orders per run (going on where the last run stopped), every SKU and recent sale; reads only, findings are metrics and log lines',
+    run: (ctx) => auditInvariantsJob(ctx),
+    items: (r: { checkedOrders: number }) => r.checkedOrders,
   },
 ];
 

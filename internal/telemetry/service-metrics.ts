@@ -57,6 +57,23 @@ function build(registry: Registry) {
       labelNames: ['answer'] as const,
       registers,
     }),
+    auditFindings: new Gauge({
+      name: 'qianfan_audit_findings',
+      help: 'Rows breaking each invariant in the last audit-invariants run (0 when it found none)',
+      labelNames: ['check'] as const,
+      registers,
+    }),
+    auditFindingsTotal: new Counter({
+      name: 'qianfan_audit_findings_total',
+      help: 'Rows found breaking each invariant, summed over audit runs',
+      labelNames: ['check'] as const,
+      registers,
+    }),
+    auditOrdersChecked: new Counter({
+      name: 'qianfan_audit_orders_checked_total',
+      help: 'Orders the audit has checked',
+      registers,
+    }),
     overduePending: new Gauge({
       name: 'qianfan_orders_overdue_pending',
       help: 'Orders still PENDING_PAYMENT past their payment deadline, as the close-expired-orders job last counted',
