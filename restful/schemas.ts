@@ -148,6 +148,49 @@ export const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** The buyer's own list: the admin filters and whether to list hidden orders. */
+export const MyListQuery = Type.Object(
+  {
+    ...ListQuery.properties,
+    hidden: Type.Optional(
+      Type.Union([Type.Literal('true'), Type.Literal('false')], {
+        description: 'true: only the orders the buyer hid; false (default): the others',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const count = Type.Integer({ minimum: 0 });
+export const OrderCounts = Type.Object(
+  {
+    byStatus: Type.Object(
+      {
+        PENDING_PAYMENT: count,
+        PAID: count,
+        SHIPPED: count,
+        DELIVERED: count,
+        COMPLETED: count,
+        CANCELLED: count,
+        REFUNDING: count,
+        REFUNDED: count,
+        REFUND_FAILED: count,
+      },
+      { description: 'Every status, 0 included' },
+    ),
+    total: count,
+  },
+  {
+    $id: 'OrderCounts',
+    description: "The buyer's orders per status, hidden ones left out; exact as soon as a change has committed",
+  },
+);
+
+export const OrderVisibility = Type.Object(
+  { orderId: Id, hidden: Type.Boolean() },
+  { $id: 'OrderVisibility', description: "Whether the order shows in its buyer's list and counts" },
+);
+
 export const Payment = Type.Object(
   {
     id: Id,
@@ -365,6 +408,8 @@ export const sharedSchemas: TSchema[] = [
   OrderItem,
   Order,
   OrderPage,
+  OrderCounts,
+  OrderVisibility,
   CreateOrderBody,
   Payment,
   StartPaymentBody,

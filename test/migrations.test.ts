@@ -13,6 +13,7 @@ const EXPECTED_TABLES = [
   'flash_sales',
   'idempotency_keys',
   'mq_tx_log',
+  'order_hidden',
   'order_items',
   'order_status_log',
   'orders',

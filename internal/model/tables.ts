@@ -4,6 +4,7 @@ export { flashSaleTickets } from './flash-sale-tickets.js';
 export { flashSales } from './flash-sales.js';
 export { idempotencyKeys } from './idempotency-keys.js';
 export { mqTxLog } from './mq-tx-log.js';
+export { orderHidden } from './order-hidden.js';
 export { orderItems } from './order-items.js';
 export { orderStatusLog } from './order-status-log.js';
 export type { AddressSnapshot } from './orders.js';

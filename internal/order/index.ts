@@ -4,6 +4,7 @@ export { commitWithEvent, type Seal } from './commit-with-event.js';
 export { type CreatedOrder, type CreateOrderInput, createOrder, LIMITS, validateAddress } from './create-order.js';
 export { ORDER_CREATED_BATCH, type OrderEventData, orderCreatedBatch, orderEventType } from './events.js';
 export { getOrderDetail, invalidateOrderDetail, type OrderDetail } from './get-order.js';
+export { countMyOrders, HIDEABLE_STATUSES, type OrderCounts, setOrderVisibility } from './hide-order.js';
 export { invalidateOrderLists } from './list-cache.js';
 export { itemsByOrder, type ListOrdersInput, listOrders, MAX_PAGE_SIZE, type OrderPage } from './list-orders.js';
 export { type MarkPaidInput, markPaid } from './mark-paid.js';

@@ -41,96 +41,136 @@ const keyOf = (userId: bigint) => `order:list:{${userId}}`;
 // page, and decodes it once per process. As exact as the page in Redis: any fill writes a new tag (a
 // change whose invalidation Redis did not take is served until the hash's TTL). Pages handed out are frozen.
 const MEMO_MAX = 2000;
-const memo = new Map<string, { tag: string; page: OrderPage }>();
+const memo = new Map<string, { tag: string; value: unknown }>();
 
-function remember(memoKey: string, tag: string, page: OrderPage): OrderPage {
-  for (const o of page.orders) Object.freeze(o);
-  for (const i of page.items) Object.freeze(i);
-  Object.freeze(page.orders);
-  Object.freeze(page.items);
-  Object.freeze(page);
+/** How one kind of per-user value is stored: the text in Redis, and freezing what the memo hands out. */
+interface Codec<T> {
+  encode(v: T): string;
+  decode(s: string): T;
+  freeze(v: T): T;
+}
+
+function remember<T>(memoKey: string, tag: string, value: T, codec: Codec<T>): T {
+  codec.freeze(value);
   memo.delete(memoKey);
-  memo.set(memoKey, { tag, page });
+  memo.set(memoKey, { tag, value });
   if (memo.size > MEMO_MAX) memo.delete(memo.keys().next().value as string);
-  return page;
+  return value;
 }
 
-function encode(page: OrderPage): string {
-  return JSON.stringify({
-    orders: page.orders.map(orderToJson),
-    items: page.items.map(itemToJson),
-    nextCursor: page.nextCursor,
-  });
-}
+const pageCodec: Codec<OrderPage> = {
+  encode: (page) =>
+    JSON.stringify({
+      orders: page.orders.map(orderToJson),
+      items: page.items.map(itemToJson),
+      nextCursor: page.nextCursor,
+    }),
+  decode(s) {
+    const raw = JSON.parse(s) as {
+      orders: Array<Record<string, unknown>>;
+      items: Array<Record<string, unknown>>;
+      nextCursor: string | null;
+    };
+    return { orders: raw.orders.map(orderFromJson), items: raw.items.map(itemFromJson), nextCursor: raw.nextCursor };
+  },
+  freeze(page) {
+    for (const o of page.orders) Object.freeze(o);
+    for (const i of page.items) Object.freeze(i);
+    Object.freeze(page.orders);
+    Object.freeze(page.items);
+    return Object.freeze(page);
+  },
+};
 
-function decode(s: string): OrderPage {
-  const raw = JSON.parse(s) as {
-    orders: Array<Record<string, unknown>>;
-    items: Array<Record<string, unknown>>;
-    nextCursor: string | null;
-  };
-  return { orders: raw.orders.map(orderFromJson), items: raw.items.map(itemFromJson), nextCursor: raw.nextCursor };
-}
-
-/** The cached page if it is current: from the memo when its tag still holds, else read and decoded. */
-async function cachedPage(ctx: ServiceContext, key: string, query: string) {
+/** The cached value if it is current: from the memo when its tag still holds, else read and decoded. */
+async function cachedValue<T>(ctx: ServiceContext, key: string, query: string, codec: Codec<T>) {
   const memoKey = `${key}|${query}`;
   const known = memo.get(memoKey);
   if (known) {
     const [e, tag] = await ctx.redis.hmget(key, '_e', `#${query}`);
-    if (tag === known.tag && tag.startsWith(`${e ?? '0'}.`)) return { epoch: e ?? '0', page: known.page };
+    if (tag === known.tag && tag.startsWith(`${e ?? '0'}.`)) return { epoch: e ?? '0', value: known.value as T };
   }
   const [e, tag, raw] = await ctx.redis.hmget(key, '_e', `#${query}`, query);
   const epoch = e ?? '0';
-  if (!raw?.startsWith(`${epoch}|`)) return { epoch, page: undefined };
-  const page = decode(raw.slice(epoch.length + 1));
-  // A tag of the current epoch was written with this page (one fill writes both). A page without one
+  if (!raw?.startsWith(`${epoch}|`)) return { epoch, value: undefined };
+  const value = codec.decode(raw.slice(epoch.length + 1));
+  // A tag of the current epoch was written with this value (one fill writes both). A value without one
   // is served but not remembered.
-  return { epoch, page: tag?.startsWith(`${epoch}.`) ? remember(memoKey, tag, page) : page };
+  return { epoch, value: tag?.startsWith(`${epoch}.`) ? remember(memoKey, tag, value, codec) : value };
 }
 
 /**
  * A user's order-list pages in Redis (apps poll "my orders"), per query, invalidated by every change to
  * any of the user's orders (see `invalidateOrderLists`). Redis errors degrade to loading from MySQL.
  */
-export async function cachedListPage(
+export function cachedListPage(
   ctx: ServiceContext,
   userId: bigint,
   query: string,
   load: () => Promise<OrderPage>,
   clock: () => number = performance.now.bind(performance),
 ): Promise<OrderPage> {
+  return cachedPerUser(ctx, userId, query, load, pageCodec, 'order_list', clock);
+}
+
+const countsCodec: Codec<Record<string, number>> = {
+  encode: (c) => JSON.stringify(c),
+  decode: (s) => JSON.parse(s) as Record<string, number>,
+  freeze: (c) => Object.freeze(c),
+};
+
+/**
+ * A user's order counts per status, cached beside their list pages (query `counts`): the same epoch, so
+ * any change to one of the user's orders, or hiding one, makes the next read count again.
+ */
+export function cachedOrderCounts(
+  ctx: ServiceContext,
+  userId: bigint,
+  load: () => Promise<Record<string, number>>,
+): Promise<Record<string, number>> {
+  return cachedPerUser(ctx, userId, 'counts', load, countsCodec, 'order_counts');
+}
+
+async function cachedPerUser<T>(
+  ctx: ServiceContext,
+  userId: bigint,
+  query: string,
+  load: () => Promise<T>,
+  codec: Codec<T>,
+  cacheName: string,
+  clock: () => number = performance.now.bind(performance),
+): Promise<T> {
   const key = keyOf(userId);
   const reads = serviceMetrics(ctx.metrics).cache;
   const readAt = clock();
   let epoch: string;
   if (redisBypassed(ctx.redis, key)) {
-    reads.inc({ cache: 'order_list', result: 'error' });
+    reads.inc({ cache: cacheName, result: 'error' });
     return load();
   }
   try {
-    const cached = await cachedPage(ctx, key, query);
-    if (cached.page) {
-      reads.inc({ cache: 'order_list', result: 'hit' });
-      return cached.page;
+    const cached = await cachedValue(ctx, key, query, codec);
+    if (cached.value !== undefined) {
+      reads.inc({ cache: cacheName, result: 'hit' });
+      return cached.value;
     }
     epoch = cached.epoch;
   } catch (err) {
     if (!markRedisFailed(ctx.redis, key)) ctx.logger.warn({ err }, 'order list cache unavailable; reading MySQL');
-    reads.inc({ cache: 'order_list', result: 'error' });
+    reads.inc({ cache: cacheName, result: 'error' });
     return load();
   }
-  reads.inc({ cache: 'order_list', result: 'miss' });
-  const page = await load();
+  reads.inc({ cache: cacheName, result: 'miss' });
+  const value = await load();
   const tag = `${epoch}.${randomBytes(9).toString('base64url')}`;
   const elapsed = Math.ceil(clock() - readAt);
   const filled = await FILL.run(
     ctx.redis,
     [key],
-    [epoch, query, `${epoch}|${encode(page)}`, TTL_SECONDS, tag, elapsed, 2 * MAX_QUERIES + 1],
+    [epoch, query, `${epoch}|${codec.encode(value)}`, TTL_SECONDS, tag, elapsed, 2 * MAX_QUERIES + 1],
   ).catch((err: unknown) => ctx.logger.warn({ err }, 'order list cache fill failed'));
   // What this process filled it has decoded already: the next read checks the tag only.
-  return filled === 1 ? remember(`${key}|${query}`, tag, page) : page;
+  return filled === 1 ? remember(`${key}|${query}`, tag, value, codec) : value;
 }
 
 /** After a change to these users' orders committed: their cached list pages stop counting. */

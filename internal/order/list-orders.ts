@@ -14,6 +14,8 @@ export interface ListOrdersInput {
   createdTo?: Date;
   /** Opaque cursor from the previous page. */
   cursor?: string;
+  /** A buyer's own list: their hidden orders left out (`exclude`) or listed alone (`only`). */
+  hidden?: 'exclude' | 'only';
   limit?: number;
 }
 
@@ -40,7 +42,7 @@ export async function listOrders(ctx: ServiceContext, input: ListOrdersInput): P
   const load = () => loadPage(ctx, input, beforeId, limit);
   // A user's own lists are cached (apps poll them); operators' searches across users are not.
   if (input.userId === undefined) return load();
-  const query = JSON.stringify([input.status, input.createdFrom, input.createdTo, input.cursor, limit]);
+  const query = JSON.stringify([input.status, input.createdFrom, input.createdTo, input.cursor, limit, input.hidden]);
   return cachedListPage(ctx, input.userId, query, load);
 }
 

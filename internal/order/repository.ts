@@ -4,6 +4,7 @@ import {
   type Db,
   executeSql,
   type mqTxLog,
+  orderHidden,
   orderItems,
   orderStatusLog,
   orders,
@@ -128,6 +129,8 @@ export interface ListFilter {
   createdTo?: Date;
   /** Return orders with id below this (newest first). */
   beforeId?: bigint;
+  /** The buyer's hidden orders: left out, or the only ones listed; absent, hiding does not matter. */
+  hidden?: 'exclude' | 'only';
   limit: number;
 }
 
@@ -138,6 +141,7 @@ export async function listOrders(tx: Tx, f: ListFilter): Promise<OrderRow[]> {
     f.createdFrom ? gte(orders.createdAt, f.createdFrom) : undefined,
     f.createdTo ? lte(orders.createdAt, f.createdTo) : undefined,
     f.beforeId !== undefined ? lt(orders.id, f.beforeId) : undefined,
+    f.hidden === undefined ? undefined : f.hidden === 'only' ? sql`EXISTS (${HIDDEN})` : sql`NOT EXISTS (${HIDDEN})`,
   ].filter((c) => c !== undefined);
   return tx
     .select()
@@ -145,6 +149,29 @@ export async function listOrders(tx: Tx, f: ListFilter): Promise<OrderRow[]> {
     .where(conds.length ? and(...conds) : undefined)
     .orderBy(desc(orders.id))
     .limit(f.limit);
+}
+
+const HIDDEN = sql.raw('SELECT 1 FROM `order_hidden` h WHERE h.order_id = `orders`.`id`');
+
+/** A buyer's orders per status, hidden ones left out (one range of idx_orders_user_status). */
+export async function countOrdersByStatus(tx: Tx, userId: bigint): Promise<Array<{ status: string; n: number }>> {
+  const rows = await selectSql<{ status: string; n: string | number }>(
+    tx,
+    'SELECT status, COUNT(*) AS n FROM orders WHERE user_id = ? AND NOT EXISTS (SELECT 1 FROM order_hidden h WHERE h.order_id = orders.id) GROUP BY status',
+    [userId],
+  );
+  return rows.map((r) => ({ status: r.status, n: Number(r.n) }));
+}
+
+/** Hides (or shows again) a buyer's order in their list; true when this call changed it. */
+export async function setOrderHidden(tx: Tx, orderId: bigint, userId: bigint, hidden: boolean): Promise<boolean> {
+  if (!hidden) return affected(await tx.delete(orderHidden).where(eq(orderHidden.orderId, orderId))) === 1;
+  const r = await executeSql(tx, 'INSERT IGNORE INTO order_hidden (order_id, user_id, hidden_at) VALUES (?, ?, ?)', [
+    orderId,
+    userId,
+    new Date(),
+  ]);
+  return r.affectedRows === 1;
 }
 
 /** The conditional UPDATE of every transition: only from the state and version we read. */

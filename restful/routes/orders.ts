@@ -5,9 +5,12 @@ import { confirmReceipt } from '../../internal/delivery/index.js';
 import {
   type CreatedOrder,
   cancelOrder,
+  countMyOrders,
   createOrder,
   getOrderDetail,
+  type ListOrdersInput,
   listOrders,
+  setOrderVisibility,
   type TransitionResult,
 } from '../../internal/order/index.js';
 import { type PaymentRow, requestRefund, startPayment } from '../../internal/payment/index.js';
@@ -21,10 +24,12 @@ import {
   errorResponses,
   IdempotencyHeader,
   IdParams,
-  ListQuery,
   locationHeader,
+  MyListQuery,
   Order,
+  OrderCounts,
   OrderPage,
+  OrderVisibility,
   Payment,
   ReasonBody,
   readErrorResponses,
@@ -100,12 +105,64 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
         description: 'Newest first; pass nextCursor as cursor for the next page.',
         tags: ['orders'],
         security,
-        querystring: ListQuery,
+        querystring: MyListQuery,
         response: { 200: reply(OrderPage, 'One page of orders'), ...readErrorResponses },
       },
     },
-    async (req, res) => res.send(pageBody(res, await listOrders(ctx, listInput(req.query, me(req)))) as never),
+    async (req, res) => {
+      const input: ListOrdersInput = {
+        ...listInput(req.query, me(req)),
+        hidden: req.query.hidden === 'true' ? 'only' : 'exclude',
+      };
+      return res.send(pageBody(res, await listOrders(ctx, input)) as never);
+    },
   );
+
+  app.get(
+    '/v1/orders/counts',
+    {
+      preHandler: requireUser,
+      schema: {
+        operationId: 'countOrders',
+        summary: "The buyer's orders per status (app badges)",
+        description:
+          'Hidden orders left out. Cached, and exact as soon as a change to one of the orders has committed.',
+        tags: ['orders'],
+        security,
+        response: { 200: reply(OrderCounts, 'Counts per status'), ...readErrorResponses },
+      },
+    },
+    async (req) => countMyOrders(ctx, me(req)),
+  );
+
+  for (const [action, hidden] of [
+    ['hide', true],
+    ['unhide', false],
+  ] as const) {
+    app.post(
+      `/v1/orders/:id/${action}`,
+      {
+        preHandler: requireUser,
+        schema: {
+          operationId: hidden ? 'hideOrder' : 'unhideOrder',
+          summary: hidden ? 'Hide a finished order from my list and counts' : 'Show a hidden order in my list again',
+          description: hidden
+            ? 'COMPLETED, CANCELLED or REFUNDED orders only. The order itself does not change (same ETag); its read by id still answers.'
+            : "Any of the buyer's orders; a no-op when it is not hidden.",
+          tags: ['orders'],
+          security,
+          headers: IdempotencyHeader,
+          params: IdParams,
+          response: { 200: reply(OrderVisibility, 'Done'), ...errorResponses },
+        },
+      },
+      (req, res) =>
+        idempotent(ctx, req, res, async () => ({
+          status: 200,
+          body: await setOrderVisibility(ctx, { orderId: BigInt(req.params.id), userId: me(req), hidden }),
+        })),
+    );
+  }
 
   app.get(
     '/v1/orders/:id',
