@@ -1,6 +1,8 @@
 import type { FastifyRequest } from 'fastify';
-import type { Principal } from '../internal/auth/index.js';
+import { hasPermission, type Principal } from '../internal/auth/index.js';
+import type { Permission } from '../internal/config/index.js';
 import { AppError } from '../internal/errorx/index.js';
+import type { ServiceContext } from '../internal/svc/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,9 +25,21 @@ export async function requireUser(req: FastifyRequest) {
   throw req.authError ?? new AppError('UNAUTHENTICATED', 'send Authorization: Bearer <JWT>');
 }
 
-/** preHandler after requireUser: the admin role or 403. */
-export async function requireAdmin(req: FastifyRequest) {
-  if (!req.principal?.roles.includes('admin')) throw new AppError('FORBIDDEN', 'this action needs the admin role');
+/**
+ * preHandlers for an admin route: a user (requireUser) who holds `permission` (the role `admin`, a role
+ * named after the permission, or a role granted it in auth.rolePermissions), else 403 naming it.
+ */
+export function requirePermission(ctx: ServiceContext, permission: Permission) {
+  const check = async (req: FastifyRequest) => {
+    if (!req.principal || !hasPermission(req.principal, permission, ctx.config.auth.rolePermissions)) {
+      throw new AppError(
+        'FORBIDDEN',
+        `this action needs the permission ${permission}: the role admin, a role named ${permission}, or a role granted it in auth.rolePermissions`,
+        { permission },
+      );
+    }
+  };
+  return [requireUser, check];
 }
 
 export function principalOf(req: FastifyRequest): Principal {

@@ -191,6 +191,24 @@ export const OrderVisibility = Type.Object(
   { $id: 'OrderVisibility', description: "Whether the order shows in its buyer's list and counts" },
 );
 
+export const NoteBody = Type.Object(
+  { body: Type.String({ minLength: 1, maxLength: 2000 }) },
+  { $id: 'OrderNoteRequest', additionalProperties: false, examples: [{ body: 'buyer called: deliver after 18:00' }] },
+);
+
+export const OrderNote = Type.Object(
+  {
+    id: Id,
+    orderId: Id,
+    authorId: Type.String({ description: "The staff member's user id" }),
+    body: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'OrderNote', description: 'An internal note on an order: staff only, append-only' },
+);
+
+export const OrderNotes = Type.Object({ notes: Type.Array(ref(OrderNote)) }, { $id: 'OrderNotes' });
+
 export const Payment = Type.Object(
   {
     id: Id,
@@ -410,6 +428,9 @@ export const sharedSchemas: TSchema[] = [
   OrderPage,
   OrderCounts,
   OrderVisibility,
+  NoteBody,
+  OrderNote,
+  OrderNotes,
   CreateOrderBody,
   Payment,
   StartPaymentBody,

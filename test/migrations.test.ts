@@ -15,6 +15,7 @@ const EXPECTED_TABLES = [
   'mq_tx_log',
   'order_hidden',
   'order_items',
+  'order_notes',
   'order_status_log',
   'orders',
   'payments',

@@ -9,7 +9,8 @@ export interface Principal {
   roles: string[];
 }
 
-type AuthConfig = Config['auth'];
+// Token checks need the JWT settings only; the admin permissions are checked elsewhere (internal/auth/permissions.ts).
+type AuthConfig = Omit<Config['auth'], 'rolePermissions'>;
 
 const keys = new WeakMap<AuthConfig, KeyObject>();
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { list } from './coerce.js';
 import { callersSchema, grpcSecurityProblems, grpcTlsSchema, serviceTokensSchema } from './grpc-security.js';
 import { alipaySchema, providerConfigProblems, wechatpaySchema } from './payment-providers.js';
+import { rolePermissionsSchema } from './permissions.js';
 
 // Environment overrides arrive as strings; these accept the typed YAML value or its string form.
 const int = (min: number, max: number) =>
@@ -161,6 +162,8 @@ export const configSchema = z
       audience: z.string().default(''),
       /** When above 0, a token issued (`iat`) longer ago than this is refused, whatever its `exp`. */
       maxTokenAgeSeconds: int(0, 365 * 24 * 3600).default(0),
+      /** Roles granted admin permissions (the role `admin` has them all): `support: [orders:read]`. */
+      rolePermissions: rolePermissionsSchema,
     }),
     order: z.strictObject({
       paymentTimeoutMinutes: int(1, 24 * 60).default(30),

@@ -6,6 +6,7 @@ export { idempotencyKeys } from './idempotency-keys.js';
 export { mqTxLog } from './mq-tx-log.js';
 export { orderHidden } from './order-hidden.js';
 export { orderItems } from './order-items.js';
+export { orderNotes } from './order-notes.js';
 export { orderStatusLog } from './order-status-log.js';
 export type { AddressSnapshot } from './orders.js';
 export { orders } from './orders.js';

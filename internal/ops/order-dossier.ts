@@ -1,6 +1,6 @@
 import { asc, eq } from 'drizzle-orm';
 import { AppError } from '../errorx/index.js';
-import { mqTxLog, orderItems, orderStatusLog, orders, shipments } from '../model/index.js';
+import { mqTxLog, orderItems, orderNotes, orderStatusLog, orders, shipments } from '../model/index.js';
 import { paymentsOfOrder, refundsOfOrder } from '../payment/index.js';
 import type { ServiceContext } from '../svc/index.js';
 
@@ -8,7 +8,7 @@ import type { ServiceContext } from '../svc/index.js';
 export async function orderDossier(ctx: ServiceContext, orderId: bigint) {
   const [order] = await ctx.db.select().from(orders).where(eq(orders.id, orderId));
   if (!order) throw new AppError('ORDER_NOT_FOUND', `order ${orderId} not found`);
-  const [items, payments, refunds, ships, history, events] = await Promise.all([
+  const [items, payments, refunds, ships, history, events, notes] = await Promise.all([
     ctx.db.select().from(orderItems).where(eq(orderItems.orderId, orderId)).orderBy(asc(orderItems.id)),
     paymentsOfOrder(ctx.db, orderId),
     refundsOfOrder(ctx.db, orderId),
@@ -19,8 +19,9 @@ export async function orderDossier(ctx: ServiceContext, orderId: bigint) {
       .from(mqTxLog)
       .where(eq(mqTxLog.messageKey, String(orderId)))
       .orderBy(asc(mqTxLog.id)),
+    ctx.db.select().from(orderNotes).where(eq(orderNotes.orderId, orderId)).orderBy(asc(orderNotes.id)),
   ]);
-  return { order, items, payments, refunds, shipments: ships, history, events };
+  return { order, items, payments, refunds, shipments: ships, history, events, notes };
 }
 
 /** Orders of a user (newest first), or the order with an order number. */

@@ -10,6 +10,7 @@ export { itemsByOrder, type ListOrdersInput, listOrders, MAX_PAGE_SIZE, type Ord
 export { type MarkPaidInput, markPaid } from './mark-paid.js';
 export { parseDeadlineMessage } from './messages.js';
 export { afterOrdersCreated, type NewOrder, newOrderRows, type OrderSource } from './new-order.js';
+export { addOrderNote, listOrderNotes, MAX_NOTES_PER_ORDER, type OrderNoteRow } from './notes.js';
 export { finishRefund, moveRefund, type StartRefundInput, startRefund } from './refund-transitions.js';
 export type { OrderItemRow, OrderRow } from './repository.js';
 export { deliveredBefore, findSkus, getOrder, insertOrders, releaseStock, type Tx } from './repository.js';

@@ -2,10 +2,17 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { markDelivered, shipOrder } from '../../internal/delivery/index.js';
-import { cancelOrder, getOrderDetail, listOrders } from '../../internal/order/index.js';
+import {
+  addOrderNote,
+  cancelOrder,
+  getOrderDetail,
+  listOrderNotes,
+  listOrders,
+  type OrderNoteRow,
+} from '../../internal/order/index.js';
 import { requestRefund } from '../../internal/payment/index.js';
 import type { ServiceContext } from '../../internal/svc/index.js';
-import { principalOf, requireAdmin, requireUser } from '../auth.js';
+import { principalOf, requirePermission } from '../auth.js';
 import { notModified } from '../etag.js';
 import { idempotent } from '../idempotency.js';
 import { listInput, orderBody, orderJson, pageJson } from '../presenters.js';
@@ -14,7 +21,10 @@ import {
   IdempotencyHeader,
   IdParams,
   ListQuery,
+  NoteBody,
   Order,
+  OrderNote,
+  OrderNotes,
   OrderPage,
   ReasonBody,
   readErrorResponses,
@@ -25,20 +35,25 @@ import {
 
 const security = [{ bearer: [] }];
 
-/** Admin operations (role `admin`): search, ship, mark delivered, cancel, refund any order. */
+/**
+ * Admin operations on any order, each behind one permission (role `admin` has all): search and read
+ * (orders:read), ship, mark delivered, cancel (orders:write), refund (orders:refund).
+ */
 export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  const preHandler = [requireUser, requireAdmin];
+  const read = requirePermission(ctx, 'orders:read');
+  const write = requirePermission(ctx, 'orders:write');
   const actor = (req: FastifyRequest) => ({ type: 'ADMIN' as const, id: principalOf(req).userId });
   const tags = ['admin'];
 
   app.get(
     '/v1/admin/orders',
     {
-      preHandler,
+      preHandler: read,
       schema: {
         operationId: 'adminListOrders',
         summary: 'Search orders across users',
+        description: 'Needs the permission orders:read.',
         tags,
         security,
         querystring: ListQuery,
@@ -55,10 +70,11 @@ export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
   app.get(
     '/v1/admin/orders/:id',
     {
-      preHandler,
+      preHandler: read,
       schema: {
         operationId: 'adminGetOrder',
         summary: 'Get any order',
+        description: 'Needs the permission orders:read.',
         tags,
         security,
         params: IdParams,
@@ -78,11 +94,12 @@ export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
     },
   );
 
-  const mutation = (operationId: string, summary: string) => ({
+  const mutation = (operationId: string, summary: string, preHandler = write) => ({
     preHandler,
     schema: {
       operationId,
       summary,
+      description: `Needs the permission ${preHandler === write ? 'orders:write' : 'orders:refund'}.`,
       tags,
       security,
       headers: IdempotencyHeader,
@@ -116,7 +133,7 @@ export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
     }),
   );
 
-  const refund = mutation('adminRefundOrder', 'Refund any paid order');
+  const refund = mutation('adminRefundOrder', 'Refund any paid order', requirePermission(ctx, 'orders:refund'));
   app.post(
     '/v1/admin/orders/:id/refunds',
     { ...refund, schema: { ...refund.schema, body: ref(ReasonBody) } },
@@ -129,5 +146,60 @@ export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
         });
         return { status: 200, body: orderJson(r.order, r.items) };
       }),
+  );
+
+  const noteJson = (n: OrderNoteRow) => ({
+    id: String(n.id),
+    orderId: String(n.orderId),
+    authorId: n.authorId,
+    body: n.body,
+    createdAt: n.createdAt.toISOString(),
+  });
+
+  app.post(
+    '/v1/admin/orders/:id/notes',
+    {
+      preHandler: write,
+      schema: {
+        operationId: 'addOrderNote',
+        summary: 'Add an internal note to an order',
+        description:
+          'Needs the permission orders:write. Append-only, with its author and time; never shown to the buyer. At most 200 per order.',
+        tags,
+        security,
+        headers: IdempotencyHeader,
+        params: IdParams,
+        body: ref(NoteBody),
+        response: { 201: reply(OrderNote, 'Added'), ...errorResponses },
+      },
+    },
+    (req, res) =>
+      idempotent(ctx, req, res, async () => ({
+        status: 201,
+        body: noteJson(
+          await addOrderNote(ctx, {
+            orderId: BigInt(req.params.id),
+            authorId: principalOf(req).userId,
+            body: req.body.body,
+          }),
+        ),
+      })),
+  );
+
+  app.get(
+    '/v1/admin/orders/:id/notes',
+    {
+      preHandler: read,
+      schema: {
+        operationId: 'listOrderNotes',
+        summary: "An order's internal notes, oldest first",
+        description: 'Needs the permission orders:read.',
+        tags,
+        security,
+        params: IdParams,
+        response: { 200: reply(OrderNotes, 'The notes'), ...readErrorResponses },
+      },
+    },
+    async (req) => ({ notes: (await listOrderNotes(ctx, BigInt(req.params.id))).map(noteJson) }),
   );
 }

@@ -10,7 +10,7 @@ import {
   type SaleRow,
 } from '../../internal/flashsale/index.js';
 import type { ServiceContext } from '../../internal/svc/index.js';
-import { principalOf, requireAdmin, requireUser } from '../auth.js';
+import { principalOf, requirePermission, requireUser } from '../auth.js';
 import { idempotent } from '../idempotency.js';
 import {
   CreateFlashSaleBody,
@@ -58,7 +58,7 @@ export function flashSaleRoutes(
   app.post(
     '/v1/admin/flash-sales',
     {
-      preHandler: [requireUser, requireAdmin],
+      preHandler: requirePermission(ctx, 'flashsales:write'),
       schema: {
         operationId: 'createFlashSale',
         summary: "Create a flash sale from a SKU's available stock",
@@ -89,7 +89,7 @@ export function flashSaleRoutes(
   app.get(
     '/v1/admin/flash-sales/:id',
     {
-      preHandler: [requireUser, requireAdmin],
+      preHandler: requirePermission(ctx, 'flashsales:read'),
       schema: {
         operationId: 'getFlashSaleStats',
         summary: 'A flash sale with its counters from Redis and the database',

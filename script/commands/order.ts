@@ -12,7 +12,9 @@ export function orderCommand(program: Command): void {
   const order = program.command('order').description('look at and act on single orders');
   order
     .command('show')
-    .description('the order with its items, payments, refunds, shipments, status history and published events')
+    .description(
+      'the order with its items, payments, refunds, shipments, status history, published events and staff notes',
+    )
     .argument('<orderId>', 'the order id', idArg('order'))
     .option('--json', 'one JSON document on stdout')
     .addHelpText('after', '\nExample:\n  qianfan-order order show 384870123456789012 --json')
@@ -44,6 +46,8 @@ export function orderCommand(program: Command): void {
           ),
           'events (order_event):',
           ...d.events.map((e) => `  ${iso(e.createdAt)} ${e.eventType} ${e.eventId}`),
+          'notes (staff only):',
+          ...d.notes.map((n) => `  ${iso(n.createdAt)} by ${n.authorId}: ${n.body}`),
         ];
         process.stdout.write(`${out.join('\n')}\n`);
       });
