@@ -11,11 +11,16 @@ export interface ShipOrderInput {
 }
 
 /** Admin: PAID -> SHIPPED with the carrier and tracking number. */
+/** What is wrong with a carrier and tracking number, or undefined when both are well formed. */
+export function shipmentProblem(carrier: string, trackingNo: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]{2,32}$/.test(carrier)) return 'carrier must be 2-32 letters, digits, _ or -';
+  if (!/^[A-Za-z0-9-]{4,64}$/.test(trackingNo)) return 'trackingNo must be 4-64 letters, digits or -';
+  return undefined;
+}
+
 export async function shipOrder(ctx: ServiceContext, input: ShipOrderInput) {
-  if (!/^[A-Za-z0-9_-]{2,32}$/.test(input.carrier))
-    throw new AppError('VALIDATION_FAILED', 'carrier must be 2-32 letters, digits, _ or -');
-  if (!/^[A-Za-z0-9-]{4,64}$/.test(input.trackingNo))
-    throw new AppError('VALIDATION_FAILED', 'trackingNo must be 4-64 letters, digits or -');
+  const problem = shipmentProblem(input.carrier, input.trackingNo);
+  if (problem) throw new AppError('VALIDATION_FAILED', problem);
   const now = new Date();
   return transitionOrder(ctx, {
     orderId: input.orderId,

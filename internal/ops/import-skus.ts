@@ -20,7 +20,7 @@ export interface ImportCheck {
 }
 
 /** One CSV record: commas separate, double quotes quote ("" inside quotes is a quote). */
-function splitCsvLine(line: string): string[] {
+export function splitCsvLine(line: string): string[] {
   const out: string[] = [];
   let cur = '';
   let quoted = false;

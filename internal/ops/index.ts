@@ -4,3 +4,11 @@ export { checkSkuCsv, importSkus, SKU_CSV_HEADER, type SkuLine } from './import-
 export { findOrders, orderDossier } from './order-dossier.js';
 export { replayOrderEvents } from './replay-events.js';
 export { demoSkus, seedDemo } from './seed-demo.js';
+export {
+  checkShipCsv,
+  MAX_SHIP_LINES,
+  SHIP_CSV_HEADER,
+  type ShipBatchResult,
+  type ShipLine,
+  shipBatch,
+} from './ship-batch.js';

@@ -1,13 +1,15 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { findOrders, orderDossier } from '../../internal/ops/index.js';
+import { checkShipCsv, findOrders, orderDossier, SHIP_CSV_HEADER, shipBatch } from '../../internal/ops/index.js';
 import { cancelOrder } from '../../internal/order/index.js';
 import { idArg, printJson } from '../args.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { withContext } from '../context.js';
+import { progress } from '../progress.js';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : '-');
 
-/** `qianfan-order order show|cancel|find`. */
+/** `qianfan-order order show|cancel|find|ship-batch`. */
 export function orderCommand(program: Command): void {
   const order = program.command('order').description('look at and act on single orders');
   order
@@ -106,5 +108,55 @@ export function orderCommand(program: Command): void {
             `${o.id} ${o.orderNo} ${o.status.padEnd(16)} ${o.totalAmount} ${o.currency} ${iso(o.createdAt)}\n`,
           );
       });
+    });
+  order
+    .command('ship-batch')
+    .description('ship PAID orders from a CSV of tracking numbers, validated in full before anything ships')
+    .argument('<file>', `a CSV file with the header ${SHIP_CSV_HEADER.join(',')}`)
+    .option('--dry-run', 'check the whole file against the orders, ship nothing')
+    .option('--json', 'the result as one JSON document on stdout')
+    .addHelpText(
+      'after',
+      '\nExample:\n  qianfan-order order ship-batch parcels.csv --dry-run\n\nEvery bad line is reported with its line number (bad fields, an order listed twice, an order that is not PAID); nothing ships unless all lines are good. A line whose order already shipped with the same carrier and tracking number (an earlier run of the file) is skipped, so a stopped run is finished by running it again.',
+    )
+    .action(async (file: string, opts: { dryRun?: boolean; json?: boolean }) => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new CliError(`cannot read ${file}: ${(err as Error).message}`, EXIT.USAGE);
+      }
+      await withContext(
+        async (ctx) => {
+          const check = await checkShipCsv(ctx, text);
+          if (check.errors.length > 0) {
+            if (opts.json) printJson({ shipped: 0, errors: check.errors });
+            for (const e of check.errors) process.stderr.write(`${file}:${e.line}: ${e.message}\n`);
+            throw new CliError(
+              `${check.errors.length} bad line(s) in ${file}: nothing was shipped; fix them and run again`,
+            );
+          }
+          const todo = check.lines.filter((l) => !l.done).length;
+          if (opts.dryRun) {
+            if (opts.json) printJson({ valid: check.lines.length, toShip: todo, dryRun: true });
+            else
+              process.stdout.write(
+                `${check.lines.length} valid lines: ${todo} orders would ship, ${check.lines.length - todo} shipped already; nothing changed (--dry-run)\n`,
+              );
+            return;
+          }
+          const bar = progress('ship-batch');
+          const r = await shipBatch(ctx, check.lines, 'cli', (done) => bar.update(done, check.lines.length));
+          bar.done(`${r.shipped} shipped, ${r.skipped} shipped before, ${r.failed.length} failed`);
+          if (opts.json) printJson(r);
+          for (const f of r.failed) process.stderr.write(`${file}:${f.line}: order ${f.orderId}: ${f.message}\n`);
+          if (r.failed.length > 0) {
+            throw new CliError(
+              `${r.failed.length} order(s) changed since the check and did not ship (listed above); the others shipped`,
+            );
+          }
+        },
+        { mq: !opts.dryRun },
+      );
     });
 }
