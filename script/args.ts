@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { parseId } from '../internal/ids/index.js';
+import { CliError, EXIT } from './cli-error.js';
 
 /** commander argument parsers: a bad value exits 2 with a message saying what is expected. */
 export const idArg = (what: string) => (v: string) => {
@@ -24,4 +26,13 @@ export const timeArg = (v: string) => {
 /** Writes a value as JSON (bigints and Dates as strings). */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}\n`);
+}
+
+/** The text of an input file named on the command line; a file that cannot be read is bad usage (exit 2). */
+export function readInputFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`, EXIT.USAGE);
+  }
 }

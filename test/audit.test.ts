@@ -6,17 +6,11 @@ import { AUDIT_CHECKS, type AuditReport, auditInvariants } from '../internal/aud
 import { createFlashSale, saleKeys } from '../internal/flashsale/index.js';
 import { jobNamed, runJob } from '../internal/jobs/index.js';
 import { cancelOrder, createOrder } from '../internal/order/index.js';
-import {
-  applyPaymentResult,
-  completeRefund,
-  refundsOfOrder,
-  requestRefund,
-  startPayment,
-} from '../internal/payment/index.js';
+import { completeRefund, refundsOfOrder, requestRefund } from '../internal/payment/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { testConfig, testEnv } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
-import { address, makeSkus } from './helpers/orders.js';
+import { address, makeSkus, payOrder } from './helpers/orders.js';
 
 const TABLES =
   'orders, order_items, order_status_log, mq_tx_log, payments, refunds, skus, flash_sales, flash_sale_tickets';
@@ -32,21 +26,7 @@ describe('audit-invariants over the real tables (MariaDB, Redis, RocketMQ)', () 
   let saleId = '';
   let firstOrder = 0n;
 
-  const pay = async (orderId: bigint, times = 1) => {
-    const started = [];
-    for (let i = 0; i < times; i++) started.push((await startPayment(ctx, { orderId, userId })).payment);
-    await Promise.all(
-      started.map((p) =>
-        applyPaymentResult(ctx, {
-          paymentId: p.id,
-          status: 'SUCCEEDED',
-          amount: p.amount,
-          currency: 'CNY',
-          providerTxnId: `audit-${p.id}`,
-        }),
-      ),
-    );
-  };
+  const pay = (orderId: bigint, times = 1) => payOrder(ctx, orderId, userId, times);
   const completeRefunds = async (orderId: bigint) => {
     for (const r of await refundsOfOrder(ctx.db, orderId)) {
       if (r.status !== 'SUCCEEDED') await completeRefund(ctx, { refundId: r.id, amount: r.amount });

@@ -4,12 +4,11 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { signDevToken } from '../internal/auth/index.js';
 import { cancelOrder, createOrder } from '../internal/order/index.js';
-import { applyPaymentResult, startPayment } from '../internal/payment/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { buildApp } from '../restful/app.js';
 import { testConfig } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
-import { address, makeSkus } from './helpers/orders.js';
+import { address, makeSkus, payOrder } from './helpers/orders.js';
 
 let nextUser = BigInt(Date.now()) * 1000n + 800_000n;
 
@@ -56,16 +55,7 @@ describe('order counts and hidden orders (real MariaDB, Redis, RocketMQ)', () =>
   };
   const create = async (userId: bigint) =>
     (await createOrder(ctx, { userId, items: [{ skuId: sku, quantity: 1 }], address })).order.id;
-  const pay = async (orderId: bigint, userId: bigint) => {
-    const { payment } = await startPayment(ctx, { orderId, userId });
-    await applyPaymentResult(ctx, {
-      paymentId: payment.id,
-      status: 'SUCCEEDED',
-      amount: payment.amount,
-      currency: 'CNY',
-      providerTxnId: `c-${payment.id}`,
-    });
-  };
+  const pay = (orderId: bigint, userId: bigint) => payOrder(ctx, orderId, userId);
 
   it('counts every status (0 included), served from the cache, and exact right after each change', async () => {
     const userId = ++nextUser;

@@ -7,11 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import { eq, inArray } from 'drizzle-orm';
 import { orders, shipments } from '../internal/model/index.js';
 import { createOrder } from '../internal/order/index.js';
-import { applyPaymentResult, startPayment } from '../internal/payment/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { testConfig, testEnv } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
-import { address, makeSkus } from './helpers/orders.js';
+import { address, makeSkus, payOrder } from './helpers/orders.js';
 
 const cli = (args: string[]) =>
   spawnSync(process.execPath, ['bin/qianfan-order.js', ...args], {
@@ -25,6 +24,7 @@ const cli = (args: string[]) =>
 describe('order ship-batch from a CSV of tracking numbers (real MariaDB, Redis, RocketMQ)', () => {
   let ctx: ServiceContext;
   const paid: bigint[] = [];
+  const tag = `T${Date.now()}`; // tracking numbers are unique: this run's own
   let unpaid: bigint;
   const dir = mkdtempSync(path.join(tmpdir(), 'qf-ship-'));
   const file = (name: string, text: string) => {
@@ -45,14 +45,7 @@ describe('order ship-batch from a CSV of tracking numbers (real MariaDB, Redis, 
       (await createOrder(ctx, { userId, items: [{ skuId: sku!, quantity: 1 }], address })).order.id;
     for (let i = 0; i < 3; i++) {
       const id = await make();
-      const { payment } = await startPayment(ctx, { orderId: id, userId });
-      await applyPaymentResult(ctx, {
-        paymentId: payment.id,
-        status: 'SUCCEEDED',
-        amount: payment.amount,
-        currency: 'CNY',
-        providerTxnId: `ship-${payment.id}`,
-      });
+      await payOrder(ctx, id, userId);
       paid.push(id);
     }
     unpaid = await make();
@@ -64,12 +57,12 @@ describe('order ship-batch from a CSV of tracking numbers (real MariaDB, Redis, 
       'bad.csv',
       [
         'order_id,carrier,tracking_no',
-        `${paid[0]},SF,SF100000001`,
+        `${paid[0]},SF,${tag}01`,
         `${paid[1]},SF,x`, // tracking number too short
-        `${paid[0]},YTO,YT200000002`, // listed twice
-        `${unpaid},SF,SF100000003`, // not paid
-        '123,SF,SF100000004', // no such order
-        'abc,SF,SF100000005',
+        `${paid[0]},YTO,${tag}02`, // listed twice
+        `${unpaid},SF,${tag}03`, // not paid
+        `123,SF,${tag}04`, // no such order
+        `abc,SF,${tag}05`,
       ].join('\n'),
     );
     const r = cli(['order', 'ship-batch', bad]);
@@ -90,7 +83,7 @@ describe('order ship-batch from a CSV of tracking numbers (real MariaDB, Redis, 
   it('a good file: the dry run ships nothing, the run ships all, a re-run skips them', async () => {
     const good = file(
       'good.csv',
-      `\uFEFForder_id,carrier,tracking_no\r\n${paid.map((id, i) => `${id},SF,SF90000000${i}`).join('\r\n')}\r\n`,
+      `\uFEFForder_id,carrier,tracking_no\r\n${paid.map((id, i) => `${id},SF,${tag}${i}`).join('\r\n')}\r\n`,
     );
     const dry = cli(['order', 'ship-batch', good, '--dry-run']);
     assert.equal(dry.status, 0, dry.stderr);
@@ -102,7 +95,7 @@ describe('order ship-batch from a CSV of tracking numbers (real MariaDB, Redis, 
     assert.deepEqual(JSON.parse(run.stdout), { shipped: 3, skipped: 0, failed: [] });
     assert.deepEqual(await statuses(paid), ['SHIPPED', 'SHIPPED', 'SHIPPED']);
     const [parcel] = await ctx.db.select().from(shipments).where(eq(shipments.orderId, paid[2]!));
-    assert.deepEqual([parcel?.carrier, parcel?.trackingNo], ['SF', 'SF900000002']);
+    assert.deepEqual([parcel?.carrier, parcel?.trackingNo], ['SF', `${tag}2`]);
 
     const again = cli(['order', 'ship-batch', good, '--json']);
     assert.equal(again.status, 0, again.stderr);

@@ -1,7 +1,7 @@
 import { inArray } from 'drizzle-orm';
 import { shipmentProblem, shipOrder } from '../delivery/index.js';
 import { AppError } from '../errorx/index.js';
-import { orders, shipments } from '../model/index.js';
+import { orders, selectSql, shipments } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { splitCsvLine } from './import-skus.js';
 
@@ -27,8 +27,9 @@ export interface ShipCheck {
 
 /**
  * Validates a whole tracking-number CSV (header `order_id,carrier,tracking_no`) before anything ships:
- * each line's fields, an order listed twice, and every order's state (PAID; or already SHIPPED with the
- * same parcel, which a re-run of the file skips). Reads only.
+ * each line's fields, an order or a parcel listed twice, a parcel already recorded for another order,
+ * and every order's state (PAID; or already SHIPPED with the same parcel, which a re-run of the file
+ * skips). Reads only.
  */
 export async function checkShipCsv(ctx: ServiceContext, text: string): Promise<ShipCheck> {
   const rows = text.replace(/^\uFEFF/, '').split(/\r?\n/);
@@ -42,6 +43,7 @@ export async function checkShipCsv(ctx: ServiceContext, text: string): Promise<S
   }
   const lines: ShipLine[] = [];
   const seen = new Map<string, number>();
+  const seenParcel = new Map<string, number>();
   for (const [i, raw] of rows.slice(1).entries()) {
     const n = i + 2;
     if (raw.trim() === '') continue;
@@ -55,9 +57,13 @@ export async function checkShipCsv(ctx: ServiceContext, text: string): Promise<S
           : seen.has(id)
             ? `order ${id} is listed twice (first on line ${seen.get(id)})`
             : shipmentProblem(carrier, trackingNo);
-    if (problem) errors.push({ line: n, message: problem });
+    const parcel = `${carrier} ${trackingNo}`;
+    const twice = problem ? undefined : seenParcel.get(parcel);
+    if (problem || twice)
+      errors.push({ line: n, message: problem ?? `${parcel} is listed twice (first on line ${twice})` });
     else {
       seen.set(id, n);
+      seenParcel.set(parcel, n);
       lines.push({ line: n, orderId: BigInt(id), carrier, trackingNo, done: false });
     }
   }
@@ -65,20 +71,30 @@ export async function checkShipCsv(ctx: ServiceContext, text: string): Promise<S
   for (let i = 0; i < lines.length; i += 1000) {
     const chunk = lines.slice(i, i + 1000);
     const ids = chunk.map((l) => l.orderId);
-    const [found, parcels] = await Promise.all([
+    const [found, parcels, taken] = await Promise.all([
       ctx.db.select({ id: orders.id, status: orders.status }).from(orders).where(inArray(orders.id, ids)),
       ctx.db
         .select({ orderId: shipments.orderId, carrier: shipments.carrier, trackingNo: shipments.trackingNo })
         .from(shipments)
         .where(inArray(shipments.orderId, ids)),
+      // The file's parcels already on record (carrier and tracking number are unique together).
+      selectSql<{ order_id: string; carrier: string; tracking_no: string }>(
+        ctx.db,
+        'SELECT order_id, carrier, tracking_no FROM shipments WHERE (carrier, tracking_no) IN (?)',
+        [chunk.map((l) => [l.carrier, l.trackingNo])],
+      ),
     ]);
+    const owner = new Map(taken.map((t) => [`${t.carrier} ${t.tracking_no}`, BigInt(t.order_id)]));
     const status = new Map(found.map((o) => [o.id, o.status]));
     for (const l of chunk) {
       const s = status.get(l.orderId);
       const sameParcel = parcels.some(
         (p) => p.orderId === l.orderId && p.carrier === l.carrier && p.trackingNo === l.trackingNo,
       );
+      const usedBy = owner.get(`${l.carrier} ${l.trackingNo}`);
       if (s === undefined) errors.push({ line: l.line, message: `order ${l.orderId} does not exist` });
+      else if (usedBy !== undefined && usedBy !== l.orderId)
+        errors.push({ line: l.line, message: `${l.carrier} ${l.trackingNo} is already the parcel of order ${usedBy}` });
       else if (s !== 'PAID' && sameParcel) l.done = true;
       else if (s !== 'PAID')
         errors.push({ line: l.line, message: `order ${l.orderId} is ${s}; only PAID orders ship` });

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { checkSkuCsv, importSkus, SKU_CSV_HEADER } from '../../internal/ops/index.js';
-import { printJson } from '../args.js';
-import { CliError, EXIT } from '../cli-error.js';
+import { printJson, readInputFile } from '../args.js';
+import { CliError } from '../cli-error.js';
 import { withContext } from '../context.js';
 import { progress } from '../progress.js';
 
@@ -20,12 +19,7 @@ export function importCommand(program: Command): void {
       '\nExample:\n  qianfan-order import skus catalogue.csv --dry-run\n\nEvery bad line is reported with its line number; nothing is written unless all lines are valid.',
     )
     .action(async (file: string, opts: { dryRun?: boolean; json?: boolean }) => {
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (err) {
-        throw new CliError(`cannot read ${file}: ${(err as Error).message}`, EXIT.USAGE);
-      }
+      const text = readInputFile(file);
       const check = checkSkuCsv(text);
       if (check.errors.length > 0) {
         if (opts.json) printJson({ imported: 0, errors: check.errors });

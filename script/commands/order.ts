@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { checkShipCsv, findOrders, orderDossier, SHIP_CSV_HEADER, shipBatch } from '../../internal/ops/index.js';
 import { cancelOrder } from '../../internal/order/index.js';
-import { idArg, printJson } from '../args.js';
+import { idArg, printJson, readInputFile } from '../args.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { withContext } from '../context.js';
 import { progress } from '../progress.js';
@@ -120,12 +119,7 @@ export function orderCommand(program: Command): void {
       '\nExample:\n  qianfan-order order ship-batch parcels.csv --dry-run\n\nEvery bad line is reported with its line number (bad fields, an order listed twice, an order that is not PAID); nothing ships unless all lines are good. A line whose order already shipped with the same carrier and tracking number (an earlier run of the file) is skipped, so a stopped run is finished by running it again.',
     )
     .action(async (file: string, opts: { dryRun?: boolean; json?: boolean }) => {
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (err) {
-        throw new CliError(`cannot read ${file}: ${(err as Error).message}`, EXIT.USAGE);
-      }
+      const text = readInputFile(file);
       await withContext(
         async (ctx) => {
           const check = await checkShipCsv(ctx, text);

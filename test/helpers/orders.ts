@@ -1,5 +1,6 @@
 import { eq, inArray } from 'drizzle-orm';
 import { orders, skus } from '../../internal/model/index.js';
+import { applyPaymentResult, startPayment } from '../../internal/payment/index.js';
 import type { ServiceContext } from '../../internal/svc/index.js';
 
 export const address = {
@@ -38,4 +39,25 @@ export async function ordersOfUser(ctx: ServiceContext, userId: bigint) {
 
 export async function countOrdersForSkus(ctx: ServiceContext, userIds: bigint[]) {
   return (await ctx.db.select().from(orders).where(inArray(orders.userId, userIds))).length;
+}
+
+/**
+ * Pays an order through the use cases (no HTTP, no consumer): `times` payment attempts all reported
+ * SUCCEEDED at once; the first kept, the others refunded automatically as unkept.
+ */
+export async function payOrder(ctx: ServiceContext, orderId: bigint, userId: bigint, times = 1) {
+  const started = [];
+  for (let i = 0; i < times; i++) started.push((await startPayment(ctx, { orderId, userId })).payment);
+  await Promise.all(
+    started.map((p) =>
+      applyPaymentResult(ctx, {
+        paymentId: p.id,
+        status: 'SUCCEEDED',
+        amount: p.amount,
+        currency: 'CNY',
+        providerTxnId: `test-${p.id}`,
+      }),
+    ),
+  );
+  return started;
 }
