@@ -1,5 +1,5 @@
-import type { RowDataPacket } from 'mysql2';
 import { reconcileFlashSale } from '../flashsale/index.js';
+import { selectSql } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { serviceMetrics } from '../telemetry/index.js';
 import {
@@ -63,8 +63,7 @@ export async function auditInvariants(ctx: ServiceContext, opts: AuditOptions = 
   let reachedEnd = false;
   while (checkedOrders < maxOrders) {
     const limit = Math.min(sliceSize, maxOrders - checkedOrders);
-    const [rows] = await ctx.pool.query<RowDataPacket[]>(SLICE_SQL.orders, [after, limit]);
-    const slice = rows as AuditOrderRow[];
+    const slice = await selectSql<AuditOrderRow>(ctx.db, SLICE_SQL.orders, [after, limit]);
     await checkOrders(ctx, slice, bounds, bad);
     checkedOrders += slice.length;
     opts.onProgress?.(checkedOrders);

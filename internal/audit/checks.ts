@@ -1,4 +1,4 @@
-import type { RowDataPacket } from 'mysql2';
+import { selectSql } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
 
 /** The invariants the audit checks; each finding names one. */
@@ -56,10 +56,7 @@ export const SLICE_SQL = {
 type Report = (check: AuditCheck, ids: unknown[], detail: string) => void;
 
 /** Plain read on the pool: the audit only reads, and every query is a bounded range of one slice. */
-async function read<T>(ctx: ServiceContext, sql: string, values: unknown[]): Promise<T[]> {
-  const [rows] = await ctx.pool.query<RowDataPacket[]>(sql, values);
-  return rows as T[];
-}
+const read = <T>(ctx: ServiceContext, sql: string, values: unknown[]) => selectSql<T>(ctx.db, sql, values);
 
 interface OrderRow {
   id: string;

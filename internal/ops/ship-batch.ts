@@ -1,7 +1,7 @@
 import { inArray } from 'drizzle-orm';
 import { shipmentProblem, shipOrder } from '../delivery/index.js';
 import { AppError } from '../errorx/index.js';
-import { orders, selectSql, shipments } from '../model/index.js';
+import { orders, selectSql } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { splitCsvLine } from './import-skus.js';
 
@@ -71,12 +71,8 @@ export async function checkShipCsv(ctx: ServiceContext, text: string): Promise<S
   for (let i = 0; i < lines.length; i += 1000) {
     const chunk = lines.slice(i, i + 1000);
     const ids = chunk.map((l) => l.orderId);
-    const [found, parcels, taken] = await Promise.all([
+    const [found, taken] = await Promise.all([
       ctx.db.select({ id: orders.id, status: orders.status }).from(orders).where(inArray(orders.id, ids)),
-      ctx.db
-        .select({ orderId: shipments.orderId, carrier: shipments.carrier, trackingNo: shipments.trackingNo })
-        .from(shipments)
-        .where(inArray(shipments.orderId, ids)),
       // The file's parcels already on record (carrier and tracking number are unique together).
       selectSql<{ order_id: string; carrier: string; tracking_no: string }>(
         ctx.db,
@@ -88,10 +84,8 @@ export async function checkShipCsv(ctx: ServiceContext, text: string): Promise<S
     const status = new Map(found.map((o) => [o.id, o.status]));
     for (const l of chunk) {
       const s = status.get(l.orderId);
-      const sameParcel = parcels.some(
-        (p) => p.orderId === l.orderId && p.carrier === l.carrier && p.trackingNo === l.trackingNo,
-      );
       const usedBy = owner.get(`${l.carrier} ${l.trackingNo}`);
+      const sameParcel = usedBy === l.orderId;
       if (s === undefined) errors.push({ line: l.line, message: `order ${l.orderId} does not exist` });
       else if (usedBy !== undefined && usedBy !== l.orderId)
         errors.push({ line: l.line, message: `${l.carrier} ${l.trackingNo} is already the parcel of order ${usedBy}` });

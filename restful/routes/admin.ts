@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Permission } from '../../internal/config/index.js';
 import { markDelivered, shipOrder } from '../../internal/delivery/index.js';
 import {
   addOrderNote,
@@ -94,12 +95,12 @@ export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
     },
   );
 
-  const mutation = (operationId: string, summary: string, preHandler = write) => ({
-    preHandler,
+  const mutation = (operationId: string, summary: string, permission: Permission = 'orders:write') => ({
+    preHandler: permission === 'orders:write' ? write : requirePermission(ctx, permission),
     schema: {
       operationId,
       summary,
-      description: `Needs the permission ${preHandler === write ? 'orders:write' : 'orders:refund'}.`,
+      description: `Needs the permission ${permission}.`,
       tags,
       security,
       headers: IdempotencyHeader,
@@ -133,7 +134,7 @@ export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
     }),
   );
 
-  const refund = mutation('adminRefundOrder', 'Refund any paid order', requirePermission(ctx, 'orders:refund'));
+  const refund = mutation('adminRefundOrder', 'Refund any paid order', 'orders:refund');
   app.post(
     '/v1/admin/orders/:id/refunds',
     { ...refund, schema: { ...refund.schema, body: ref(ReasonBody) } },
