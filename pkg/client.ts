@@ -5,6 +5,8 @@ import * as pb from './gen/qianfan/order/v1/order.js';
 import { OrderServiceClient } from './gen/qianfan/order/v1/order.js';
 
 export const ORDER_SERVICE = 'qianfan.order.v1.OrderService';
+/** Pause before asking again for a request whose id a failed instance may still hold. */
+const FAILOVER_PAUSE_MS = 100;
 
 export interface OrderClientOptions {
   /** etcd endpoints, e.g. ['http://127.0.0.1:2379']. */
@@ -169,6 +171,13 @@ export class OrderClient {
       if (e.code === status.UNAVAILABLE && failed === undefined && this.#clients.size > 1 && Date.now() < deadline)
         return this.#call(method, req, deadline, picked.address);
       const code = (e.metadata?.get('error-code')[0] as string | undefined) ?? status[e.code] ?? 'UNKNOWN';
+      // After a failover, the instance that could not answer may still hold the request's id (it claimed
+      // it and died): the service takes such a claim over once that process is gone, so ask again while
+      // the deadline allows. A process on another host is known gone only after the claim goes stale.
+      if (code === 'IDEMPOTENCY_KEY_IN_FLIGHT' && failed !== undefined && Date.now() + FAILOVER_PAUSE_MS < deadline) {
+        await new Promise((r) => setTimeout(r, FAILOVER_PAUSE_MS));
+        return this.#call(method, req, deadline, failed);
+      }
       const detailsRaw = e.metadata?.get('error-details')[0] as string | undefined;
       throw new OrderServiceError(
         code,

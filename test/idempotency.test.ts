@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { and, eq } from 'drizzle-orm';
 import { AppError } from '../internal/errorx/index.js';
@@ -12,12 +14,12 @@ import {
   takeOverClaim,
 } from '../internal/idempotency/index.js';
 import { idempotencyKeys } from '../internal/model/index.js';
-import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
+import { createServiceContext, type ServiceContext, thisProcess } from '../internal/svc/index.js';
 import { testConfig } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
 
 // A claim left IN_FLIGHT by a process that died (kill -9 mid-request) is taken over by a retry after
-// 20 s; the dead claim can no longer complete, abandon or seal anything.
+// 20 s, or at once when that process is known gone from this host; the dead claim can no longer complete, abandon or seal anything.
 describe('idempotency keys after a crash (real MariaDB)', () => {
   let ctx: ServiceContext;
   before(async () => {
@@ -92,5 +94,41 @@ describe('idempotency keys after a crash (real MariaDB)', () => {
     assert.equal(after?.createdAt.getTime(), long.getTime());
     // And a retry now gets the stored answer.
     assert.equal((await beginIdempotent(ctx, scope, key, hash)).kind, 'replay');
+  });
+  it('a fresh claim of a process gone from this host is taken over at once; a live or remote holder keeps it', async () => {
+    const hash = requestHash({ a: 4 });
+    const claimBy = async (holder: object | null) => {
+      const scope = `t:${randomUUID()}`;
+      const key = randomUUID();
+      await beginIdempotent(ctx, scope, key, hash, new Date(Date.now() - 1_000));
+      await ctx.db
+        .update(idempotencyKeys)
+        .set({ holder: holder && JSON.stringify(holder) })
+        .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+      return { scope, key };
+    };
+    const retry = async (c: { scope: string; key: string }) => {
+      try {
+        return (await beginIdempotent(ctx, c.scope, c.key, hash)).kind;
+      } catch (err) {
+        return (err as AppError).code;
+      }
+    };
+    // A process on this host, killed with -9 and reaped.
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
+    const live = await claimBy({ ...thisProcess, pid: child.pid, nonce: randomUUID() });
+    assert.equal(await retry(live), 'IDEMPOTENCY_KEY_IN_FLIGHT', 'the holder still runs');
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    assert.equal(await retry(live), 'new', 'the holder was killed');
+    // This very pid in an earlier life (a restarted container): gone. This life: still working on it.
+    assert.equal(await retry(await claimBy({ ...thisProcess, nonce: randomUUID() })), 'new');
+    assert.equal(await retry(await claimBy(thisProcess)), 'IDEMPOTENCY_KEY_IN_FLIGHT');
+    // Another host, or another PID namespace on this host: not known to be gone, so it waits to go stale.
+    const gonePid = { ...thisProcess, pid: child.pid, nonce: randomUUID() };
+    assert.equal(await retry(await claimBy({ ...gonePid, host: 'another-host' })), 'IDEMPOTENCY_KEY_IN_FLIGHT');
+    assert.equal(await retry(await claimBy({ ...gonePid, pidNs: 'pid:[1]' })), 'IDEMPOTENCY_KEY_IN_FLIGHT');
+    // A row without a holder (written before holders were recorded) waits too.
+    assert.equal(await retry(await claimBy(null)), 'IDEMPOTENCY_KEY_IN_FLIGHT');
   });
 });

@@ -2,7 +2,7 @@ import { hash as digest } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { AppError, type ErrorCode, isDuplicateKey } from '../errorx/index.js';
 import { affectedRows, executeSql, idempotencyKeys, type Tx } from '../model/index.js';
-import type { ServiceContext } from '../svc/index.js';
+import { goneFromThisHost, type ProcessId, type ServiceContext, thisProcess } from '../svc/index.js';
 import { withoutPersonal, withPersonal } from './personal.js';
 
 export const KEEP_MS = 24 * 3600_000;
@@ -14,6 +14,8 @@ export const KEEP_MS = 24 * 3600_000;
  * request can legitimately run (a transaction message's local transaction is refused after
  * rocketmq.localTxMaxMs, 10 s; row locks wait at most mysql.lockWaitTimeoutSeconds, 5 s), so a live
  * request is not raced; short enough that a client retrying after a crash is answered within a minute.
+ * A claim whose process is known to be gone (killed on this host: ./svc/process-id.ts) is taken over at
+ * once, so a caller that fails over to another instance on the same host is not kept waiting.
  */
 export const STALE_IN_FLIGHT_MS = 20_000;
 
@@ -40,8 +42,8 @@ export async function beginIdempotent(
   try {
     await executeSql(
       ctx.db,
-      "INSERT INTO idempotency_keys (scope, idem_key, request_hash, status, created_at, expires_at) VALUES (?, ?, ?, 'IN_FLIGHT', ?, ?)",
-      [scope, key, hash, now, new Date(now.getTime() + KEEP_MS)],
+      "INSERT INTO idempotency_keys (scope, idem_key, request_hash, status, holder, created_at, expires_at) VALUES (?, ?, ?, 'IN_FLIGHT', ?, ?, ?)",
+      [scope, key, hash, HOLDER, now, new Date(now.getTime() + KEEP_MS)],
     );
     return { kind: 'new', claimedAt: now };
   } catch (err) {
@@ -59,7 +61,7 @@ export async function beginIdempotent(
     );
   }
   if (row.status === 'DONE') return { kind: 'replay', status: row.responseStatus ?? 200, body: row.responseBody ?? '' };
-  const stale = row.createdAt.getTime() < now.getTime() - STALE_IN_FLIGHT_MS;
+  const stale = row.createdAt.getTime() < now.getTime() - STALE_IN_FLIGHT_MS || holderGone(row.holder);
   if (stale) {
     if (await takeOverClaim(ctx, scope, key, row.createdAt, now)) return { kind: 'new', claimedAt: now };
     // It completed (or was taken over) since it was read: answer as the row says now.
@@ -69,6 +71,17 @@ export async function beginIdempotent(
     'IDEMPOTENCY_KEY_IN_FLIGHT',
     'a request with this idempotency key is still being processed; retry shortly',
   );
+}
+
+const HOLDER = JSON.stringify(thisProcess);
+
+function holderGone(holder: string | null): boolean {
+  if (!holder) return false;
+  try {
+    return goneFromThisHost(JSON.parse(holder) as Partial<ProcessId>);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -84,7 +97,7 @@ export async function takeOverClaim(
 ): Promise<boolean> {
   const r = await ctx.db
     .update(idempotencyKeys)
-    .set({ createdAt: now })
+    .set({ createdAt: now, holder: HOLDER })
     .where(ownedBy(scope, key, seenClaimedAt));
   return affectedRows(r) === 1;
 }

@@ -12,6 +12,8 @@ export const idempotencyKeys = mysqlTable(
     key: varchar('idem_key', { length: 128 }).notNull(),
     requestHash: varchar('request_hash', { length: 64 }).notNull(),
     status: varchar('status', { length: 16 }).notNull(),
+    /** The process that holds an IN_FLIGHT claim (internal/svc/process-id.ts), as JSON. */
+    holder: varchar('holder', { length: 255 }),
     responseStatus: int('response_status'),
     responseBody: mediumtext('response_body'),
     createdAt: createdAt(),

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Logger } from '../telemetry/index.js';
+import { goneFromThisHost, type ProcessId, thisProcess } from './process-id.js';
 import type { RedisClient as Redis } from './redis.js';
 
 /** How long a claim outlives its process (a kill -9 frees the worker id after this, at most). */
@@ -24,11 +23,8 @@ export class WorkerIdTaken extends Error {
   override name = 'WorkerIdTaken';
 }
 
-interface Holder {
-  host: string;
-  pid: number;
+interface Holder extends ProcessId {
   process: string;
-  nonce: string;
 }
 
 const within = <T>(p: Promise<T>): Promise<T> =>
@@ -44,18 +40,6 @@ function parse(value: string): Holder | undefined {
     return JSON.parse(value) as Holder;
   } catch {
     return undefined;
-  }
-}
-
-/** Whether a holder on this host is a process that is gone (or this very process's earlier life). */
-function deadOnThisHost(h: Holder): boolean {
-  if (h.host !== hostname()) return false;
-  if (h.pid === process.pid) return true; // a restarted container reuses its pid: the earlier one is gone
-  try {
-    process.kill(h.pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 
@@ -79,12 +63,7 @@ export async function claimWorkerId(opts: {
 }): Promise<{ release(): Promise<void> }> {
   const { redis, workerId, logger } = opts;
   const key = `worker:${workerId}`;
-  const me = JSON.stringify({
-    host: hostname(),
-    pid: process.pid,
-    process: opts.process,
-    nonce: randomUUID(),
-  } satisfies Holder);
+  const me = JSON.stringify({ ...thisProcess, process: opts.process } satisfies Holder);
   const renew = () => within(redis.eval(RENEW, 1, key, me, String(CLAIM_TTL_MS)) as Promise<string>);
   const refuse = (holder: string) => {
     const h = parse(holder);
@@ -100,7 +79,7 @@ export async function claimWorkerId(opts: {
     answer = await renew();
     if (answer !== 'OK') {
       const h = parse(answer);
-      if (!h || !deadOnThisHost(h)) throw refuse(answer);
+      if (!h || !goneFromThisHost(h)) throw refuse(answer);
       const took = (await within(
         redis.eval(TAKE_OVER, 1, key, me, String(CLAIM_TTL_MS), answer) as Promise<string | null>,
       )) as string | null;
