@@ -1,7 +1,7 @@
 // npm run bench [name...]: runs the benchmarks under bench/ one after the other (default: all).
 import { spawnSync } from 'node:child_process';
 
-const all = ['orders', 'flash-sale'];
+const all = ['orders', 'flash-sale', 'export'];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 for (const name of chosen) {
   if (!all.includes(name)) {

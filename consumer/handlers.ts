@@ -3,7 +3,7 @@ import { isAppError } from '../internal/errorx/index.js';
 import { createFlashSaleOrders, returnCancelledUnits } from '../internal/flashsale/index.js';
 import { consumerGroups, type GroupDef, type MessageHandler, RetryLaterError } from '../internal/mq/index.js';
 import { cancelOrder, parseDeadlineMessage } from '../internal/order/index.js';
-import { applyNotification, closeCancelledOrderPayments } from '../internal/payment/index.js';
+import { applyNotification, closeUnkeepablePayments } from '../internal/payment/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
 
 export interface Subscription {
@@ -66,10 +66,10 @@ export const subscriptions: Subscription[] = [
   },
   {
     group: consumerGroups.paymentClose,
-    filter: 'order.cancelled',
+    filter: 'order.cancelled || order.price_adjusted',
     handler: (ctx) => async (env) => {
-      const r = await closeCancelledOrderPayments(ctx, env.data);
-      if (r.closed + r.paid > 0) ctx.logger.info({ eventId: env.eventId, ...r }, 'cancelled order: payments closed');
+      const r = await closeUnkeepablePayments(ctx, env.type, env.data);
+      if (r.closed + r.paid > 0) ctx.logger.info({ eventId: env.eventId, type: env.type, ...r }, 'payments closed');
     },
   },
   {

@@ -7,6 +7,7 @@ import { serviceMetrics } from '../internal/telemetry/index.js';
 import { installAccessLog } from './access-log.js';
 import { installErrorHandler, urlErrorHandler } from './errors.js';
 import { installOpenApi } from './openapi.js';
+import { orderWatchRoutes } from './order-watch.js';
 import { installProtection } from './protection.js';
 import { lazyChildLogger } from './request-logger.js';
 import { adminRoutes } from './routes/admin.js';
@@ -97,6 +98,7 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
 
   healthRoutes(app, ctx, state);
   orderRoutes(app, ctx);
+  orderWatchRoutes(app, ctx);
   adminRoutes(app, ctx);
   // Flash-sale tickets are aggregated per sale before they reach the broker; closing the app flushes them.
   const tickets = ticketBatcher(ctx);

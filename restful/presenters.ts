@@ -7,9 +7,10 @@ import {
   type OrderItemRow,
   type OrderPage,
   type OrderRow,
+  type OrderSearch,
   type OrderStatus,
 } from '../internal/order/index.js';
-import type { ListQuery } from './schemas.js';
+import type { ListQuery, SummaryQuery } from './schemas.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -76,6 +77,28 @@ export function listInput(q: Static<typeof ListQuery>, userId: bigint | undefine
     createdTo: q.createdTo ? new Date(q.createdTo) : undefined,
     cursor: q.cursor,
     limit: q.limit === undefined ? undefined : Number(q.limit),
+  };
+}
+
+/** An admin search's filters from the query string (validated by SummaryQuery's patterns). */
+export function searchInput(q: Static<typeof SummaryQuery>): OrderSearch {
+  const date = (v: string | undefined) => (v === undefined ? undefined : new Date(v));
+  const int = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  const id = (v: string | undefined) => (v === undefined ? undefined : BigInt(v));
+  return {
+    orderNo: q.orderNo,
+    userId: id(q.userId),
+    phoneLast4: q.phoneLast4,
+    skuId: id(q.skuId),
+    status: q.status,
+    paymentStatus: q.paymentStatus as OrderSearch['paymentStatus'],
+    source: q.source as OrderSearch['source'],
+    createdFrom: date(q.createdFrom),
+    createdTo: date(q.createdTo),
+    paidFrom: date(q.paidFrom),
+    paidTo: date(q.paidTo),
+    amountMin: int(q.amountMin),
+    amountMax: int(q.amountMax),
   };
 }
 

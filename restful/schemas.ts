@@ -135,6 +135,8 @@ export const OrderPage = Type.Object(
   { $id: 'OrderPage' },
 );
 
+const count = Type.Integer({ minimum: 0 });
+
 export const ListQuery = Type.Object(
   {
     status: Type.Optional(ref(OrderStatus)),
@@ -146,6 +148,71 @@ export const ListQuery = Type.Object(
     userId: Type.Optional(Id),
   },
   { additionalProperties: false },
+);
+
+/** Operators' search (internal/order/search-orders.ts): every filter optional, combined with AND. */
+const SearchFilters = {
+  orderNo: Type.Optional(
+    Type.String({ pattern: '^QF\\d{19}$', description: 'The order number, e.g. QF0384870123456789012' }),
+  ),
+  userId: Type.Optional(Id),
+  phoneLast4: Type.Optional(Type.String({ pattern: '^\\d{4}$', description: "The receiver phone's last four digits" })),
+  skuId: Type.Optional(Id),
+  status: Type.Optional(ref(OrderStatus)),
+  paymentStatus: Type.Optional(
+    Type.Union(
+      ['PENDING', 'SUCCEEDED', 'FAILED', 'EXPIRED', 'REFUNDED'].map((s) => Type.Literal(s)),
+      { description: 'Orders with at least one payment attempt in this status' },
+    ),
+  ),
+  source: Type.Optional(Type.Union(['APP', 'WEB', 'RPC', 'FLASHSALE'].map((s) => Type.Literal(s)))),
+  createdFrom: Type.Optional(Type.String({ format: 'date-time' })),
+  createdTo: Type.Optional(Type.String({ format: 'date-time' })),
+  paidFrom: Type.Optional(Type.String({ format: 'date-time' })),
+  paidTo: Type.Optional(Type.String({ format: 'date-time' })),
+  amountMin: Type.Optional(Type.String({ pattern: '^\\d{1,15}$', description: 'total_amount at least this, in fen' })),
+  amountMax: Type.Optional(Type.String({ pattern: '^\\d{1,15}$', description: 'total_amount at most this, in fen' })),
+};
+
+export const SearchQuery = Type.Object(
+  {
+    ...SearchFilters,
+    cursor: Type.Optional(Type.String({ maxLength: 64 })),
+    limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$' })),
+  },
+  { additionalProperties: false },
+);
+
+export const SummaryQuery = Type.Object(SearchFilters, { additionalProperties: false });
+
+export const ExportQuery = Type.Object(
+  {
+    ...SearchFilters,
+    shape: Type.Optional(
+      Type.Union([Type.Literal('orders'), Type.Literal('lines')], {
+        description: 'orders (default): one row per order; lines: one row per order line',
+      }),
+    ),
+    phones: Type.Optional(
+      Type.Union([Type.Literal('masked'), Type.Literal('full')], {
+        description: 'masked (default): 138****5678; full needs the permission orders:unmask',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const StatusSummary = Type.Object({ count, amount: Type.Integer({ minimum: 0, description: 'fen' }) });
+export const SearchSummary = Type.Object(
+  {
+    byStatus: Type.Record(Type.String(), StatusSummary, { description: 'Per status with at least one order' }),
+    count,
+    amount: Type.Integer({ minimum: 0, description: 'Sum of total_amount, fen' }),
+    complete: Type.Boolean({
+      description: 'false: the filter matched more than 100,000 entries of its index; the numbers cover the newest',
+    }),
+  },
+  { $id: 'SearchSummary' },
 );
 
 /** The buyer's own list: the admin filters and whether to list hidden orders. */
@@ -161,7 +228,6 @@ export const MyListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const count = Type.Integer({ minimum: 0 });
 export const OrderCounts = Type.Object(
   {
     byStatus: Type.Object(
@@ -239,6 +305,38 @@ export const ShipBody = Type.Object(
   },
   { $id: 'ShipRequest', additionalProperties: false, examples: [{ carrier: 'SF', trackingNo: 'SF1234567890' }] },
 );
+const AmendReason = Type.String({ minLength: 1, maxLength: 120, description: 'Why, for the order history' });
+export const AddressChangeBody = Type.Object(
+  { address: ref(Address), reason: AmendReason },
+  {
+    $id: 'AddressChangeBody',
+    additionalProperties: false,
+    examples: [
+      {
+        address: {
+          name: 'Han Meimei',
+          phone: '13900000000',
+          province: 'Zhejiang',
+          city: 'Hangzhou',
+          district: 'Xihu',
+          detail: '2 Wensan Rd',
+        },
+        reason: 'buyer called: moved',
+      },
+    ],
+  },
+);
+const Fen = Type.Integer({ minimum: 0, maximum: 1_000_000_000, description: 'fen' });
+export const PriceAdjustBody = Type.Object(
+  { shippingFee: Type.Optional(Fen), discountAmount: Type.Optional(Fen), reason: AmendReason },
+  {
+    $id: 'PriceAdjustBody',
+    additionalProperties: false,
+    minProperties: 2,
+    examples: [{ shippingFee: 800, discountAmount: 300, reason: 'remote area shipping, goodwill discount' }],
+  },
+);
+
 export const ReasonBody = Type.Object(
   { reason: Type.Optional(Type.String({ maxLength: 200 })) },
   { $id: 'RefundRequest', additionalProperties: false, examples: [{ reason: 'arrived damaged' }] },
@@ -427,6 +525,7 @@ export const sharedSchemas: TSchema[] = [
   Order,
   OrderPage,
   OrderCounts,
+  SearchSummary,
   OrderVisibility,
   NoteBody,
   OrderNote,
@@ -436,6 +535,8 @@ export const sharedSchemas: TSchema[] = [
   StartPaymentBody,
   ShipBody,
   ReasonBody,
+  AddressChangeBody,
+  PriceAdjustBody,
   CreateFlashSaleBody,
   FlashSale,
   FlashSaleStats,

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { topics } from '../internal/mq/index.js';
 // orderEnvelope builds an event from an order row (not part of the module's public surface).
 import { orderEnvelope } from '../internal/order/events.js';
-import { ORDER_CREATED_BATCH, orderCreatedBatch, orderEventType } from '../internal/order/index.js';
+import { AMENDMENT_EVENTS, ORDER_CREATED_BATCH, orderCreatedBatch, orderEventType } from '../internal/order/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import {
   ORDER_CREATED_BATCH_TYPE,
@@ -206,7 +206,10 @@ describe('pkg: OrderClient with etcd discovery, and the event catalog', () => {
 
   it('publishes the same topic and event type names as the service', () => {
     assert.equal(TOPICS.orderEvent, topics.orderEvent.name);
-    assert.deepEqual(Object.values(ORDER_EVENT_TYPES).sort(), Object.values(orderEventType).sort());
+    assert.deepEqual(
+      Object.values(ORDER_EVENT_TYPES).sort(),
+      [...Object.values(orderEventType), ...Object.values(AMENDMENT_EVENTS)].sort(),
+    );
     assert.equal(ORDER_CREATED_BATCH_TYPE, ORDER_CREATED_BATCH);
   });
 

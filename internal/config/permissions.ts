@@ -3,17 +3,22 @@ import { z } from 'zod';
 /**
  * What the admin routes need, one permission each (docs/api.md lists them). A token carries a permission
  * as a role of the same name, or through a role that `auth.rolePermissions` grants it; the role `admin`
- * has them all.
+ * has them all except the explicit ones.
  */
 export const PERMISSIONS = [
   'orders:read',
   'orders:write',
   'orders:refund',
+  'orders:export',
+  'orders:unmask',
   'flashsales:read',
   'flashsales:write',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
+
+/** Held only when granted by name (a role named after it, or auth.rolePermissions), never through `admin`. */
+export const EXPLICIT_PERMISSIONS: readonly Permission[] = ['orders:unmask'];
 
 /**
  * Role -> permissions. YAML: a mapping (`support: [orders:read]`); environment

@@ -83,6 +83,12 @@ export const configSchema = z
       webhookRateLimitPerProviderPerMinute: int(1, 10_000_000).default(60_000),
       /** Above this event-loop delay the API sheds load with 503 + Retry-After. */
       maxEventLoopDelayMs: int(10, 60_000).default(1000),
+      /** Live order status (GET /v1/orders/{id}/events): open streams per user in one restful process. */
+      orderStreamsPerUser: int(1, 1000).default(5),
+      /** Open order streams in one restful process. */
+      orderStreamsPerProcess: int(1, 1_000_000).default(10_000),
+      /** A comment line this often keeps proxies from closing an idle stream; the order is re-read too. */
+      orderStreamHeartbeatMs: int(100, 120_000).default(15_000),
     }),
     grpc: z.strictObject({
       host: z.string().min(1).default('0.0.0.0'),

@@ -39,6 +39,7 @@ export const errorCodes = {
   PAYMENT_PROVIDER_REFUSED: 'unprocessable', // the provider declined to open, close or refund a charge
   INVALID_SIGNATURE: 'unauthenticated',
   RATE_LIMITED: 'rate_limited',
+  TOO_MANY_STREAMS: 'rate_limited', // open order streams (GET /v1/orders/{id}/events) over a cap
   OVERLOADED: 'unavailable',
   DEPENDENCY_UNAVAILABLE: 'unavailable',
   FLASH_SALE_NOT_FOUND: 'not_found',

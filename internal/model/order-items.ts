@@ -14,5 +14,5 @@ export const orderItems = mysqlTable(
     lineTotal: money('line_total').notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index('idx_order_items_order_id').on(t.orderId), index('idx_order_items_sku_id').on(t.skuId)],
+  (t) => [index('idx_order_items_order_id').on(t.orderId), index('idx_order_items_sku_order').on(t.skuId, t.orderId)],
 );

@@ -36,6 +36,8 @@ export function orderEnvelope(
   previous: OrderStatus | null,
   version: number,
   reason: string,
+  /** The event type: by default the one of the status the order enters; amendments name their own. */
+  type = orderEventType[status],
 ) {
   const data: OrderEventData = {
     orderId: o.id.toString(),
@@ -49,7 +51,7 @@ export function orderEnvelope(
     reason,
     source: o.source,
   };
-  return { topic: topics.orderEvent.name, envelope: newEnvelope(orderEventType[status], data), key: data.orderId };
+  return { topic: topics.orderEvent.name, envelope: newEnvelope(type, data), key: data.orderId };
 }
 
 export type OrderMessage = ReturnType<typeof orderEnvelope>;

@@ -1,8 +1,15 @@
+export {
+  ADDRESS_CHANGEABLE,
+  AMENDMENT_EVENTS,
+  adjustOrderPrice,
+  changeOrderAddress,
+} from './amend-order.js';
 export { type CancelOrderInput, type CancelReason, cancelOrder } from './cancel-order.js';
 export { closeExpiredOrders } from './close-expired.js';
 export { commitWithEvent, type Seal } from './commit-with-event.js';
 export { type CreatedOrder, type CreateOrderInput, createOrder, LIMITS, validateAddress } from './create-order.js';
 export { ORDER_CREATED_BATCH, type OrderEventData, orderCreatedBatch, orderEventType } from './events.js';
+export { type ExportShape, exportOrdersCsv, maskPhone, yuan } from './export-orders.js';
 export { getOrderDetail, invalidateOrderDetail, type OrderDetail } from './get-order.js';
 export { countMyOrders, HIDEABLE_STATUSES, type OrderCounts, setOrderVisibility } from './hide-order.js';
 export { invalidateOrderLists } from './list-cache.js';
@@ -25,4 +32,19 @@ export {
   priceLines,
   transitions,
 } from './rules.js';
+export {
+  candidatesSql,
+  matchesQuery,
+  type OrderSearch,
+  PAYMENT_STATUSES,
+  type PaymentStatus,
+  SEARCH_WINDOW,
+  type SearchPage,
+  type SearchSummary,
+  SUMMARY_SCAN,
+  searchOrders,
+  summarizeSearch,
+  validateSearch,
+} from './search-orders.js';
 export { type Actor, type TransitionResult, transitionOrder } from './transition.js';
+export { announceOrderChange, type OrderChange, orderChangesSince, watchChannel } from './watch.js';

@@ -16,7 +16,8 @@ import type { OrderStatus } from './rules.js';
 
 export type { Tx };
 
-export type OrderRow = typeof orders.$inferSelect;
+/** An order row; `phoneLast4` is computed by MySQL for search and never written. */
+export type OrderRow = Omit<typeof orders.$inferSelect, 'phoneLast4'>;
 export type OrderItemRow = typeof orderItems.$inferSelect;
 
 /** What an order needs of a SKU: its title, price and currency, whether it is on sale, and its stock. */

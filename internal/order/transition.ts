@@ -16,6 +16,7 @@ import {
   updateOrderIf,
 } from './repository.js';
 import { decide, type OrderEvent, type OrderStatus } from './rules.js';
+import { announceOrderChange } from './watch.js';
 
 export interface Actor {
   type: 'USER' | 'ADMIN' | 'SYSTEM' | 'PROVIDER';
@@ -105,6 +106,7 @@ export async function transitionOrder(ctx: ServiceContext, input: TransitionInpu
       await Promise.all([
         orderDetailCache(ctx).invalidate(order.id.toString(), version),
         invalidateOrderLists(ctx, [order.userId]),
+        announceOrderChange(ctx, order.id, version),
       ]);
       return result;
     } catch (err) {

@@ -63,10 +63,12 @@ async function apply(ctx: ServiceContext, r: PaymentResult): Promise<ApplyOutcom
       });
       if (res.changed) return 'PAID';
     } catch (err) {
-      // Lost the race to a cancel or to another payment (the unique kept-payment index): keep and refund.
+      // Lost the race to a cancel, to another payment (the unique kept-payment index) or to a price
+      // adjustment (an attempt for the old total): the money is recorded and refunded.
       const lostRace =
         isDuplicateKey(err) ||
-        (err instanceof AppError && ['ORDER_STATE_CONFLICT', 'CONCURRENT_MODIFICATION'].includes(err.code));
+        (err instanceof AppError &&
+          ['ORDER_STATE_CONFLICT', 'CONCURRENT_MODIFICATION', 'PAYMENT_AMOUNT_MISMATCH'].includes(err.code));
       if (!lostRace) throw err;
       if ((await getPayment(ctx.db, payment.id))?.status === 'SUCCEEDED') return 'DUPLICATE';
     }

@@ -1,5 +1,5 @@
 export { type ApplyOutcome, applyPaymentResult, type PaymentResult } from './apply-payment-result.js';
-export { closeCancelledOrderPayments, closePaymentAtProvider } from './close-payments.js';
+export { closePaymentAtProvider, closeUnkeepablePayments } from './close-payments.js';
 export { completeRefund } from './complete-refund.js';
 export { PAYMENT_NOTIFICATION_EVENT } from './enqueue.js';
 export { failRefund } from './fail-refund.js';

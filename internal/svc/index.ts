@@ -2,5 +2,5 @@ export { type ContextOptions, createServiceContext, requireMq, type ServiceConte
 export { type Db, openDatabase, type Pool } from './db.js';
 export { type Running, runProcess } from './lifecycle.js';
 export { goneFromThisHost, type ProcessId, thisProcess } from './process-id.js';
-export type { RedisClient } from './redis.js';
+export { openSubscriber, type RedisClient } from './redis.js';
 export { CLAIM_TTL_MS, claimWorkerId, WorkerIdTaken } from './worker-claim.js';

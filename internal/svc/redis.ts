@@ -1,4 +1,4 @@
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../telemetry/index.js';
 
@@ -38,7 +38,7 @@ export async function openRedis(cfg: Config['redis'], logger?: Logger): Promise<
   return redis;
 }
 
-function openSingle(cfg: Config['redis']): Redis {
+function openSingle(cfg: Config['redis'], overrides: Partial<RedisOptions> = {}): Redis {
   return new Redis({
     host: cfg.host,
     port: cfg.port,
@@ -52,6 +52,7 @@ function openSingle(cfg: Config['redis']): Redis {
     maxRetriesPerRequest: 0,
     // Commands issued in the same event-loop tick go out in one write (one syscall instead of one each).
     enableAutoPipelining: true,
+    ...overrides,
   });
 }
 
@@ -60,7 +61,7 @@ function openSingle(cfg: Config['redis']): Redis {
  * followed by the client (docs/operations.md, "Redis Cluster"). Every multi-key command and script uses
  * keys of one hash tag, so it touches one slot.
  */
-function openCluster(cfg: Config['redis']): Cluster {
+function openCluster(cfg: Config['redis'], overrides: Partial<ClusterOptions> = {}): Cluster {
   return new Cluster(
     cfg.clusterNodes.map((hp) => {
       const at = hp.lastIndexOf(':');
@@ -88,6 +89,19 @@ function openCluster(cfg: Config['redis']): Cluster {
         commandTimeout: cfg.commandTimeoutMs,
         maxRetriesPerRequest: 0,
       },
+      ...overrides,
     },
   );
+}
+
+/**
+ * A connection for SUBSCRIBE (a subscribed connection runs nothing else). Unlike the command client it
+ * queues a subscription made while it connects and subscribes again after a reconnect; errors are the
+ * caller's to log. Channels are not key-prefixed by ioredis: callers put the prefix in the name.
+ */
+export function openSubscriber(cfg: Config['redis']): RedisClient {
+  const options = { lazyConnect: false, enableOfflineQueue: true, autoResubscribe: true };
+  return cfg.clusterNodes.length > 0
+    ? openCluster(cfg, options)
+    : openSingle(cfg, { ...options, commandTimeout: undefined, maxRetriesPerRequest: null });
 }

@@ -17,6 +17,10 @@ export const ORDER_EVENT_TYPES = {
   refunding: 'order.refunding',
   refunded: 'order.refunded',
   refundFailed: 'order.refund_failed',
+  /** The receiver's address changed before shipping; `status` and `previousStatus` are the same. */
+  addressChanged: 'order.address_changed',
+  /** An unpaid order's total changed (`totalAmount` is the new one); pay attempts for the old are closed. */
+  priceAdjusted: 'order.price_adjusted',
 } as const;
 
 export type OrderEventType = (typeof ORDER_EVENT_TYPES)[keyof typeof ORDER_EVENT_TYPES];

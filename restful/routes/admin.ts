@@ -1,37 +1,50 @@
+import { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { hasPermission } from '../../internal/auth/index.js';
 import type { Permission } from '../../internal/config/index.js';
 import { markDelivered, shipOrder } from '../../internal/delivery/index.js';
+import { AppError } from '../../internal/errorx/index.js';
 import {
   addOrderNote,
+  adjustOrderPrice,
   cancelOrder,
+  changeOrderAddress,
+  exportOrdersCsv,
   getOrderDetail,
   listOrderNotes,
-  listOrders,
   type OrderNoteRow,
+  searchOrders,
+  summarizeSearch,
+  validateSearch,
 } from '../../internal/order/index.js';
 import { requestRefund } from '../../internal/payment/index.js';
 import type { ServiceContext } from '../../internal/svc/index.js';
 import { principalOf, requirePermission } from '../auth.js';
 import { notModified } from '../etag.js';
 import { idempotent } from '../idempotency.js';
-import { listInput, orderBody, orderJson, pageJson } from '../presenters.js';
+import { orderBody, orderJson, pageJson, searchInput } from '../presenters.js';
 import {
+  AddressChangeBody,
+  ExportQuery,
   errorResponses,
   IdempotencyHeader,
   IdParams,
-  ListQuery,
   NoteBody,
   Order,
   OrderNote,
   OrderNotes,
   OrderPage,
+  PriceAdjustBody,
   ReasonBody,
   readErrorResponses,
   ref,
   reply,
+  SearchQuery,
+  SearchSummary,
   ShipBody,
+  SummaryQuery,
 } from '../schemas.js';
 
 const security = [{ bearer: [] }];
@@ -54,17 +67,83 @@ export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
       schema: {
         operationId: 'adminListOrders',
         summary: 'Search orders across users',
-        description: 'Needs the permission orders:read.',
+        description:
+          'Needs the permission orders:read. Filters combine with AND; newest first. Each page reads bounded ranges of one index, so a page may hold fewer orders than `limit` (even none) while `nextCursor` is not null: follow it until it is.',
         tags,
         security,
-        querystring: ListQuery,
+        querystring: SearchQuery,
         response: { 200: reply(OrderPage, 'One page of orders'), ...readErrorResponses },
       },
     },
     async (req) => {
+      const { cursor, limit } = req.query;
       return pageJson(
-        await listOrders(ctx, listInput(req.query, req.query.userId ? BigInt(req.query.userId) : undefined)),
+        await searchOrders(ctx, searchInput(req.query), {
+          cursor,
+          limit: limit === undefined ? undefined : Number(limit),
+        }),
       );
+    },
+  );
+
+  app.get(
+    '/v1/admin/orders/summary',
+    {
+      preHandler: read,
+      schema: {
+        operationId: 'adminSummarizeOrders',
+        summary: 'Counts and amounts of a search, per status',
+        description:
+          'Needs the permission orders:read. Covers at most the newest 100,000 entries of the index the search reads; `complete` says whether that was all.',
+        tags,
+        security,
+        querystring: SummaryQuery,
+        response: { 200: reply(SearchSummary, 'The summary'), ...readErrorResponses },
+      },
+    },
+    async (req) => summarizeSearch(ctx, searchInput(req.query)),
+  );
+
+  app.get(
+    '/v1/admin/orders/export',
+    {
+      preHandler: requirePermission(ctx, 'orders:export'),
+      schema: {
+        operationId: 'adminExportOrders',
+        summary: 'A search as CSV, streamed',
+        description:
+          'Needs the permission orders:export; `phones=full` also needs orders:unmask, which the role admin does not give. UTF-8 with a BOM, CRLF, one row per order or per line, amounts in yuan, times in UTC. An export that fails midway ends the connection without the last chunk, so the client sees an incomplete transfer.',
+        tags,
+        security,
+        querystring: ExportQuery,
+        response: {
+          200: {
+            description: 'CSV, streamed',
+            content: { 'text/csv': { schema: { type: 'string' } } },
+          },
+          ...readErrorResponses,
+        },
+      },
+    },
+    async (req, res) => {
+      const fullPhones = req.query.phones === 'full';
+      if (fullPhones && !hasPermission(principalOf(req), 'orders:unmask', ctx.config.auth.rolePermissions)) {
+        throw new AppError(
+          'FORBIDDEN',
+          'full phone numbers need the permission orders:unmask (granted by name, not by the role admin); leave out phones=full for masked numbers',
+          { permission: 'orders:unmask' },
+        );
+      }
+      const filter = searchInput(req.query);
+      const name = `orders-${new Date().toISOString().replaceAll(/[:.]/g, '-')}.csv`;
+      validateSearch(filter); // a bad filter is a 400 here, not a broken download
+      const csv = exportOrdersCsv(ctx, filter, { shape: req.query.shape ?? 'orders', fullPhones });
+      req.log.info({ filter: req.query, fullPhones }, 'order export started');
+      return res
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${name}"`)
+        .header('cache-control', 'no-store')
+        .send(Readable.from(csv) as never);
     },
   );
 
@@ -132,6 +211,45 @@ export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
       const r = await cancelOrder(ctx, { orderId: BigInt(req.params.id), reason: 'ADMIN', actor: actor(req) });
       return { status: 200, body: orderJson(r.order, r.items) };
     }),
+  );
+
+  const address = mutation(
+    'changeOrderAddress',
+    "Change the receiver's address before shipping (PENDING_PAYMENT or PAID)",
+  );
+  app.post(
+    '/v1/admin/orders/:id/address',
+    { ...address, schema: { ...address.schema, body: ref(AddressChangeBody) } },
+    (req, reply) =>
+      idempotent(ctx, req, reply, async () => {
+        const r = await changeOrderAddress(ctx, {
+          orderId: BigInt(req.params.id),
+          address: req.body.address,
+          reason: req.body.reason,
+          actor: actor(req),
+        });
+        return { status: 200, body: orderJson(r.order, r.items) };
+      }),
+  );
+
+  const price = mutation(
+    'adjustOrderPrice',
+    'Adjust an unpaid order: shipping fee and/or discount (the total is items + shipping - discount)',
+  );
+  app.post(
+    '/v1/admin/orders/:id/price',
+    { ...price, schema: { ...price.schema, body: ref(PriceAdjustBody) } },
+    (req, reply) =>
+      idempotent(ctx, req, reply, async () => {
+        const r = await adjustOrderPrice(ctx, {
+          orderId: BigInt(req.params.id),
+          shippingFee: req.body.shippingFee,
+          discountAmount: req.body.discountAmount,
+          reason: req.body.reason,
+          actor: actor(req),
+        });
+        return { status: 200, body: orderJson(r.order, r.items) };
+      }),
   );
 
   const refund = mutation('adminRefundOrder', 'Refund any paid order', 'orders:refund');

@@ -1,14 +1,24 @@
-import type { Command } from 'commander';
+import { once } from 'node:events';
+import { createWriteStream, renameSync } from 'node:fs';
+import { type Command, Option } from 'commander';
 import { checkShipCsv, findOrders, orderDossier, SHIP_CSV_HEADER, shipBatch } from '../../internal/ops/index.js';
-import { cancelOrder } from '../../internal/order/index.js';
-import { idArg, printJson, readInputFile } from '../args.js';
+import {
+  cancelOrder,
+  exportOrdersCsv,
+  isOrderStatus,
+  type OrderSearch,
+  PAYMENT_STATUSES,
+  type PaymentStatus,
+  validateSearch,
+} from '../../internal/order/index.js';
+import { idArg, intArg, printJson, readInputFile, timeArg } from '../args.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { withContext } from '../context.js';
 import { progress } from '../progress.js';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : '-');
 
-/** `qianfan-order order show|cancel|find|ship-batch`. */
+/** `qianfan-order order show|cancel|find|ship-batch|export`. */
 export function orderCommand(program: Command): void {
   const order = program.command('order').description('look at and act on single orders');
   order
@@ -153,4 +163,99 @@ export function orderCommand(program: Command): void {
         { mq: !opts.dryRun },
       );
     });
+  order
+    .command('export')
+    .description('write the orders of a search as CSV (UTF-8 with BOM), newest first, with progress on stderr')
+    .option('--order-no <no>', 'the order with this number')
+    .option('--user <id>', "the buyer's orders", idArg('user'))
+    .option('--phone-last4 <digits>', "the receiver phone's last four digits")
+    .option('--sku <id>', 'orders with a line of this SKU', idArg('SKU'))
+    .addOption(new Option('--status <status>', 'orders in this status'))
+    .addOption(
+      new Option('--payment-status <status>', 'orders with a payment attempt in this status').choices(PAYMENT_STATUSES),
+    )
+    .addOption(new Option('--source <source>', 'where the order came from').choices(['APP', 'WEB', 'RPC', 'FLASHSALE']))
+    .option('--created-from <time>', 'created at or after (ISO 8601)', timeArg)
+    .option('--created-to <time>', 'created at or before (ISO 8601)', timeArg)
+    .option('--paid-from <time>', 'paid at or after (ISO 8601)', timeArg)
+    .option('--paid-to <time>', 'paid at or before (ISO 8601)', timeArg)
+    .option('--amount-min <fen>', 'total at least (fen)', intArg(0, Number.MAX_SAFE_INTEGER))
+    .option('--amount-max <fen>', 'total at most (fen)', intArg(0, Number.MAX_SAFE_INTEGER))
+    .option('--lines', 'one row per order line instead of one per order')
+    .option('--full-phones', 'receiver phones in full (default: 138****5678)')
+    .option('--out <file>', 'write here (through <file>.partial, renamed when complete) instead of stdout')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  qianfan-order order export --paid-from 2026-11-01T00:00:00+08:00 --paid-to 2026-11-30T23:59:59+08:00 --out november.csv\n  qianfan-order order export --status PAID --lines > paid-lines.csv\n\nAmounts are yuan with two decimals, times ISO 8601 in UTC. The file is complete only when the command exits 0; with --out, a failed export leaves <file>.partial, never <file>.',
+    )
+    .action(async (opts: ExportOpts) => {
+      if (opts.status !== undefined && !isOrderStatus(opts.status)) {
+        throw new CliError(`--status ${opts.status} is not an order status`, EXIT.USAGE);
+      }
+      const filter: OrderSearch = {
+        orderNo: opts.orderNo,
+        userId: opts.user,
+        phoneLast4: opts.phoneLast4,
+        skuId: opts.sku,
+        status: opts.status,
+        paymentStatus: opts.paymentStatus,
+        source: opts.source,
+        createdFrom: opts.createdFrom,
+        createdTo: opts.createdTo,
+        paidFrom: opts.paidFrom,
+        paidTo: opts.paidTo,
+        amountMin: opts.amountMin,
+        amountMax: opts.amountMax,
+      };
+      try {
+        validateSearch(filter);
+      } catch (err) {
+        throw new CliError((err as Error).message, EXIT.USAGE);
+      }
+      const partial = opts.out && `${opts.out}.partial`;
+      const out = partial ? createWriteStream(partial) : process.stdout;
+      const bar = progress('export');
+      let total = { orders: 0, rows: 0 };
+      await withContext(async (ctx) => {
+        try {
+          const csv = exportOrdersCsv(ctx, filter, {
+            shape: opts.lines ? 'lines' : 'orders',
+            fullPhones: opts.fullPhones === true,
+            onProgress: (orders, rows) => {
+              total = { orders, rows };
+              bar.update(orders, undefined, `orders, ${rows} rows`);
+            },
+          });
+          for await (const chunk of csv) if (!out.write(chunk)) await once(out, 'drain');
+          if (partial && opts.out) {
+            out.end();
+            await once(out, 'finish');
+            renameSync(partial, opts.out);
+          }
+        } catch (err) {
+          if (partial) out.destroy();
+          throw err;
+        }
+      });
+      bar.done(`${total.orders} orders, ${total.rows} rows${opts.out ? ` in ${opts.out}` : ''}`);
+    });
+}
+
+interface ExportOpts {
+  orderNo?: string;
+  user?: bigint;
+  phoneLast4?: string;
+  sku?: bigint;
+  status?: string;
+  paymentStatus?: PaymentStatus;
+  source?: OrderSearch['source'];
+  createdFrom?: Date;
+  createdTo?: Date;
+  paidFrom?: Date;
+  paidTo?: Date;
+  amountMin?: number;
+  amountMax?: number;
+  lines?: boolean;
+  fullPhones?: boolean;
+  out?: string;
 }
