@@ -202,13 +202,21 @@ export function rssMiB(pid: number): number {
 
 /** Samples a process's RSS every 250 ms until stopped; returns the highest value (MiB). */
 export function rssPeak(pid: number) {
-  let peak = rssMiB(pid);
+  // A process that has exited has no /proc entry: its last sample stands.
+  const sample = () => {
+    try {
+      return rssMiB(pid);
+    } catch {
+      return 0;
+    }
+  };
+  let peak = sample();
   const timer = setInterval(() => {
-    peak = Math.max(peak, rssMiB(pid));
-  }, 250);
+    peak = Math.max(peak, sample());
+  }, 100);
   return () => {
     clearInterval(timer);
-    return Math.max(peak, rssMiB(pid));
+    return Math.max(peak, sample());
   };
 }
 
