@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { signDevToken } from '../internal/auth/index.js';
 import { markDelivered, shipOrder } from '../internal/delivery/index.js';
 import type { ConsumerLoop } from '../internal/mq/index.js';
-import { createOrder } from '../internal/order/index.js';
+import { cancelOrder, createOrder } from '../internal/order/index.js';
 import { sandboxWebhook, startPayment } from '../internal/payment/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { testConfig } from './helpers/config.js';
@@ -215,5 +219,71 @@ describe('order status as Server-Sent Events (real restful process, MariaDB, Red
       return ok;
     });
     b.close();
+  });
+});
+
+// A stalled Redis (SIGSTOP: connections open, nothing answers) loses the change notices; the streams keep
+// going on the heartbeat's re-read, so an event comes one heartbeat late at most, and none is lost.
+describe('order streams with Redis stalled (SIGSTOP)', () => {
+  const REDIS_PORT = 17_000 + Math.floor(Math.random() * 100);
+  const STALL_PORT = 18_941;
+  let redis: ChildProcess;
+  let ctx: ServiceContext;
+  let restful: Proc | undefined;
+  // Its own single Redis, also when the suite runs on a Redis Cluster.
+  const env = {
+    QIANFAN_REDIS__PORT: String(REDIS_PORT),
+    QIANFAN_REDIS__CLUSTER_NODES: '',
+    QIANFAN_REDIS__COMMAND_TIMEOUT_MS: '300',
+  };
+  before(async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'qf-watch-stall-'));
+    redis = spawn(
+      'redis-server',
+      ['--port', String(REDIS_PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      { stdio: 'ignore' },
+    );
+    ctx = await waitFor('the private Redis', 10_000, () =>
+      createServiceContext(testConfig(env), { process: 'script', mq: true, logger: testLogger }).catch(() => undefined),
+    );
+    const p = startProcess('restful/main.ts', [], {
+      ...env,
+      QIANFAN_SERVICE__INSTANCE: '32',
+      QIANFAN_HTTP__PORT: String(STALL_PORT),
+      QIANFAN_ADMIN__RESTFUL_PORT: String(STALL_PORT + 1000),
+      QIANFAN_HTTP__ORDER_STREAM_HEARTBEAT_MS: '2000',
+    });
+    restful = p;
+    await waitFor('restful ready', 30_000, async () => {
+      if (p.child.exitCode !== null) throw new Error(`restful exited:\n${p.output()}`);
+      return (await fetch(`http://127.0.0.1:${STALL_PORT}/readyz`).catch(() => undefined))?.ok;
+    });
+  });
+  after(async () => {
+    redis?.kill('SIGCONT');
+    if (restful && restful.child.exitCode === null) await stopWithin(restful, 10_000);
+    await ctx?.close();
+    redis?.kill('SIGKILL');
+  });
+
+  it('an open stream gets each version within a heartbeat while Redis is stalled, and after it resumes', async () => {
+    const [sku] = (await makeSkus(ctx, [{ price: 500, available: 5 }])) as [bigint];
+    const buyer = BigInt(Date.now()) * 1000n + 900_951n;
+    const token = await signDevToken(ctx.config.auth, { userId: String(buyer), roles: ['user'] }, 600);
+    const id = (await createOrder(ctx, { userId: buyer, items: [{ skuId: sku, quantity: 1 }], address })).order.id;
+    const w = watch(`http://127.0.0.1:${STALL_PORT}/v1/orders/${id}/events`, { authorization: `Bearer ${token}` });
+    await w.until('the current version', () => w.events.length === 1);
+    redis.kill('SIGSTOP');
+    const started = Date.now();
+    await cancelOrder(ctx, { orderId: id, reason: 'ADMIN', actor: { type: 'ADMIN', id: 't' } });
+    await w.until('CANCELLED with Redis stalled', () => w.events.length === 2, 6000);
+    assert.equal(w.events[1]?.data.status, 'CANCELLED');
+    assert.ok((w.events[1]?.at ?? 0) - started < 2000 + 1500, 'within a heartbeat (2 s) and a read');
+    redis.kill('SIGCONT');
+    assert.deepEqual(
+      w.events.map((e) => e.id),
+      [0, 1],
+    );
+    w.close();
   });
 });

@@ -35,7 +35,7 @@ if [ $# -gt 0 ]; then run_tests "$@"; exit 0; fi
 run_tests test/*.test.ts test/fuzz/*.test.ts test/chaos/*.test.ts
 
 # The cluster phase: the Redis-facing tests again, on a 3-master Redis Cluster (flash sale, caches, the
-# limiter, idempotency, job leases, worker ids, HTTP protection) plus test/cluster/: failover, scripts,
+# limiter, idempotency, job leases, worker ids, HTTP protection, order streams) plus test/cluster/: failover, scripts,
 # and the scale suite (two of every process under the chaos faults).
 # QIANFAN_TEST_CLUSTER=0 skips it.
 if [ "${QIANFAN_TEST_CLUSTER:-1}" != 0 ] && [ -z "${QIANFAN_REDIS__CLUSTER_NODES:-}" ]; then
@@ -45,5 +45,5 @@ if [ "${QIANFAN_TEST_CLUSTER:-1}" != 0 ] && [ -z "${QIANFAN_REDIS__CLUSTER_NODES
   export QIANFAN_REDIS__CLUSTER_NODES
   run_tests test/cluster/*.test.ts test/flash-sale.test.ts test/cache-aside.test.ts test/ratelimit.test.ts \
     test/idempotency.test.ts test/worker-claim.test.ts test/webhook-limits.test.ts test/http.test.ts \
-    test/operators.test.ts test/audit.test.ts
+    test/operators.test.ts test/audit.test.ts test/order-watch.test.ts
 fi
