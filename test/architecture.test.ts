@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -28,6 +28,16 @@ describe('architecture', () => {
   it('the dependency rule holds for the whole tree', () => {
     const r = depcruise(root);
     assert.equal(r.status, 0, r.stdout + r.stderr);
+  });
+
+  it('whole order rows are read with orderColumns, never select() (which adds the search-only phone_last4)', () => {
+    const offenders = [...DIRS, 'test', 'bench'].flatMap((dir) =>
+      (readdirSync(path.join(root, dir), { recursive: true }) as string[])
+        .filter((f) => f.endsWith('.ts') && !f.includes('node_modules') && !f.startsWith('gen'))
+        .filter((f) => /\.select\(\)\s*\.from\(orders\b/.test(readFileSync(path.join(root, dir, f), 'utf8')))
+        .map((f) => `${dir}/${f}`),
+    );
+    assert.deepEqual(offenders, []);
   });
 
   it('the dependency rule catches an entrypoint importing another and internal importing a transport', () => {

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { signDevToken } from '../internal/auth/index.js';
 import { flashSaleStats, reconcileFlashSale, requeueLostTickets, saleKeys } from '../internal/flashsale/index.js';
 import { MARK_SENT, PURCHASE } from '../internal/flashsale/scripts.js';
-import { flashSales, flashSaleTickets, orders } from '../internal/model/index.js';
+import { flashSales, flashSaleTickets, orderColumns, orders } from '../internal/model/index.js';
 import { Batcher, type ConsumerLoop } from '../internal/mq/index.js';
 import { cancelOrder } from '../internal/order/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
@@ -286,7 +286,7 @@ describe('flash sale (real Redis, RocketMQ, MariaDB)', () => {
     });
     assert.ok(tickets.every((t) => t.status === 'ORDERED' && t.orderId));
     const made = await ctx.db
-      .select()
+      .select(orderColumns)
       .from(orders)
       .where(
         inArray(
@@ -477,7 +477,7 @@ describe('flash sale (real Redis, RocketMQ, MariaDB)', () => {
       return r.length === 30 ? r : undefined;
     });
     assert.ok(rows.every((t) => t.status === 'ORDERED'));
-    const made = await ctx.db.select().from(orders).where(inArray(orders.userId, buyers));
+    const made = await ctx.db.select(orderColumns).from(orders).where(inArray(orders.userId, buyers));
     assert.equal(made.length, 30, 'duplicate or missing orders');
     const stats = await flashSaleStats(ctx, BigInt(saleId));
     assert.equal(stats.redis.queuedTickets, 0);

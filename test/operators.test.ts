@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eq, inArray } from 'drizzle-orm';
 import { jobNamed, runJob } from '../internal/jobs/index.js';
-import { backfillRuns, orders, skus } from '../internal/model/index.js';
+import { backfillRuns, orderColumns, orders, skus } from '../internal/model/index.js';
 import { createOrder } from '../internal/order/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { testConfig, testEnv } from './helpers/config.js';
@@ -205,13 +205,19 @@ describe("operators' tools: jobs and the CLI (real MariaDB, Redis, RocketMQ)", (
       cli(['order', 'cancel', String(order.id), '--reason', 'test', '--dry-run']).stdout,
       /would be cancelled/,
     );
-    assert.equal((await ctx.db.select().from(orders).where(eq(orders.id, order.id)))[0]?.status, 'PENDING_PAYMENT');
+    assert.equal(
+      (await ctx.db.select(orderColumns).from(orders).where(eq(orders.id, order.id)))[0]?.status,
+      'PENDING_PAYMENT',
+    );
     const replay = cli(['events', 'replay', '--order', String(order.id), '--json']);
     assert.equal(replay.status, 0, replay.stderr);
     assert.equal(JSON.parse(replay.stdout.trim().split('\n').pop()!).replayed, 1);
     const cancel = cli(['order', 'cancel', String(order.id), '--reason', 'test']);
     assert.equal(cancel.status, 0, cancel.stderr);
-    assert.equal((await ctx.db.select().from(orders).where(eq(orders.id, order.id)))[0]?.status, 'CANCELLED');
+    assert.equal(
+      (await ctx.db.select(orderColumns).from(orders).where(eq(orders.id, order.id)))[0]?.status,
+      'CANCELLED',
+    );
     const list = JSON.parse(cli(['job', 'list', '--json']).stdout);
     assert.ok(list.some((j: { name: string }) => j.name === 'close-expired-orders'));
     const run = cli(['job', 'run', 'cleanup-expired', '--json']);

@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { signDevToken } from '../internal/auth/index.js';
+import { confirmReceipt, markDelivered, shipOrder } from '../internal/delivery/index.js';
 import { cancelOrder, createOrder } from '../internal/order/index.js';
+import { requestRefund } from '../internal/payment/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { buildApp } from '../restful/app.js';
 import { testConfig } from './helpers/config.js';
@@ -122,5 +124,21 @@ describe('order counts and hidden orders (real MariaDB, Redis, RocketMQ)', () =>
     assert.deepEqual(await ids(), [String(open), String(done)]);
     assert.equal((await counts(userId)).byStatus.CANCELLED, 1);
     assert.equal((await call('GET', '/v1/orders?hidden=maybe', userId)).status, 400);
+  });
+  it('a hidden COMPLETED order that is refunded later is shown again (REFUNDING is not finished)', async () => {
+    const userId = ++nextUser;
+    const id = await create(userId);
+    const admin = { type: 'ADMIN' as const, id: 't' };
+    await payOrder(ctx, id, userId);
+    await shipOrder(ctx, { orderId: id, carrier: 'SF', trackingNo: `HID${id}`, actor: admin });
+    await markDelivered(ctx, { orderId: id, actor: admin });
+    await confirmReceipt(ctx, { orderId: id, userId, actor: { type: 'USER', id: String(userId) } });
+    assert.equal((await call('POST', `/v1/orders/${id}/hide`, userId, randomUUID())).status, 200);
+    const ids = async () =>
+      ((await call('GET', '/v1/orders', userId)).body.orders as Array<{ id: string }>).map((o) => o.id);
+    assert.deepEqual(await ids(), []);
+    await requestRefund(ctx, { orderId: id, userId, actor: { type: 'USER', id: String(userId) }, reason: 'broken' });
+    assert.deepEqual(await ids(), [String(id)]);
+    assert.equal((await counts(userId)).total, 1);
   });
 });

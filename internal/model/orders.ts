@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { getTableColumns, sql } from 'drizzle-orm';
 import { index, int, json, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
 import { createdAt, id, money, ts, updatedAt } from './columns.js';
 
@@ -60,3 +60,9 @@ export const orders = mysqlTable(
     index('idx_orders_phone_last4_id').on(t.phoneLast4, t.id),
   ],
 );
+
+/**
+ * The columns of an order row as the code reads it: every column but the search-only `phone_last4`.
+ * Select with this (`select(orderColumns).from(orders)`), not `select()`, so rows equal what was written.
+ */
+export const { phoneLast4: _phoneLast4, ...orderColumns } = getTableColumns(orders);

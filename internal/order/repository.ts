@@ -4,6 +4,7 @@ import {
   type Db,
   executeSql,
   type mqTxLog,
+  orderColumns,
   orderHidden,
   orderItems,
   orderStatusLog,
@@ -109,7 +110,7 @@ export async function restockSold(tx: Tx, skuId: bigint, qty: number): Promise<b
 }
 
 export async function getOrder(tx: Tx, id: bigint): Promise<OrderRow | undefined> {
-  const [row] = await tx.select().from(orders).where(eq(orders.id, id)).limit(1);
+  const [row] = await (tx as Db).select(orderColumns).from(orders).where(eq(orders.id, id)).limit(1);
   return row;
 }
 
@@ -144,8 +145,8 @@ export async function listOrders(tx: Tx, f: ListFilter): Promise<OrderRow[]> {
     f.beforeId !== undefined ? lt(orders.id, f.beforeId) : undefined,
     f.hidden === undefined ? undefined : f.hidden === 'only' ? sql`EXISTS (${HIDDEN})` : sql`NOT EXISTS (${HIDDEN})`,
   ].filter((c) => c !== undefined);
-  return tx
-    .select()
+  return (tx as Db)
+    .select(orderColumns)
     .from(orders)
     .where(conds.length ? and(...conds) : undefined)
     .orderBy(desc(orders.id))

@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, inArray, lte, type SQL, sql } from 'drizzle-orm';
 import { AppError } from '../errorx/index.js';
 import { EPOCH_MS } from '../ids/index.js';
-import { orders, type Tx } from '../model/index.js';
+import { type Db, orderColumns, orders, type Tx } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import type { OrderSource } from './new-order.js';
 import { getItemsOf, type OrderItemRow, type OrderRow } from './repository.js';
@@ -156,8 +156,8 @@ export function candidatesSql(
 
 /** The matching orders among candidate ids, read by primary key. */
 export const matchesQuery = (tx: Tx, f: OrderSearch, ids: bigint[], limit: number) =>
-  tx
-    .select()
+  (tx as Db)
+    .select(orderColumns)
     // By primary key only: left to itself, the optimizer may scan a status or date index instead.
     .from(orders, { forceIndex: 'PRIMARY' })
     .where(and(inArray(orders.id, ids), ...rowFilter(f)))

@@ -4,6 +4,7 @@ import { serviceMetrics } from '../telemetry/index.js';
 import { commitWithEvent, type Seal } from './commit-with-event.js';
 import { orderDetailCache } from './detail-cache.js';
 import { orderEnvelope } from './events.js';
+import { HIDEABLE_STATUSES } from './hide-order.js';
 import { invalidateOrderLists } from './list-cache.js';
 import {
   getItems,
@@ -12,6 +13,7 @@ import {
   type OrderItemRow,
   type OrderRow,
   setOrderColumns,
+  setOrderHidden,
   type Tx,
   updateOrderIf,
 } from './repository.js';
@@ -82,6 +84,10 @@ export async function transitionOrder(ctx: ServiceContext, input: TransitionInpu
           // and a transition that lost the race does nothing else.
           const ok = await updateOrderIf(tx, order.id, { status: from, version: order.version }, { status: to });
           if (!ok) throw new AppError('CONCURRENT_MODIFICATION', 'the order changed while this request ran; retry');
+          // A hidden order that moves on (COMPLETED -> REFUNDING) is shown again: it is not finished.
+          if (HIDEABLE_STATUSES.includes(from) && !HIDEABLE_STATUSES.includes(to)) {
+            await setOrderHidden(tx, order.id, order.userId, false);
+          }
           const extra = (await input.apply?.(tx, order, to)) ?? {};
           if (Object.keys(extra).length > 0) await setOrderColumns(tx, order.id, extra);
           await insertStatusLog(tx, {

@@ -1,5 +1,5 @@
 import { eq, inArray } from 'drizzle-orm';
-import { orders, skus } from '../../internal/model/index.js';
+import { orderColumns, orders, skus } from '../../internal/model/index.js';
 import { applyPaymentResult, startPayment } from '../../internal/payment/index.js';
 import type { ServiceContext } from '../../internal/svc/index.js';
 
@@ -34,11 +34,11 @@ export async function stockOf(ctx: ServiceContext, id: bigint) {
 }
 
 export async function ordersOfUser(ctx: ServiceContext, userId: bigint) {
-  return ctx.db.select().from(orders).where(eq(orders.userId, userId));
+  return ctx.db.select(orderColumns).from(orders).where(eq(orders.userId, userId));
 }
 
 export async function countOrdersForSkus(ctx: ServiceContext, userIds: bigint[]) {
-  return (await ctx.db.select().from(orders).where(inArray(orders.userId, userIds))).length;
+  return (await ctx.db.select(orderColumns).from(orders).where(inArray(orders.userId, userIds))).length;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { signDevToken } from '../../internal/auth/index.js';
-import { deadLetters, orders, payments, refunds } from '../../internal/model/index.js';
+import { deadLetters, orderColumns, orders, payments, refunds } from '../../internal/model/index.js';
 import { createServiceContext, type ServiceContext } from '../../internal/svc/index.js';
 import { FakeAlipay } from '../fakes/alipay.js';
 import { keyDir } from '../fakes/keys.js';
@@ -85,7 +85,7 @@ export class ProviderStack {
 
   async orderStatus(id: string) {
     const [o] = await this.ctx.db
-      .select()
+      .select(orderColumns)
       .from(orders)
       .where(eq(orders.id, BigInt(id)));
     return o?.status;
