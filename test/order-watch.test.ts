@@ -102,20 +102,8 @@ describe('order status as Server-Sent Events (real restful process, MariaDB, Red
   });
 
   const auth = () => ({ authorization: `Bearer ${token}` });
-  const newOrder = async () =>
-    (await createOrder(ctx, { userId: buyer, items: [{ skuId: sku, quantity: 1 }], address })).order.id;
-
-  it('sees the current version, then PAID within 1 s of the payment webhook; heartbeats in between', async () => {
-    const id = await newOrder();
-    const w = watch(`${base}/v1/orders/${id}/events`, auth());
-    await w.until('the current version', () => w.events.length === 1);
-    assert.deepEqual(
-      [w.events[0]?.id, w.events[0]?.data.status, w.events[0]?.data.previousStatus],
-      [0, 'PENDING_PAYMENT', null],
-    );
-    // Right after a heartbeat (which re-reads the order too), so the next is 4 s away: PAID within 1 s can
-    // only come from the change's notice.
-    await w.until('a heartbeat', () => w.comments() > 0, 6000);
+  /** The buyer pays at the sandbox provider, whose signed notification reaches restful's webhook route. */
+  const payByWebhook = async (id: bigint) => {
     const { payment } = await startPayment(ctx, { orderId: id, userId: buyer });
     const hook = sandboxWebhook(ctx.config.payment.webhookSecret, {
       type: 'payment.succeeded',
@@ -132,6 +120,22 @@ describe('order status as Server-Sent Events (real restful process, MariaDB, Red
       body: hook.body,
     });
     assert.equal(res.status, 202, await res.text());
+  };
+  const newOrder = async () =>
+    (await createOrder(ctx, { userId: buyer, items: [{ skuId: sku, quantity: 1 }], address })).order.id;
+
+  it('sees the current version, then PAID within 1 s of the payment webhook; heartbeats in between', async () => {
+    const id = await newOrder();
+    const w = watch(`${base}/v1/orders/${id}/events`, auth());
+    await w.until('the current version', () => w.events.length === 1);
+    assert.deepEqual(
+      [w.events[0]?.id, w.events[0]?.data.status, w.events[0]?.data.previousStatus],
+      [0, 'PENDING_PAYMENT', null],
+    );
+    // Right after a heartbeat (which re-reads the order too), so the next is 4 s away: PAID within 1 s can
+    // only come from the change's notice.
+    await w.until('a heartbeat', () => w.comments() > 0, 6000);
+    await payByWebhook(id);
     const answered = Date.now();
     await w.until('PAID', () => w.events.length === 2, 5000);
     const paid = w.events[1] as Seen;
@@ -145,17 +149,7 @@ describe('order status as Server-Sent Events (real restful process, MariaDB, Red
     const w = watch(`${base}/v1/orders/${id}/events`, auth());
     await w.until('the current version', () => w.events.length === 1);
     // Paid while watched.
-    const { payment } = await startPayment(ctx, { orderId: id, userId: buyer });
-    const hook = sandboxWebhook(ctx.config.payment.webhookSecret, {
-      type: 'payment.succeeded',
-      paymentId: String(payment.id),
-      orderId: String(id),
-      providerTxnId: `sse-${payment.id}`,
-      amount: payment.amount,
-      currency: 'CNY',
-      occurredAt: new Date().toISOString(),
-    } as never);
-    await fetch(`${base}/v1/payments/webhooks/sandbox`, { method: 'POST', headers: hook.headers, body: hook.body });
+    await payByWebhook(id);
     await w.until('PAID', () => w.events.length === 2);
 
     // A deploy: SIGTERM ends the stream cleanly (the process does not wait for it), and the order ships

@@ -99,11 +99,13 @@ function rowFilter(f: OrderSearch): SQL[] {
     f.paidTo ? lte(orders.paidAt, f.paidTo) : undefined,
     f.amountMin !== undefined ? gte(orders.totalAmount, f.amountMin) : undefined,
     f.amountMax !== undefined ? lte(orders.totalAmount, f.amountMax) : undefined,
+    // Scalar subqueries, not EXISTS: both servers may turn an EXISTS into a semi-join driven from the
+    // other table (every SUCCEEDED payment, say), which no longer reads only the candidates.
     f.skuId !== undefined
-      ? sql`EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = ${orders.id} AND i.sku_id = ${f.skuId})`
+      ? sql`(SELECT 1 FROM order_items i WHERE i.order_id = ${orders.id} AND i.sku_id = ${f.skuId} LIMIT 1) IS NOT NULL`
       : undefined,
     f.paymentStatus !== undefined
-      ? sql`EXISTS (SELECT 1 FROM payments p WHERE p.order_id = ${orders.id} AND p.status = ${f.paymentStatus})`
+      ? sql`(SELECT 1 FROM payments p WHERE p.order_id = ${orders.id} AND p.status = ${f.paymentStatus} LIMIT 1) IS NOT NULL`
       : undefined,
   ];
   return conds.filter((c) => c !== undefined);
