@@ -1,5 +1,6 @@
 import type { AddressSnapshot } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
+import { itemsByOrder } from './list-orders.js';
 import type { OrderItemRow, OrderRow } from './repository.js';
 import { type OrderSearch, searchOrders } from './search-orders.js';
 
@@ -65,8 +66,7 @@ export async function* exportOrdersCsv(
   let rows = 0;
   do {
     const page = await searchOrders(ctx, filter, { cursor, limit: EXPORT_PAGE });
-    const itemsOf = new Map<bigint, OrderItemRow[]>();
-    for (const i of page.items) itemsOf.set(i.orderId, [...(itemsOf.get(i.orderId) ?? []), i]);
+    const itemsOf = itemsByOrder(page.items);
     let chunk = '';
     for (const o of page.orders) {
       const cells = orderCells(o, opts.fullPhones);

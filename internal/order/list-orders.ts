@@ -62,9 +62,9 @@ async function loadPage(
   return { orders: page, items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
 }
 
-const encodeCursor = (id: bigint) => Buffer.from(`o:${id}`).toString('base64url');
+export const encodeCursor = (id: bigint) => Buffer.from(`o:${id}`).toString('base64url');
 
-function decodeCursor(cursor: string): bigint {
+export function decodeCursor(cursor: string): bigint {
   const m = /^o:(\d{1,20})$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!m?.[1]) throw new AppError('VALIDATION_FAILED', 'cursor is not one this service issued');
   return BigInt(m[1]);

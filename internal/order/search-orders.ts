@@ -3,6 +3,7 @@ import { AppError } from '../errorx/index.js';
 import { EPOCH_MS } from '../ids/index.js';
 import { type Db, orderColumns, orders, type Tx } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
+import { decodeCursor, encodeCursor } from './list-orders.js';
 import type { OrderSource } from './new-order.js';
 import { getItemsOf, type OrderItemRow, type OrderRow } from './repository.js';
 import type { OrderStatus } from './rules.js';
@@ -187,19 +188,19 @@ export async function searchOrders(
   if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
     throw new AppError('VALIDATION_FAILED', 'limit must be an integer from 1 to 500');
   }
-  let beforeId = page.cursor === undefined ? undefined : decodeSearchCursor(page.cursor);
+  let beforeId = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
   const found: OrderRow[] = [];
   for (let w = 0; w < WINDOWS_PER_PAGE; w++) {
     const { ids, matches, last } = await readWindow(ctx.db, f, beforeId, limit - found.length + 1);
     found.push(...matches);
     if (found.length > limit) {
       const orders = found.slice(0, limit);
-      return withItems(ctx.db, orders, encodeSearchCursor((orders.at(-1) as OrderRow).id));
+      return withItems(ctx.db, orders, encodeCursor((orders.at(-1) as OrderRow).id));
     }
     if (ids < SEARCH_WINDOW || last === undefined) return withItems(ctx.db, found, null);
     beforeId = last;
   }
-  return withItems(ctx.db, found, beforeId === undefined ? null : encodeSearchCursor(beforeId));
+  return withItems(ctx.db, found, beforeId === undefined ? null : encodeCursor(beforeId));
 }
 
 async function readWindow(tx: Tx, f: OrderSearch, beforeId: bigint | undefined, want: number) {
@@ -256,12 +257,4 @@ export async function summarizeSearch(ctx: ServiceContext, f: OrderSearch): Prom
     summary.amount += amount;
   }
   return summary;
-}
-
-const encodeSearchCursor = (id: bigint) => Buffer.from(`o:${id}`).toString('base64url');
-
-function decodeSearchCursor(cursor: string): bigint {
-  const m = /^o:(\d{1,20})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!m?.[1]) throw new AppError('VALIDATION_FAILED', 'cursor is not one this service issued');
-  return BigInt(m[1]);
 }
