@@ -38,6 +38,13 @@ export interface OrderClientTls {
 
 const pem = (v: string | Buffer | undefined) => (v === undefined ? null : Buffer.from(v));
 
+/** A failed call's status as an OrderServiceError (the service's code from the `error-code` trailer). */
+function serviceErrorOf(e: ServiceError): OrderServiceError {
+  const code = (e.metadata?.get('error-code')[0] as string | undefined) ?? status[e.code] ?? 'UNKNOWN';
+  const detailsRaw = e.metadata?.get('error-details')[0] as string | undefined;
+  return new OrderServiceError(code, e.details ?? e.message, e.code, detailsRaw ? JSON.parse(detailsRaw) : undefined);
+}
+
 /** A failed call: `code` is the service's string error code (ORDER_NOT_FOUND, ...), `grpcCode` the status. */
 export class OrderServiceError extends Error {
   override name = 'OrderServiceError';
@@ -178,13 +185,80 @@ export class OrderClient {
         await new Promise((r) => setTimeout(r, FAILOVER_PAUSE_MS));
         return this.#call(method, req, deadline, failed);
       }
-      const detailsRaw = e.metadata?.get('error-details')[0] as string | undefined;
-      throw new OrderServiceError(
-        code,
-        e.details ?? e.message,
-        e.code,
-        detailsRaw ? JSON.parse(detailsRaw) : undefined,
-      );
+      throw serviceErrorOf(e);
+    }
+  }
+
+  /**
+   * The order's versions as they are committed, oldest first: without `afterVersion` the current one
+   * first, with it every version after it (-1: the whole history, from the creation). The stream survives the instance it is on: when that instance shuts down, dies or goes silent
+   * for `idleMs` (default 45 s, three server heartbeats), it resumes on another one after the last version
+   * received, so no version is missed or repeated. Ends when `signal` aborts; throws OrderServiceError for
+   * an answer that watching again would not change (NOT_FOUND, INVALID_ARGUMENT, TOO_MANY_STREAMS, ...).
+   */
+  async *watchOrder(
+    req: { orderId: string; userId?: string; afterVersion?: number },
+    opts: { signal?: AbortSignal; idleMs?: number } = {},
+  ): AsyncGenerator<pb.WatchOrderResponse> {
+    let after = req.afterVersion;
+    let failed: string | undefined;
+    const idleMs = opts.idleMs ?? 45_000;
+    let lonelySince: number | undefined;
+    while (!opts.signal?.aborted) {
+      const picked = this.#balancer.pick({ except: failed, connectable: this.#connectable });
+      const client = picked && this.#clients.get(picked.address);
+      if (!picked || !client) {
+        // Between the last instance leaving etcd and the next one registering (a restart): wait a while.
+        lonelySince ??= Date.now();
+        if (Date.now() - lonelySince > idleMs) {
+          throw new OrderServiceError(
+            'NO_INSTANCES',
+            `no ${ORDER_SERVICE} instance is registered in etcd`,
+            status.UNAVAILABLE,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
+      lonelySince = undefined;
+      const md = new Metadata();
+      md.set('x-service-token', this.#opts.serviceToken);
+      let code: status = status.OK;
+      const call = client.watchOrder(pb.WatchOrderRequest.fromPartial({ ...req, afterVersion: after }), md);
+      let idle = false;
+      let timer = setTimeout(() => {}, 0);
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          idle = true;
+          call.cancel();
+        }, idleMs);
+      };
+      const abort = () => call.cancel();
+      opts.signal?.addEventListener('abort', abort, { once: true });
+      arm();
+      try {
+        for await (const msg of call as AsyncIterable<pb.WatchOrderResponse>) {
+          arm();
+          if (msg.heartbeat || (after !== undefined && msg.version <= after)) continue;
+          after = msg.version;
+          yield msg;
+        }
+        failed = picked.address; // the server ended the stream: watch on another instance
+      } catch (err) {
+        const e = err as ServiceError;
+        code = e.code;
+        if (opts.signal?.aborted) return;
+        const again = idle || e.code === status.UNAVAILABLE || e.code === status.CANCELLED;
+        if (!again) throw serviceErrorOf(e);
+        failed = picked.address;
+        await new Promise((r) => setTimeout(r, FAILOVER_PAUSE_MS));
+      } finally {
+        picked.done(code);
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', abort);
+        call.cancel();
+      }
     }
   }
 

@@ -1,10 +1,12 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
 import {
+  buyerTimeline,
   itemsByOrder,
   type ListOrdersInput,
   type OrderDetail,
   type OrderItemRow,
+  type OrderNoteRow,
   type OrderPage,
   type OrderRow,
   type OrderSearch,
@@ -33,6 +35,7 @@ export function orderJson(o: OrderRow, items: OrderItemRow[]) {
     refundedAmount: o.refundedAmount,
     address: o.address,
     note: o.note,
+    source: o.source,
     version: o.version,
     payDeadline: o.payDeadline.toISOString(),
     paidAt: iso(o.paidAt),
@@ -54,14 +57,35 @@ export function orderJson(o: OrderRow, items: OrderItemRow[]) {
 
 const rendered = new WeakMap<OrderDetail, string>();
 
+/** The whole order as its buyer sees it: staff are not named in the timeline. */
+export function wholeOrderJson(detail: OrderDetail) {
+  const { payments, refunds, shipments, timeline } = detail.extras;
+  return { ...orderJson(detail.order, detail.items), payments, refunds, shipments, timeline: buyerTimeline(timeline) };
+}
+
+/** The whole order as staff see it: who acted, and the internal notes. */
+export function adminOrderJson(detail: OrderDetail, notes: OrderNoteRow[]) {
+  return {
+    ...orderJson(detail.order, detail.items),
+    ...detail.extras,
+    notes: notes.map((n) => ({
+      id: n.id.toString(),
+      orderId: n.orderId.toString(),
+      authorId: n.authorId,
+      body: n.body,
+      createdAt: n.createdAt.toISOString(),
+    })),
+  };
+}
+
 /**
- * The detail route's body, serialized by the route's response schema. The order cache hands out the
- * same frozen object while an order is unchanged, so its JSON is built once per version and process.
+ * The buyer's detail route body, serialized by the route's response schema. The order cache hands out
+ * the same frozen object while an order is unchanged, so its JSON is built once per revision and process.
  */
 export function orderBody(reply: FastifyReply, detail: OrderDetail): string {
   let body = rendered.get(detail);
   if (body === undefined) {
-    body = reply.serialize(orderJson(detail.order, detail.items)) as string;
+    body = reply.serialize(wholeOrderJson(detail)) as string;
     rendered.set(detail, body);
   }
   reply.type('application/json; charset=utf-8');

@@ -98,6 +98,75 @@ export const OrderItem = Type.Object(
 
 const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 
+export const OrderNote = Type.Object(
+  {
+    id: Id,
+    orderId: Id,
+    authorId: Type.String({ description: "The staff member's user id" }),
+    body: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'OrderNote', description: 'An internal note on an order: staff only, append-only' },
+);
+
+const money = (description: string) => Type.Integer({ description: `fen: ${description}` });
+
+export const OrderPaymentAttempt = Type.Object(
+  {
+    id: Id,
+    provider: Type.String({ description: 'e.g. wechat, alipay, sandbox' }),
+    status: Type.String({ description: 'PENDING, SUCCEEDED, FAILED, EXPIRED (closed unpaid) or REFUNDED' }),
+    amount: money('what this attempt asked for'),
+    currency: Type.String(),
+    kept: Type.Boolean({
+      description: 'The one succeeded attempt that paid the order (any other success is refunded)',
+    }),
+    failureReason: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Type.String({ format: 'date-time' }),
+    paidAt: Time,
+  },
+  { $id: 'OrderPaymentAttempt', description: 'One payment attempt of an order' },
+);
+
+export const OrderRefund = Type.Object(
+  {
+    id: Id,
+    paymentId: Id,
+    kind: Type.String({ description: 'e.g. CANCEL_AFTER_PAYMENT, AFTER_SALE, AUTO_UNKEPT_PAYMENT' }),
+    status: Type.String({ description: 'PENDING, SUCCEEDED or FAILED' }),
+    amount: money('the amount going back'),
+    reason: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+    refundedAt: Time,
+  },
+  { $id: 'OrderRefund', description: 'A refund of (part of) a payment' },
+);
+
+export const OrderShipment = Type.Object(
+  {
+    id: Id,
+    carrier: Type.String(),
+    trackingNo: Type.String(),
+    status: Type.String({ description: 'SHIPPED or DELIVERED' }),
+    shippedAt: Type.String({ format: 'date-time' }),
+    deliveredAt: Time,
+  },
+  { $id: 'OrderShipment', description: 'A parcel of the order' },
+);
+
+export const OrderTimelineEntry = Type.Object(
+  {
+    version: Type.Integer({ description: 'The order version this change made' }),
+    at: Type.String({ format: 'date-time' }),
+    from: Type.String({ description: "The status before; '' when the order was created" }),
+    to: Type.String({ description: 'The status after (the same for an address change or price adjustment)' }),
+    actorType: Type.String({ description: 'USER, ADMIN, SYSTEM or PROVIDER' }),
+    actorId: Type.String({ description: "Who; '' for staff in the buyer's view" }),
+    reason: Type.String(),
+  },
+  { $id: 'OrderTimelineEntry', description: "One line of the order's status history" },
+);
+
 export const Order = Type.Object(
   {
     id: Id,
@@ -113,7 +182,8 @@ export const Order = Type.Object(
     refundedAmount: Type.Integer(),
     address: ref(Address),
     note: Type.String(),
-    version: Type.Integer({ description: 'Increases with every state change (also the ETag)' }),
+    source: Type.String({ description: 'Where the order came from: APP, WEB, RPC (another service) or FLASHSALE' }),
+    version: Type.Integer({ description: 'Increases with every state change' }),
     payDeadline: Type.String({ format: 'date-time' }),
     paidAt: Time,
     shippedAt: Time,
@@ -123,8 +193,19 @@ export const Order = Type.Object(
     cancelReason: Type.Union([Type.String(), Type.Null()]),
     createdAt: Type.String({ format: 'date-time' }),
     items: Type.Array(ref(OrderItem)),
+    payments: Type.Optional(Type.Array(ref(OrderPaymentAttempt), { description: 'Oldest first' })),
+    refunds: Type.Optional(Type.Array(ref(OrderRefund), { description: 'Oldest first' })),
+    shipments: Type.Optional(Type.Array(ref(OrderShipment))),
+    timeline: Type.Optional(Type.Array(ref(OrderTimelineEntry), { description: 'Oldest first' })),
+    notes: Type.Optional(Type.Array(ref(OrderNote), { description: 'Internal notes: the admin read only' })),
   },
-  { $id: 'Order', description: 'An order; every route that returns an order returns all of this' },
+  {
+    $id: 'Order',
+    description:
+      'An order. The reads of one order (GET /v1/orders/{id}, GET /v1/admin/orders/{id}) return the whole order: ' +
+      'also its payment attempts, refunds, shipments and timeline (and, for staff, its internal notes). Lists, ' +
+      'searches and the answers to changes leave those five out.',
+  },
 );
 
 export const OrderPage = Type.Object(
@@ -260,17 +341,6 @@ export const OrderVisibility = Type.Object(
 export const NoteBody = Type.Object(
   { body: Type.String({ minLength: 1, maxLength: 2000 }) },
   { $id: 'OrderNoteRequest', additionalProperties: false, examples: [{ body: 'buyer called: deliver after 18:00' }] },
-);
-
-export const OrderNote = Type.Object(
-  {
-    id: Id,
-    orderId: Id,
-    authorId: Type.String({ description: "The staff member's user id" }),
-    body: Type.String(),
-    createdAt: Type.String({ format: 'date-time' }),
-  },
-  { $id: 'OrderNote', description: 'An internal note on an order: staff only, append-only' },
 );
 
 export const OrderNotes = Type.Object({ notes: Type.Array(ref(OrderNote)) }, { $id: 'OrderNotes' });
@@ -522,13 +592,17 @@ export const sharedSchemas: TSchema[] = [
   Address,
   OrderStatus,
   OrderItem,
+  OrderNote,
+  OrderPaymentAttempt,
+  OrderRefund,
+  OrderShipment,
+  OrderTimelineEntry,
   Order,
   OrderPage,
   OrderCounts,
   SearchSummary,
   OrderVisibility,
   NoteBody,
-  OrderNote,
   OrderNotes,
   CreateOrderBody,
   Payment,

@@ -1,6 +1,12 @@
 import { AppError } from '../internal/errorx/index.js';
 import { parseId } from '../internal/ids/index.js';
-import { isOrderStatus, type OrderItemRow, type OrderRow, type OrderStatus } from '../internal/order/index.js';
+import {
+  isOrderStatus,
+  type OrderExtras,
+  type OrderItemRow,
+  type OrderRow,
+  type OrderStatus,
+} from '../internal/order/index.js';
 import { type Order, OrderStatus as PbOrderStatus } from '../pkg/gen/qianfan/order/v1/order.js';
 
 /** Parses a decimal id field; empty, malformed or past 64 bits is INVALID_ARGUMENT naming the field. */
@@ -31,8 +37,17 @@ export function statusFilter(status: PbOrderStatus, legacy: string): OrderStatus
 
 const time = (d: Date | null) => (d ? d.toISOString() : undefined);
 
-/** The one gRPC representation of an order (every RPC that returns an order returns all of it). */
-export function orderMessage(o: OrderRow, items: OrderItemRow[]): Order {
+/** A status as the enum; '' (an order's creation has no previous status) is UNSPECIFIED. */
+export const statusEnum = (s: string): PbOrderStatus =>
+  s === '' ? PbOrderStatus.UNSPECIFIED : (`${PREFIX}${s}` as PbOrderStatus);
+
+const none: OrderExtras = { payments: [], refunds: [], shipments: [], timeline: [] };
+
+/**
+ * The one gRPC representation of an order. With `extras` (GetOrder) it is the whole order; lists and the
+ * answers to changes leave payments, refunds, shipments and timeline empty.
+ */
+export function orderMessage(o: OrderRow, items: OrderItemRow[], extras: OrderExtras = none): Order {
   const payDeadline = o.payDeadline.toISOString();
   const createdAt = o.createdAt.toISOString();
   return {
@@ -61,6 +76,16 @@ export function orderMessage(o: OrderRow, items: OrderItemRow[]): Order {
     completedAt: time(o.completedAt),
     cancelledAt: time(o.cancelledAt),
     cancelReason: o.cancelReason ?? '',
+    source: o.source,
+    payments: extras.payments.map((p) => ({
+      ...p,
+      amount: String(p.amount),
+      failureReason: p.failureReason ?? '',
+      paidAt: p.paidAt ?? undefined,
+    })),
+    refunds: extras.refunds.map((r) => ({ ...r, amount: String(r.amount), refundedAt: r.refundedAt ?? undefined })),
+    shipments: extras.shipments.map((x) => ({ ...x, deliveredAt: x.deliveredAt ?? undefined })),
+    timeline: extras.timeline.map((t) => ({ ...t, from: statusEnum(t.from), to: statusEnum(t.to) })),
     items: items.map((i) => ({
       skuId: i.skuId.toString(),
       title: i.title,

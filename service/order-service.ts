@@ -10,6 +10,7 @@ import {
   listOrders,
   type OrderItemRow,
   type OrderRow,
+  type OrderWatchHub,
 } from '../internal/order/index.js';
 import { applyPaymentResult, requestRefund, startPayment } from '../internal/payment/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
@@ -18,6 +19,7 @@ import { type OrderServiceServer, OrderServiceService } from '../pkg/gen/qianfan
 import { serviceCallers } from './callers.js';
 import { idField, optionalId, orderMessage, statusFilter } from './convert.js';
 import { toServiceError } from './status.js';
+import { watchOrder } from './watch-order.js';
 
 /**
  * qianfan.order.v1.OrderService: each method refuses a call whose deadline has already passed, names the
@@ -25,7 +27,7 @@ import { toServiceError } from './status.js';
  * case, and maps AppErrors to status codes. Mutations are idempotent by request_id per caller
  * (internal/idempotency).
  */
-export function orderService(ctx: ServiceContext): OrderServiceServer {
+export function orderService(ctx: ServiceContext, hub: OrderWatchHub): OrderServiceServer {
   const caller = serviceCallers(
     ctx.config.grpc,
     Object.values(OrderServiceService).map((d) => d.path.slice(d.path.lastIndexOf('/') + 1)),
@@ -80,7 +82,7 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
 
   const order = async (id: bigint, user?: bigint) => {
     const d = await getOrderDetail(ctx, { orderId: id, userId: user });
-    return { order: orderMessage(d.order, d.items) };
+    return { order: orderMessage(d.order, d.items, d.extras) };
   };
 
   return {
@@ -210,6 +212,7 @@ export function orderService(ctx: ServiceContext): OrderServiceServer {
       },
       true,
     ),
+    watchOrder: watchOrder(ctx, hub, caller),
     requestRefund: unary(
       'RequestRefund',
       async (r) => {

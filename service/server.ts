@@ -8,6 +8,7 @@ import { HealthService } from '../pkg/gen/grpc/health/v1/health.js';
 import { OrderServiceService } from '../pkg/gen/qianfan/order/v1/order.js';
 import { createHealth } from './health.js';
 import { orderService } from './order-service.js';
+import { watchHub } from './watch-order.js';
 
 export const ORDER_SERVICE = 'qianfan.order.v1.OrderService';
 
@@ -20,7 +21,8 @@ export function buildServer(ctx: ServiceContext) {
   });
   const health = createHealth([ORDER_SERVICE]);
   server.addService(HealthService, health.impl);
-  server.addService(OrderServiceService, orderService(ctx));
+  const watches = watchHub(ctx);
+  server.addService(OrderServiceService, orderService(ctx, watches));
   // Server reflection (grpcurl, Postman) from the same .proto files the clients are generated from.
   const protoRoot = fileURLToPath(new URL('../pkg/proto', import.meta.url));
   const definitions = loadSync(['qianfan/order/v1/order.proto', 'grpc/health/v1/health.proto'], {
@@ -39,11 +41,15 @@ export function buildServer(ctx: ServiceContext) {
     new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         server.forceShutdown();
+        void watches.stop();
         resolve();
       }, ms);
       health.endWatches();
+      // Order streams never end by themselves: each is ended UNAVAILABLE so its client resumes elsewhere.
+      watches.closeAll();
       server.tryShutdown(() => {
         clearTimeout(timer);
+        void watches.stop();
         resolve();
       });
     });

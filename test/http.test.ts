@@ -104,7 +104,7 @@ describe('HTTP API through buildApp (real MariaDB, Redis, RocketMQ)', () => {
 
     const first = await call('GET', String(created.headers.location), { token });
     const etag = String(first.headers.etag);
-    assert.match(etag, /^W\/"\d+\.\d+"$/);
+    assert.match(etag, /^W\/"\d+\.\d+\.\d+"$/);
     const same = await app.inject({
       method: 'GET',
       url: String(created.headers.location),
@@ -133,7 +133,8 @@ describe('HTTP API through buildApp (real MariaDB, Redis, RocketMQ)', () => {
     assert.notEqual(changed.headers.etag, etag);
     assert.equal(changed.json().status, 'CANCELLED');
     const list = await call('GET', '/v1/orders', { token });
-    assert.deepEqual(list.body.orders, [changed.json()], 'a list shows the same Order as the detail');
+    const { payments: _p, refunds: _r, shipments: _s, timeline: _t, ...summary } = changed.json();
+    assert.deepEqual(list.body.orders, [summary], 'a list shows the same Order as the detail, without its parts');
   });
 
   it('admin ships and delivers, the buyer confirms; a buyer cannot use admin routes', async () => {
@@ -171,8 +172,25 @@ describe('HTTP API through buildApp (real MariaDB, Redis, RocketMQ)', () => {
       body: { carrier: 'SF', trackingNo: `SF${created.body.id}` },
     });
     assert.equal(shipped.body.status, 'SHIPPED');
-    // One representation: the ship answer is the same Order as the detail, items included.
-    assert.deepEqual(shipped.body, (await call('GET', `/v1/orders/${created.body.id}`, { token })).body);
+    // One representation: the ship answer is the same Order as the detail, items included; the detail
+    // adds the order's payments, refunds, shipments and timeline.
+    const { payments, refunds, shipments, timeline, ...lean } = (
+      await call('GET', `/v1/orders/${created.body.id}`, { token })
+    ).body;
+    assert.deepEqual(shipped.body, lean);
+    assert.deepEqual(
+      shipments.map((s: Record<string, unknown>) => [s.carrier, s.trackingNo, s.status]),
+      [['SF', `SF${created.body.id}`, 'SHIPPED']],
+    );
+    assert.deepEqual(
+      payments.map((p: Record<string, unknown>) => [p.status, p.kept]),
+      [['SUCCEEDED', true]],
+    );
+    assert.deepEqual(refunds, []);
+    assert.deepEqual(
+      timeline.map((t: Record<string, unknown>) => `${t.from}>${t.to}`),
+      ['>PENDING_PAYMENT', 'PENDING_PAYMENT>PAID', 'PAID>SHIPPED'],
+    );
     assert.deepEqual(shipped.body.items, created.body.items);
     assert.equal(
       (await call('POST', `/v1/admin/orders/${created.body.id}/deliver`, { token: admin, key: randomUUID() })).body
@@ -522,7 +540,7 @@ describe('HTTP protection and caching', () => {
     const { order } = await createOrder(ctx, { userId, items: [{ skuId: sku!, quantity: 1 }], address });
     const first = await getOrderDetail(ctx, { orderId: order.id, userId });
     assert.equal(first.order.status, 'PENDING_PAYMENT');
-    assert.ok(await ctx.redis.exists(`order:detail:${order.id}`), 'not cached');
+    assert.ok(await ctx.redis.exists(`order:whole:${order.id}`), 'not cached');
     const cached = await getOrderDetail(ctx, { orderId: order.id, userId });
     assert.deepEqual(cached, first);
     assert.equal(typeof cached.order.id, 'bigint');
@@ -530,6 +548,6 @@ describe('HTTP protection and caching', () => {
     await cancelOrder(ctx, { orderId: order.id, reason: 'USER', actor: { type: 'USER', id: '' }, userId });
     assert.equal((await getOrderDetail(ctx, { orderId: order.id, userId })).order.status, 'CANCELLED');
     await assert.rejects(getOrderDetail(ctx, { orderId: 42n }), /not found/);
-    assert.equal(await ctx.redis.get('order:detail:42'), '\u0000nf');
+    assert.equal(await ctx.redis.get('order:whole:42'), '\u0000nf');
   });
 });

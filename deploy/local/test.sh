@@ -45,5 +45,5 @@ if [ "${QIANFAN_TEST_CLUSTER:-1}" != 0 ] && [ -z "${QIANFAN_REDIS__CLUSTER_NODES
   export QIANFAN_REDIS__CLUSTER_NODES
   run_tests test/cluster/*.test.ts test/flash-sale.test.ts test/cache-aside.test.ts test/ratelimit.test.ts \
     test/idempotency.test.ts test/worker-claim.test.ts test/webhook-limits.test.ts test/http.test.ts \
-    test/operators.test.ts test/audit.test.ts test/order-watch.test.ts
+    test/operators.test.ts test/audit.test.ts test/order-watch.test.ts test/whole-order.test.ts
 fi

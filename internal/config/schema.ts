@@ -101,6 +101,11 @@ export const configSchema = z
       tls: grpcTlsSchema,
       /** Outside dev/test, plaintext gRPC only with this set (a mesh sidecar terminates TLS). */
       allowPlaintext: bool.default(false),
+      /** WatchOrder streams open at once in one service process, per user_id and in all. */
+      watchStreamsPerUser: int(1, 1000).default(5),
+      watchStreamsPerProcess: int(1, 1_000_000).default(10_000),
+      /** A heartbeat message this often on an idle WatchOrder stream; the order is re-read too. */
+      watchHeartbeatMs: int(100, 120_000).default(15_000),
     }),
     admin: z.strictObject({
       host: z.string().min(1).default('0.0.0.0'),

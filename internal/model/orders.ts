@@ -31,6 +31,12 @@ export const orders = mysqlTable(
     note: varchar('note', { length: 500 }).notNull().default(''),
     source: varchar('source', { length: 16 }).notNull().default('APP'),
     version: int('version').notNull().default(0),
+    /**
+     * Counts changes to the order's payment attempts and refunds that are not order transitions (an
+     * attempt opened, failed or closed; a refund refused or retried), so the cached whole order and its
+     * ETag change with them (internal/order/side-change.ts).
+     */
+    sideRev: int('side_rev').notNull().default(0),
     payDeadline: ts('pay_deadline').notNull(),
     paidAt: ts('paid_at'),
     shippedAt: ts('shipped_at'),

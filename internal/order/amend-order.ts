@@ -3,7 +3,7 @@ import type { AddressSnapshot } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { commitWithEvent, type Seal } from './commit-with-event.js';
 import { validateAddress } from './create-order.js';
-import { orderDetailCache } from './detail-cache.js';
+import { orderDetailCache, orderRevision } from './detail-cache.js';
 import { orderEnvelope } from './events.js';
 import { invalidateOrderLists } from './list-cache.js';
 import { getItems, getOrder, insertStatusLog, type OrderRow, updateOrderIf } from './repository.js';
@@ -163,7 +163,7 @@ async function amendOrder(
         input.seal,
       );
       await Promise.all([
-        orderDetailCache(ctx).invalidate(order.id.toString(), version),
+        orderDetailCache(ctx).invalidate(order.id.toString(), orderRevision(version, 0)),
         invalidateOrderLists(ctx, [order.userId]),
         announceOrderChange(ctx, order.id, version),
       ]);

@@ -2,11 +2,12 @@ import { AppError } from '../errorx/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { type OrderDetail, orderDetailCache } from './detail-cache.js';
 import { getItems, getOrder } from './repository.js';
+import { loadOrderExtras } from './whole-order.js';
 
 export type { OrderDetail };
 
 /**
- * One order with its items, through the Redis cache (invalidated by every transition). With `userId`,
+ * The whole order (items, payment attempts, refunds, shipments, timeline), through the Redis cache (invalidated by every transition). With `userId`,
  * another user's order is "not found", never "forbidden".
  */
 export async function getOrderDetail(
@@ -15,7 +16,11 @@ export async function getOrderDetail(
 ): Promise<OrderDetail> {
   const detail = await orderDetailCache(ctx).get(input.orderId.toString(), async () => {
     const order = await getOrder(ctx.db, input.orderId);
-    return order ? { order, items: await getItems(ctx.db, order.id) } : undefined;
+    if (!order) return undefined;
+    // The row first: its revision is never newer than the parts read after it, so a fill racing a
+    // change is stored under the older revision and refused or replaced by that change's marker.
+    const [items, extras] = await Promise.all([getItems(ctx.db, order.id), loadOrderExtras(ctx.db, order.id)]);
+    return { order, items, extras };
   });
   if (!detail || (input.userId !== undefined && detail.order.userId !== input.userId)) {
     throw new AppError('ORDER_NOT_FOUND', `order ${input.orderId} not found`);

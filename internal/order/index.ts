@@ -8,6 +8,7 @@ export { type CancelOrderInput, type CancelReason, cancelOrder } from './cancel-
 export { closeExpiredOrders } from './close-expired.js';
 export { commitWithEvent, type Seal } from './commit-with-event.js';
 export { type CreatedOrder, type CreateOrderInput, createOrder, LIMITS, validateAddress } from './create-order.js';
+export { orderRevision } from './detail-cache.js';
 export { ORDER_CREATED_BATCH, type OrderEventData, orderCreatedBatch, orderEventType } from './events.js';
 export { type ExportShape, exportOrdersCsv, maskPhone, yuan } from './export-orders.js';
 export { getOrderDetail, invalidateOrderDetail, type OrderDetail } from './get-order.js';
@@ -46,5 +47,16 @@ export {
   summarizeSearch,
   validateSearch,
 } from './search-orders.js';
+export { changeOrderSide } from './side-change.js';
 export { type Actor, type TransitionResult, transitionOrder } from './transition.js';
 export { announceOrderChange, type OrderChange, orderChangesSince, watchChannel } from './watch.js';
+export { type OrderWatcher, OrderWatchHub } from './watch-hub.js';
+export {
+  buyerTimeline,
+  loadOrderExtras,
+  type OrderExtras,
+  type PaymentView,
+  type RefundView,
+  type ShipmentView,
+  type TimelineEntry,
+} from './whole-order.js';

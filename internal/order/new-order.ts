@@ -2,7 +2,7 @@ import type { AddressSnapshot } from '../model/index.js';
 import { newEnvelope, topics } from '../mq/index.js';
 import { requireMq, type ServiceContext } from '../svc/index.js';
 import { serviceMetrics } from '../telemetry/index.js';
-import { orderDetailCache } from './detail-cache.js';
+import { orderDetailCache, orderRevision } from './detail-cache.js';
 import { orderEnvelope } from './events.js';
 import { invalidateOrderLists } from './list-cache.js';
 import type { OrderItemRow, OrderRow } from './repository.js';
@@ -61,6 +61,7 @@ export function newOrderRows(
     note: input.note ?? '',
     source: input.source,
     version: 0,
+    sideRev: 0,
     payDeadline: new Date(now.getTime() + ctx.config.order.paymentTimeoutMinutes * 60_000),
     paidAt: null,
     shippedAt: null,
@@ -100,7 +101,7 @@ export async function afterOrdersCreated(ctx: ServiceContext, created: OrderRow[
   for (const o of created) counter.inc({ source: o.source });
   await Promise.all([
     // A marker of the first version: a read that missed before the order existed is not joined after.
-    ...created.map((o) => orderDetailCache(ctx).invalidate(o.id.toString(), o.version)),
+    ...created.map((o) => orderDetailCache(ctx).invalidate(o.id.toString(), orderRevision(o.version, 0))),
     invalidateOrderLists(
       ctx,
       created.map((o) => o.userId),

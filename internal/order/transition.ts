@@ -2,7 +2,7 @@ import { AppError, isRetryableLock } from '../errorx/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { serviceMetrics } from '../telemetry/index.js';
 import { commitWithEvent, type Seal } from './commit-with-event.js';
-import { orderDetailCache } from './detail-cache.js';
+import { orderDetailCache, orderRevision } from './detail-cache.js';
 import { orderEnvelope } from './events.js';
 import { HIDEABLE_STATUSES } from './hide-order.js';
 import { invalidateOrderLists } from './list-cache.js';
@@ -110,7 +110,7 @@ export async function transitionOrder(ctx: ServiceContext, input: TransitionInpu
         reason: input.event === 'cancel' ? input.reason : '',
       });
       await Promise.all([
-        orderDetailCache(ctx).invalidate(order.id.toString(), version),
+        orderDetailCache(ctx).invalidate(order.id.toString(), orderRevision(version, 0)),
         invalidateOrderLists(ctx, [order.userId]),
         announceOrderChange(ctx, order.id, version),
       ]);

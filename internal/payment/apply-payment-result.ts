@@ -1,5 +1,5 @@
 import { AppError, isDuplicateKey } from '../errorx/index.js';
-import { getOrder, markPaid } from '../order/index.js';
+import { changeOrderSide, getOrder, markPaid } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { serviceMetrics } from '../telemetry/index.js';
 import { failPayment, getPayment, getRefund, insertRefund, settlePayment } from './repository.js';
@@ -43,7 +43,10 @@ async function apply(ctx: ServiceContext, r: PaymentResult): Promise<ApplyOutcom
     );
   }
   if (r.status === 'FAILED') {
-    return (await failPayment(ctx.db, payment.id, r.failureReason ?? 'failed at provider')) ? 'FAILED' : 'DUPLICATE';
+    const failed = await changeOrderSide(ctx, payment.orderId, (tx) =>
+      failPayment(tx, payment.id, r.failureReason ?? 'failed at provider'),
+    );
+    return failed ? 'FAILED' : 'DUPLICATE';
   }
   const paidAt = r.occurredAt ?? new Date();
   const order = await getOrder(ctx.db, payment.orderId);
@@ -79,7 +82,7 @@ async function apply(ctx: ServiceContext, r: PaymentResult): Promise<ApplyOutcom
 /** Records a success the order cannot keep and asks the provider to give the money back. */
 async function refundOrphan(ctx: ServiceContext, paymentId: bigint, orderId: bigint, r: PaymentResult, paidAt: Date) {
   const refundId = ctx.ids.next();
-  const settled = await ctx.db.transaction(async (tx) => {
+  const settled = await changeOrderSide(ctx, orderId, async (tx) => {
     if (!(await settlePayment(tx, paymentId, orderId, false, paidAt, r.providerTxnId))) return false;
     await insertRefund(tx, {
       id: refundId,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errorx/index.js';
 import { idString } from '../ids/index.js';
-import { getOrder } from '../order/index.js';
+import { changeOrderSide, getOrder } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { providerEnabled, providerFor } from './provider.js';
 import { expirePayment, type PaymentRow, paymentsOfOrder } from './repository.js';
@@ -19,7 +19,9 @@ export async function closePaymentAtProvider(ctx: ServiceContext, p: PaymentRow,
     amount: p.amount,
     currency: p.currency,
   });
-  if (closed === 'CLOSED') await expirePayment(ctx.db, p.id, `${reason}; closed at ${p.provider}`);
+  if (closed === 'CLOSED') {
+    await changeOrderSide(ctx, p.orderId, (tx) => expirePayment(tx, p.id, `${reason}; closed at ${p.provider}`));
+  }
   return closed;
 }
 

@@ -1,5 +1,5 @@
 import { AppError } from '../errorx/index.js';
-import { getOrder, moveRefund } from '../order/index.js';
+import { changeOrderSide, getOrder, moveRefund } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { failRefundRow, getRefund } from './repository.js';
 
@@ -21,7 +21,7 @@ export async function failRefund(ctx: ServiceContext, input: { refundId: bigint;
   };
   const order = await getOrder(ctx.db, refund.orderId);
   if (refund.kind === 'AUTO_UNKEPT_PAYMENT' || order?.status !== 'REFUNDING') {
-    await fail(ctx.db);
+    await changeOrderSide(ctx, refund.orderId, fail);
   } else {
     await moveRefund(ctx, {
       orderId: refund.orderId,

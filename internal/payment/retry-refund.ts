@@ -1,5 +1,5 @@
 import { AppError } from '../errorx/index.js';
-import { type Actor, getOrder, moveRefund } from '../order/index.js';
+import { type Actor, changeOrderSide, getOrder, moveRefund } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { getRefund, reopenRefund } from './repository.js';
 import { sendRefund } from './send-refund.js';
@@ -34,7 +34,7 @@ export async function retryRefund(ctx: ServiceContext, input: { refundId: bigint
       apply: reopen,
     });
   } else {
-    await reopen(ctx.db);
+    await changeOrderSide(ctx, refund.orderId, reopen);
   }
   await sendRefund(ctx, { ...refund, status: 'PENDING', providerRefundId: null });
   return { refund: (await getRefund(ctx.db, refund.id))!, sent: true };

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { AppError } from '../errorx/index.js';
-import { getOrder } from '../order/index.js';
+import { changeOrderSide, getOrder } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { providerFor } from './provider.js';
 import { insertPayment, type PaymentRow } from './repository.js';
@@ -78,6 +78,6 @@ export async function startPayment(
     createdAt: new Date(),
     updatedAt: new Date(),
   };
-  await insertPayment(ctx.db, row);
+  await changeOrderSide(ctx, order.id, (tx) => insertPayment(tx, row));
   return { payment: row, payUrl: charge.payUrl, client: charge.client };
 }

@@ -24,7 +24,7 @@ import type { ServiceContext } from '../../internal/svc/index.js';
 import { principalOf, requirePermission } from '../auth.js';
 import { notModified } from '../etag.js';
 import { idempotent } from '../idempotency.js';
-import { orderBody, orderJson, pageJson, searchInput } from '../presenters.js';
+import { adminOrderJson, orderJson, pageJson, searchInput } from '../presenters.js';
 import {
   AddressChangeBody,
   ExportQuery,
@@ -154,7 +154,8 @@ export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
       schema: {
         operationId: 'adminGetOrder',
         summary: 'Get any order',
-        description: 'Needs the permission orders:read.',
+        description:
+          'The whole order with who acted in its timeline and its internal notes. Needs the permission orders:read.',
         tags,
         security,
         params: IdParams,
@@ -169,8 +170,13 @@ export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
     },
     async (req, res) => {
       const detail = await getOrderDetail(ctx, { orderId: BigInt(req.params.id) });
-      if (notModified(req, res, req.params.id, detail.order.version)) return res.status(304).send(null);
-      return res.send(orderBody(res, detail) as never);
+      // Notes are append-only and read from MySQL (staff reads are few): their count is part of the tag.
+      const notes = await listOrderNotes(ctx, detail.order.id);
+      const { version, sideRev } = detail.order;
+      if (notModified(req, res, req.params.id, `${version}.${sideRev}.${notes.length}`)) {
+        return res.status(304).send(null);
+      }
+      return res.send(adminOrderJson(detail, notes) as never);
     },
   );
 

@@ -171,7 +171,9 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
       schema: {
         operationId: 'getOrder',
         summary: 'Get one order',
-        description: 'Cheap to poll: send the ETag back in If-None-Match and get 304 while nothing changed.',
+        description:
+          'The whole order: items, payment attempts, refunds, shipments and status timeline. Cheap to poll: send ' +
+          'the ETag back in If-None-Match and get 304 while nothing changed; or watch GET /v1/orders/{id}/events.',
         tags: ['orders'],
         security,
         params: IdParams,
@@ -187,7 +189,8 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
     },
     async (req, res) => {
       const detail = await getOrderDetail(ctx, { orderId: BigInt(req.params.id), userId: me(req) });
-      if (notModified(req, res, req.params.id, detail.order.version)) return res.status(304).send(null);
+      const { version, sideRev } = detail.order;
+      if (notModified(req, res, req.params.id, `${version}.${sideRev}`)) return res.status(304).send(null);
       return res.send(orderBody(res, detail) as never);
     },
   );

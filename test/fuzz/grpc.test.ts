@@ -83,11 +83,36 @@ describe(`gRPC fuzz: ${RUNS} calls generated from the proto (seed ${SEED})`, () 
   });
 
   function call(method: string, req: object, md = withToken(token)): Promise<unknown> {
+    const service = def['qianfan.order.v1.OrderService'] as any as Record<string, { responseStream: boolean }>;
+    if (service[method]?.responseStream) return watch(method, req, md);
     return new Promise((resolve, reject) =>
       client[method](req, md, { deadline: Date.now() + 15_000 }, (err: ServiceError | null, res: unknown) =>
         err ? reject(err) : resolve(res),
       ),
     );
+  }
+  /**
+   * A server stream (WatchOrder): accepted when its headers arrive (the service sends them as soon as the
+   * watch is admitted) with no error right after, or its error. Refusals come before the headers.
+   */
+  function watch(method: string, req: object, md: Metadata): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const stream = client[method](req, md, { deadline: Date.now() + 15_000 });
+      let timer: NodeJS.Timeout | undefined;
+      stream.on('data', () => {});
+      stream.once('metadata', () => {
+        timer = setTimeout(() => {
+          stream.removeAllListeners('error');
+          stream.on('error', () => {});
+          stream.cancel();
+          resolve(undefined);
+        }, 100);
+      });
+      stream.once('error', (err: ServiceError) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
   }
   function withToken(t: string | undefined) {
     const m = new Metadata();

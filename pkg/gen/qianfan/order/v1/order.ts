@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -251,6 +253,76 @@ export interface Order {
   shippingFee: string;
   /** Fen. */
   discountAmount: string;
+  /** Where the order came from: APP, WEB, RPC (another service) or FLASHSALE. */
+  source: string;
+  /**
+   * The parts below are filled by GetOrder (the whole order) and empty in lists and in the answers to
+   * changes. Oldest first.
+   */
+  payments: PaymentAttempt[];
+  refunds: Refund[];
+  shipments: Shipment[];
+  timeline: TimelineEntry[];
+}
+
+/** One payment attempt of an order. */
+export interface PaymentAttempt {
+  id: string;
+  /** e.g. wechat, alipay, sandbox. */
+  provider: string;
+  /** PENDING, SUCCEEDED, FAILED, EXPIRED (closed unpaid) or REFUNDED. */
+  status: string;
+  /** Fen: what this attempt asked for. */
+  amount: string;
+  currency: string;
+  /** The one succeeded attempt that paid the order (any other success is refunded). */
+  kept: boolean;
+  failureReason: string;
+  createdAt: string | undefined;
+  paidAt: string | undefined;
+}
+
+/** A refund of (part of) a payment. */
+export interface Refund {
+  id: string;
+  paymentId: string;
+  /** e.g. CANCEL_AFTER_PAYMENT, AFTER_SALE, AUTO_UNKEPT_PAYMENT. */
+  kind: string;
+  /** PENDING, SUCCEEDED or FAILED. */
+  status: string;
+  /** Fen. */
+  amount: string;
+  reason: string;
+  createdAt: string | undefined;
+  refundedAt: string | undefined;
+}
+
+/** A parcel of the order. */
+export interface Shipment {
+  id: string;
+  carrier: string;
+  trackingNo: string;
+  /** SHIPPED or DELIVERED. */
+  status: string;
+  shippedAt: string | undefined;
+  deliveredAt: string | undefined;
+}
+
+/** One line of the order's status history. */
+export interface TimelineEntry {
+  /** The order version this change made. */
+  version: number;
+  at:
+    | string
+    | undefined;
+  /** UNSPECIFIED when the order was created. */
+  from: OrderStatus;
+  /** The same as `from` for an address change or a price adjustment. */
+  to: OrderStatus;
+  /** USER, ADMIN, SYSTEM or PROVIDER. */
+  actorType: string;
+  actorId: string;
+  reason: string;
 }
 
 export interface ItemInput {
@@ -423,6 +495,32 @@ export interface RequestRefundRequest {
 
 export interface RequestRefundResponse {
   order: Order | undefined;
+}
+
+export interface WatchOrderRequest {
+  orderId: string;
+  /** When set, the order must belong to this user (another user's order is NOT_FOUND). */
+  userId: string;
+  /**
+   * Unset: the order's current version first, then each new one. Set: every version after this one
+   * (resume with the last version received; -1 for the whole history, from the order's creation, version 0).
+   */
+  afterVersion?: number | undefined;
+}
+
+/** One committed version of a watched order, or a heartbeat. */
+export interface WatchOrderResponse {
+  orderId: string;
+  version: number;
+  status: OrderStatus;
+  /** UNSPECIFIED for the order's creation. */
+  previousStatus: OrderStatus;
+  reason: string;
+  at:
+    | string
+    | undefined;
+  /** True for a heartbeat: nothing changed, the other fields are empty. */
+  heartbeat: boolean;
 }
 
 function createBaseAddress(): Address {
@@ -763,6 +861,11 @@ function createBaseOrder(): Order {
     itemsAmount: "0",
     shippingFee: "0",
     discountAmount: "0",
+    source: "",
+    payments: [],
+    refunds: [],
+    shipments: [],
+    timeline: [],
   };
 }
 
@@ -845,6 +948,21 @@ export const Order: MessageFns<Order> = {
     }
     if (message.discountAmount !== "0") {
       writer.uint32(208).int64(message.discountAmount);
+    }
+    if (message.source !== "") {
+      writer.uint32(218).string(message.source);
+    }
+    for (const v of message.payments) {
+      PaymentAttempt.encode(v!, writer.uint32(226).fork()).join();
+    }
+    for (const v of message.refunds) {
+      Refund.encode(v!, writer.uint32(234).fork()).join();
+    }
+    for (const v of message.shipments) {
+      Shipment.encode(v!, writer.uint32(242).fork()).join();
+    }
+    for (const v of message.timeline) {
+      TimelineEntry.encode(v!, writer.uint32(250).fork()).join();
     }
     return writer;
   },
@@ -1070,6 +1188,46 @@ export const Order: MessageFns<Order> = {
             message.discountAmount = reader.int64().toString();
             continue;
           }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 28: {
+            if (tag !== 226) {
+              break;
+            }
+
+            message.payments.push(PaymentAttempt.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 29: {
+            if (tag !== 234) {
+              break;
+            }
+
+            message.refunds.push(Refund.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.shipments.push(Shipment.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.timeline.push(TimelineEntry.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1188,6 +1346,19 @@ export const Order: MessageFns<Order> = {
         : isSet(object.discount_amount)
         ? globalThis.String(object.discount_amount)
         : "0",
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      payments: globalThis.Array.isArray(object?.payments)
+        ? object.payments.map((e: any) => PaymentAttempt.fromJSON(e))
+        : [],
+      refunds: globalThis.Array.isArray(object?.refunds)
+        ? object.refunds.map((e: any) => Refund.fromJSON(e))
+        : [],
+      shipments: globalThis.Array.isArray(object?.shipments)
+        ? object.shipments.map((e: any) => Shipment.fromJSON(e))
+        : [],
+      timeline: globalThis.Array.isArray(object?.timeline)
+        ? object.timeline.map((e: any) => TimelineEntry.fromJSON(e))
+        : [],
     };
   },
 
@@ -1271,6 +1442,21 @@ export const Order: MessageFns<Order> = {
     if (message.discountAmount !== "0") {
       obj.discountAmount = message.discountAmount;
     }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.payments?.length) {
+      obj.payments = message.payments.map((e) => PaymentAttempt.toJSON(e));
+    }
+    if (message.refunds?.length) {
+      obj.refunds = message.refunds.map((e) => Refund.toJSON(e));
+    }
+    if (message.shipments?.length) {
+      obj.shipments = message.shipments.map((e) => Shipment.toJSON(e));
+    }
+    if (message.timeline?.length) {
+      obj.timeline = message.timeline.map((e) => TimelineEntry.toJSON(e));
+    }
     return obj;
   },
 
@@ -1307,6 +1493,774 @@ export const Order: MessageFns<Order> = {
     message.itemsAmount = object.itemsAmount ?? "0";
     message.shippingFee = object.shippingFee ?? "0";
     message.discountAmount = object.discountAmount ?? "0";
+    message.source = object.source ?? "";
+    message.payments = object.payments?.map((e) => PaymentAttempt.fromPartial(e)) || [];
+    message.refunds = object.refunds?.map((e) => Refund.fromPartial(e)) || [];
+    message.shipments = object.shipments?.map((e) => Shipment.fromPartial(e)) || [];
+    message.timeline = object.timeline?.map((e) => TimelineEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePaymentAttempt(): PaymentAttempt {
+  return {
+    id: "",
+    provider: "",
+    status: "",
+    amount: "0",
+    currency: "",
+    kept: false,
+    failureReason: "",
+    createdAt: undefined,
+    paidAt: undefined,
+  };
+}
+
+export const PaymentAttempt: MessageFns<PaymentAttempt> = {
+  encode(message: PaymentAttempt, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.provider !== "") {
+      writer.uint32(18).string(message.provider);
+    }
+    if (message.status !== "") {
+      writer.uint32(26).string(message.status);
+    }
+    if (message.amount !== "0") {
+      writer.uint32(32).int64(message.amount);
+    }
+    if (message.currency !== "") {
+      writer.uint32(42).string(message.currency);
+    }
+    if (message.kept !== false) {
+      writer.uint32(48).bool(message.kept);
+    }
+    if (message.failureReason !== "") {
+      writer.uint32(58).string(message.failureReason);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(66).fork()).join();
+    }
+    if (message.paidAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.paidAt), writer.uint32(74).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PaymentAttempt {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePaymentAttempt();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.amount = reader.int64().toString();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.currency = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.kept = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.failureReason = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.paidAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PaymentAttempt {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      amount: isSet(object.amount) ? globalThis.String(object.amount) : "0",
+      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
+      kept: isSet(object.kept) ? globalThis.Boolean(object.kept) : false,
+      failureReason: isSet(object.failureReason)
+        ? globalThis.String(object.failureReason)
+        : isSet(object.failure_reason)
+        ? globalThis.String(object.failure_reason)
+        : "",
+      createdAt: isSet(object.createdAt)
+        ? globalThis.String(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.String(object.created_at)
+        : undefined,
+      paidAt: isSet(object.paidAt)
+        ? globalThis.String(object.paidAt)
+        : isSet(object.paid_at)
+        ? globalThis.String(object.paid_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: PaymentAttempt): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.amount !== "0") {
+      obj.amount = message.amount;
+    }
+    if (message.currency !== "") {
+      obj.currency = message.currency;
+    }
+    if (message.kept !== false) {
+      obj.kept = message.kept;
+    }
+    if (message.failureReason !== "") {
+      obj.failureReason = message.failureReason;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt;
+    }
+    if (message.paidAt !== undefined) {
+      obj.paidAt = message.paidAt;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PaymentAttempt>, I>>(base?: I): PaymentAttempt {
+    return PaymentAttempt.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PaymentAttempt>, I>>(object: I): PaymentAttempt {
+    const message = createBasePaymentAttempt();
+    message.id = object.id ?? "";
+    message.provider = object.provider ?? "";
+    message.status = object.status ?? "";
+    message.amount = object.amount ?? "0";
+    message.currency = object.currency ?? "";
+    message.kept = object.kept ?? false;
+    message.failureReason = object.failureReason ?? "";
+    message.createdAt = object.createdAt ?? undefined;
+    message.paidAt = object.paidAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRefund(): Refund {
+  return {
+    id: "",
+    paymentId: "",
+    kind: "",
+    status: "",
+    amount: "0",
+    reason: "",
+    createdAt: undefined,
+    refundedAt: undefined,
+  };
+}
+
+export const Refund: MessageFns<Refund> = {
+  encode(message: Refund, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.paymentId !== "") {
+      writer.uint32(18).string(message.paymentId);
+    }
+    if (message.kind !== "") {
+      writer.uint32(26).string(message.kind);
+    }
+    if (message.status !== "") {
+      writer.uint32(34).string(message.status);
+    }
+    if (message.amount !== "0") {
+      writer.uint32(40).int64(message.amount);
+    }
+    if (message.reason !== "") {
+      writer.uint32(50).string(message.reason);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(58).fork()).join();
+    }
+    if (message.refundedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.refundedAt), writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Refund {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRefund();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.paymentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.amount = reader.int64().toString();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.refundedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Refund {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      paymentId: isSet(object.paymentId)
+        ? globalThis.String(object.paymentId)
+        : isSet(object.payment_id)
+        ? globalThis.String(object.payment_id)
+        : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      amount: isSet(object.amount) ? globalThis.String(object.amount) : "0",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      createdAt: isSet(object.createdAt)
+        ? globalThis.String(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.String(object.created_at)
+        : undefined,
+      refundedAt: isSet(object.refundedAt)
+        ? globalThis.String(object.refundedAt)
+        : isSet(object.refunded_at)
+        ? globalThis.String(object.refunded_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Refund): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.paymentId !== "") {
+      obj.paymentId = message.paymentId;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.amount !== "0") {
+      obj.amount = message.amount;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt;
+    }
+    if (message.refundedAt !== undefined) {
+      obj.refundedAt = message.refundedAt;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Refund>, I>>(base?: I): Refund {
+    return Refund.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Refund>, I>>(object: I): Refund {
+    const message = createBaseRefund();
+    message.id = object.id ?? "";
+    message.paymentId = object.paymentId ?? "";
+    message.kind = object.kind ?? "";
+    message.status = object.status ?? "";
+    message.amount = object.amount ?? "0";
+    message.reason = object.reason ?? "";
+    message.createdAt = object.createdAt ?? undefined;
+    message.refundedAt = object.refundedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseShipment(): Shipment {
+  return { id: "", carrier: "", trackingNo: "", status: "", shippedAt: undefined, deliveredAt: undefined };
+}
+
+export const Shipment: MessageFns<Shipment> = {
+  encode(message: Shipment, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.carrier !== "") {
+      writer.uint32(18).string(message.carrier);
+    }
+    if (message.trackingNo !== "") {
+      writer.uint32(26).string(message.trackingNo);
+    }
+    if (message.status !== "") {
+      writer.uint32(34).string(message.status);
+    }
+    if (message.shippedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.shippedAt), writer.uint32(42).fork()).join();
+    }
+    if (message.deliveredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.deliveredAt), writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Shipment {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShipment();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.carrier = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.trackingNo = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.shippedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.deliveredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Shipment {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      carrier: isSet(object.carrier) ? globalThis.String(object.carrier) : "",
+      trackingNo: isSet(object.trackingNo)
+        ? globalThis.String(object.trackingNo)
+        : isSet(object.tracking_no)
+        ? globalThis.String(object.tracking_no)
+        : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      shippedAt: isSet(object.shippedAt)
+        ? globalThis.String(object.shippedAt)
+        : isSet(object.shipped_at)
+        ? globalThis.String(object.shipped_at)
+        : undefined,
+      deliveredAt: isSet(object.deliveredAt)
+        ? globalThis.String(object.deliveredAt)
+        : isSet(object.delivered_at)
+        ? globalThis.String(object.delivered_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Shipment): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.carrier !== "") {
+      obj.carrier = message.carrier;
+    }
+    if (message.trackingNo !== "") {
+      obj.trackingNo = message.trackingNo;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.shippedAt !== undefined) {
+      obj.shippedAt = message.shippedAt;
+    }
+    if (message.deliveredAt !== undefined) {
+      obj.deliveredAt = message.deliveredAt;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Shipment>, I>>(base?: I): Shipment {
+    return Shipment.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Shipment>, I>>(object: I): Shipment {
+    const message = createBaseShipment();
+    message.id = object.id ?? "";
+    message.carrier = object.carrier ?? "";
+    message.trackingNo = object.trackingNo ?? "";
+    message.status = object.status ?? "";
+    message.shippedAt = object.shippedAt ?? undefined;
+    message.deliveredAt = object.deliveredAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseTimelineEntry(): TimelineEntry {
+  return {
+    version: 0,
+    at: undefined,
+    from: OrderStatus.UNSPECIFIED,
+    to: OrderStatus.UNSPECIFIED,
+    actorType: "",
+    actorId: "",
+    reason: "",
+  };
+}
+
+export const TimelineEntry: MessageFns<TimelineEntry> = {
+  encode(message: TimelineEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).int32(message.version);
+    }
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(18).fork()).join();
+    }
+    if (message.from !== OrderStatus.UNSPECIFIED) {
+      writer.uint32(24).int32(orderStatusToNumber(message.from));
+    }
+    if (message.to !== OrderStatus.UNSPECIFIED) {
+      writer.uint32(32).int32(orderStatusToNumber(message.to));
+    }
+    if (message.actorType !== "") {
+      writer.uint32(42).string(message.actorType);
+    }
+    if (message.actorId !== "") {
+      writer.uint32(50).string(message.actorId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(58).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TimelineEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTimelineEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.from = orderStatusFromJSON(reader.int32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.to = orderStatusFromJSON(reader.int32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.actorType = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.actorId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TimelineEntry {
+    return {
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      at: isSet(object.at) ? globalThis.String(object.at) : undefined,
+      from: isSet(object.from) ? orderStatusFromJSON(object.from) : OrderStatus.UNSPECIFIED,
+      to: isSet(object.to) ? orderStatusFromJSON(object.to) : OrderStatus.UNSPECIFIED,
+      actorType: isSet(object.actorType)
+        ? globalThis.String(object.actorType)
+        : isSet(object.actor_type)
+        ? globalThis.String(object.actor_type)
+        : "",
+      actorId: isSet(object.actorId)
+        ? globalThis.String(object.actorId)
+        : isSet(object.actor_id)
+        ? globalThis.String(object.actor_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: TimelineEntry): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.at !== undefined) {
+      obj.at = message.at;
+    }
+    if (message.from !== OrderStatus.UNSPECIFIED) {
+      obj.from = orderStatusToJSON(message.from);
+    }
+    if (message.to !== OrderStatus.UNSPECIFIED) {
+      obj.to = orderStatusToJSON(message.to);
+    }
+    if (message.actorType !== "") {
+      obj.actorType = message.actorType;
+    }
+    if (message.actorId !== "") {
+      obj.actorId = message.actorId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TimelineEntry>, I>>(base?: I): TimelineEntry {
+    return TimelineEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TimelineEntry>, I>>(object: I): TimelineEntry {
+    const message = createBaseTimelineEntry();
+    message.version = object.version ?? 0;
+    message.at = object.at ?? undefined;
+    message.from = object.from ?? OrderStatus.UNSPECIFIED;
+    message.to = object.to ?? OrderStatus.UNSPECIFIED;
+    message.actorType = object.actorType ?? "";
+    message.actorId = object.actorId ?? "";
+    message.reason = object.reason ?? "";
     return message;
   },
 };
@@ -3657,6 +4611,300 @@ export const RequestRefundResponse: MessageFns<RequestRefundResponse> = {
   },
 };
 
+function createBaseWatchOrderRequest(): WatchOrderRequest {
+  return { orderId: "", userId: "", afterVersion: undefined };
+}
+
+export const WatchOrderRequest: MessageFns<WatchOrderRequest> = {
+  encode(message: WatchOrderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderId !== "") {
+      writer.uint32(10).string(message.orderId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(18).string(message.userId);
+    }
+    if (message.afterVersion !== undefined) {
+      writer.uint32(24).int32(message.afterVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchOrderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchOrderRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.afterVersion = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchOrderRequest {
+    return {
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      afterVersion: isSet(object.afterVersion)
+        ? globalThis.Number(object.afterVersion)
+        : isSet(object.after_version)
+        ? globalThis.Number(object.after_version)
+        : undefined,
+    };
+  },
+
+  toJSON(message: WatchOrderRequest): unknown {
+    const obj: any = {};
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.afterVersion !== undefined) {
+      obj.afterVersion = Math.round(message.afterVersion);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchOrderRequest>, I>>(base?: I): WatchOrderRequest {
+    return WatchOrderRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchOrderRequest>, I>>(object: I): WatchOrderRequest {
+    const message = createBaseWatchOrderRequest();
+    message.orderId = object.orderId ?? "";
+    message.userId = object.userId ?? "";
+    message.afterVersion = object.afterVersion ?? undefined;
+    return message;
+  },
+};
+
+function createBaseWatchOrderResponse(): WatchOrderResponse {
+  return {
+    orderId: "",
+    version: 0,
+    status: OrderStatus.UNSPECIFIED,
+    previousStatus: OrderStatus.UNSPECIFIED,
+    reason: "",
+    at: undefined,
+    heartbeat: false,
+  };
+}
+
+export const WatchOrderResponse: MessageFns<WatchOrderResponse> = {
+  encode(message: WatchOrderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderId !== "") {
+      writer.uint32(10).string(message.orderId);
+    }
+    if (message.version !== 0) {
+      writer.uint32(16).int32(message.version);
+    }
+    if (message.status !== OrderStatus.UNSPECIFIED) {
+      writer.uint32(24).int32(orderStatusToNumber(message.status));
+    }
+    if (message.previousStatus !== OrderStatus.UNSPECIFIED) {
+      writer.uint32(32).int32(orderStatusToNumber(message.previousStatus));
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(50).fork()).join();
+    }
+    if (message.heartbeat !== false) {
+      writer.uint32(56).bool(message.heartbeat);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchOrderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchOrderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.status = orderStatusFromJSON(reader.int32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.previousStatus = orderStatusFromJSON(reader.int32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.heartbeat = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchOrderResponse {
+    return {
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      status: isSet(object.status) ? orderStatusFromJSON(object.status) : OrderStatus.UNSPECIFIED,
+      previousStatus: isSet(object.previousStatus)
+        ? orderStatusFromJSON(object.previousStatus)
+        : isSet(object.previous_status)
+        ? orderStatusFromJSON(object.previous_status)
+        : OrderStatus.UNSPECIFIED,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      at: isSet(object.at) ? globalThis.String(object.at) : undefined,
+      heartbeat: isSet(object.heartbeat) ? globalThis.Boolean(object.heartbeat) : false,
+    };
+  },
+
+  toJSON(message: WatchOrderResponse): unknown {
+    const obj: any = {};
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.status !== OrderStatus.UNSPECIFIED) {
+      obj.status = orderStatusToJSON(message.status);
+    }
+    if (message.previousStatus !== OrderStatus.UNSPECIFIED) {
+      obj.previousStatus = orderStatusToJSON(message.previousStatus);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.at !== undefined) {
+      obj.at = message.at;
+    }
+    if (message.heartbeat !== false) {
+      obj.heartbeat = message.heartbeat;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchOrderResponse>, I>>(base?: I): WatchOrderResponse {
+    return WatchOrderResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchOrderResponse>, I>>(object: I): WatchOrderResponse {
+    const message = createBaseWatchOrderResponse();
+    message.orderId = object.orderId ?? "";
+    message.version = object.version ?? 0;
+    message.status = object.status ?? OrderStatus.UNSPECIFIED;
+    message.previousStatus = object.previousStatus ?? OrderStatus.UNSPECIFIED;
+    message.reason = object.reason ?? "";
+    message.at = object.at ?? undefined;
+    message.heartbeat = object.heartbeat ?? false;
+    return message;
+  },
+};
+
 export type OrderServiceService = typeof OrderServiceService;
 export const OrderServiceService = {
   /** Reserves stock and creates an order in PENDING_PAYMENT. */
@@ -3669,7 +4917,7 @@ export const OrderServiceService = {
     responseSerialize: (value: CreateOrderResponse): Buffer => Buffer.from(CreateOrderResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CreateOrderResponse => CreateOrderResponse.decode(value),
   },
-  /** One order with its items (from the read cache). */
+  /** The whole order: items, payment attempts, refunds, shipments and status timeline (from the read cache). */
   getOrder: {
     path: "/qianfan.order.v1.OrderService/GetOrder" as const,
     requestStream: false as const,
@@ -3766,12 +5014,27 @@ export const OrderServiceService = {
       Buffer.from(RequestRefundResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RequestRefundResponse => RequestRefundResponse.decode(value),
   },
+  /**
+   * Streams the order's versions as they are committed, oldest first; a heartbeat
+   * (heartbeat = true, no change) at least every 15 s while nothing happens. Resume after a break with
+   * the last version received. The stream ends with UNAVAILABLE when the server shuts down, and
+   * RESOURCE_EXHAUSTED (TOO_MANY_STREAMS) refuses a watch past the server's cap.
+   */
+  watchOrder: {
+    path: "/qianfan.order.v1.OrderService/WatchOrder" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchOrderRequest): Buffer => Buffer.from(WatchOrderRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchOrderRequest => WatchOrderRequest.decode(value),
+    responseSerialize: (value: WatchOrderResponse): Buffer => Buffer.from(WatchOrderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchOrderResponse => WatchOrderResponse.decode(value),
+  },
 } as const;
 
 export interface OrderServiceServer extends UntypedServiceImplementation {
   /** Reserves stock and creates an order in PENDING_PAYMENT. */
   createOrder: handleUnaryCall<CreateOrderRequest, CreateOrderResponse>;
-  /** One order with its items (from the read cache). */
+  /** The whole order: items, payment attempts, refunds, shipments and status timeline (from the read cache). */
   getOrder: handleUnaryCall<GetOrderRequest, GetOrderResponse>;
   /** Newest first, cursor-paginated. */
   listOrders: handleUnaryCall<ListOrdersRequest, ListOrdersResponse>;
@@ -3789,6 +5052,13 @@ export interface OrderServiceServer extends UntypedServiceImplementation {
   confirmReceipt: handleUnaryCall<ConfirmReceiptRequest, ConfirmReceiptResponse>;
   /** PAID / DELIVERED / COMPLETED -> REFUNDING; the refund is sent to the provider. */
   requestRefund: handleUnaryCall<RequestRefundRequest, RequestRefundResponse>;
+  /**
+   * Streams the order's versions as they are committed, oldest first; a heartbeat
+   * (heartbeat = true, no change) at least every 15 s while nothing happens. Resume after a break with
+   * the last version received. The stream ends with UNAVAILABLE when the server shuts down, and
+   * RESOURCE_EXHAUSTED (TOO_MANY_STREAMS) refuses a watch past the server's cap.
+   */
+  watchOrder: handleServerStreamingCall<WatchOrderRequest, WatchOrderResponse>;
 }
 
 export interface OrderServiceClient extends Client {
@@ -3808,7 +5078,7 @@ export interface OrderServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CreateOrderResponse) => void,
   ): ClientUnaryCall;
-  /** One order with its items (from the read cache). */
+  /** The whole order: items, payment attempts, refunds, shipments and status timeline (from the read cache). */
   getOrder(
     request: GetOrderRequest,
     callback: (error: ServiceError | null, response: GetOrderResponse) => void,
@@ -3952,6 +5222,18 @@ export interface OrderServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RequestRefundResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Streams the order's versions as they are committed, oldest first; a heartbeat
+   * (heartbeat = true, no change) at least every 15 s while nothing happens. Resume after a break with
+   * the last version received. The stream ends with UNAVAILABLE when the server shuts down, and
+   * RESOURCE_EXHAUSTED (TOO_MANY_STREAMS) refuses a watch past the server's cap.
+   */
+  watchOrder(request: WatchOrderRequest, options?: Partial<CallOptions>): ClientReadableStream<WatchOrderResponse>;
+  watchOrder(
+    request: WatchOrderRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchOrderResponse>;
 }
 
 export const OrderServiceClient = makeGenericClientConstructor(

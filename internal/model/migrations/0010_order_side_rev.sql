@@ -1,0 +1,1 @@
+ALTER TABLE `orders` ADD `side_rev` int DEFAULT 0 NOT NULL;
