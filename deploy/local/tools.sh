@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Command-line tools the tests use besides the datastores, installed from Debian's packages when missing:
 # promtool (package `prometheus`), which checks the Prometheus config, the alert rules and every process's
-# /metrics; nginx, which test/nginx.test.ts runs in front of two restful processes. Neither package's
-# service is started (policy-rc.d).
+# /metrics; nginx, which test/nginx.test.ts runs in front of two restful processes; Chromium, in which
+# test/example-page.test.ts opens examples/order-status (headless). No package's service is started
+# (policy-rc.d).
 set -euo pipefail
 say() { echo "[tools] $*"; }
 fail() { echo "[tools] ERROR: $*" >&2; exit 1; }
@@ -27,4 +28,5 @@ install_pkg() { # <command> <package>
 
 install_pkg promtool prometheus
 install_pkg nginx nginx
-say "promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}'), $(nginx -v 2>&1 | awk '{print $3}')"
+install_pkg chromium chromium
+say "promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}'), $(nginx -v 2>&1 | awk '{print $3}'), $(chromium --version 2>/dev/null | awk '{print $2}')"

@@ -9,12 +9,16 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 // Debian installs it under /usr/sbin (not always on a user's PATH).
 export const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
 
-/** deploy/nginx/qianfan-order.conf in `dir`, listening on `port`, with two local restful processes upstream. */
-export function nginxConfig(dir: string, upstream: [number, number], port: number): string {
+/**
+ * deploy/nginx/qianfan-order.conf in `dir`, listening on `port`, with two local restful processes upstream
+ * (`extra`: more locations of the test's own, before the catch-all 404).
+ */
+export function nginxConfig(dir: string, upstream: [number, number], port: number, extra = ''): string {
   const site = readFileSync(path.join(root, 'deploy/nginx/qianfan-order.conf'), 'utf8')
     .replace('restful-1:8888', `127.0.0.1:${upstream[0]}`)
     .replace('restful-2:8888', `127.0.0.1:${upstream[1]}`)
-    .replace('listen 80;', `listen 127.0.0.1:${port};`);
+    .replace('listen 80;', `listen 127.0.0.1:${port};`)
+    .replace('    location / { return 404; }', `${extra}\n    location / { return 404; }`);
   writeFileSync(path.join(dir, 'qianfan-order.conf'), site);
   mkdirSync(path.join(dir, 'tmp'), { recursive: true });
   const main = `
@@ -35,11 +39,21 @@ http {
 }
 
 /** A real nginx with that config, checked with `nginx -t` first; resolves once `/healthz` answers through it. */
-export async function startNginx(upstream: [number, number], port: number): Promise<{ dir: string; stop(): void }> {
+export async function startNginx(
+  upstream: [number, number],
+  port: number,
+  extra = '',
+): Promise<{ dir: string; stop(): void }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'qf-nginx-'));
-  const conf = nginxConfig(dir, upstream, port);
+  const conf = nginxConfig(dir, upstream, port, extra);
   const check = spawn(NGINX, ['-t', '-p', dir, '-c', conf], { stdio: 'pipe' });
-  const checked = await new Promise<number | null>((r) => check.once('exit', r));
+  // A missing binary is an 'error' with no 'exit': wait for either.
+  const checked = await new Promise<number | null | Error>((r) => {
+    check.once('exit', r);
+    check.once('error', r);
+  });
+  if (checked instanceof Error)
+    throw new Error(`cannot run ${NGINX} (bash deploy/local/tools.sh installs it): ${checked.message}`);
   if (checked !== 0) throw new Error('nginx -t refused deploy/nginx/qianfan-order.conf');
   const nginx: ChildProcess = spawn(NGINX, ['-p', dir, '-c', conf, '-g', 'daemon off;'], { stdio: 'inherit' });
   process.once('exit', () => nginx.kill('SIGKILL'));
