@@ -17,6 +17,7 @@ describe('admin permissions (real MariaDB, Redis, RocketMQ)', () => {
   let ctx: ServiceContext;
   let app: FastifyInstance;
   let orderId: bigint;
+  let buyer: bigint;
   before(async () => {
     const config = testConfig({
       QIANFAN_AUTH__ROLE_PERMISSIONS: 'support=orders:read; finance=orders:read,orders:refund',
@@ -24,7 +25,7 @@ describe('admin permissions (real MariaDB, Redis, RocketMQ)', () => {
     ctx = await createServiceContext(config, { process: 'restful', mq: true, logger: testLogger });
     app = await buildApp(ctx);
     const [sku] = await makeSkus(ctx, [{ price: 700, available: 10 }]);
-    const buyer = BigInt(Date.now()) * 1000n + 900_500n;
+    buyer = BigInt(Date.now()) * 1000n + 900_500n;
     orderId = (await createOrder(ctx, { userId: buyer, items: [{ skuId: sku!, quantity: 1 }], address })).order.id;
   });
   after(async () => {
@@ -92,8 +93,21 @@ describe('admin permissions (real MariaDB, Redis, RocketMQ)', () => {
       ['buyer called', 'second'],
     );
     assert.equal((await as(['support'], 'GET', '/v1/admin/orders/123/notes')).status, 404);
-    const buyerView = await as(['admin'], 'GET', `/v1/admin/orders/${orderId}`);
-    assert.equal(JSON.stringify(buyerView.body).includes('buyer called'), false, 'the order carries no notes');
+    // Staff's read of the order carries the notes; the buyer's never does.
+    const staffView = await as(['support'], 'GET', `/v1/admin/orders/${orderId}`);
+    assert.deepEqual(
+      staffView.body.notes.map((n: { body: string }) => n.body),
+      ['buyer called', 'second'],
+    );
+    const token = await signDevToken(ctx.config.auth, { userId: String(buyer), roles: ['user'] }, 600);
+    const buyerView = await app.inject({
+      method: 'GET',
+      url: `/v1/orders/${orderId}`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(buyerView.statusCode, 200);
+    assert.equal(buyerView.body.includes('buyer called'), false, "the buyer's order carries no notes");
+    assert.equal(buyerView.json().notes, undefined);
   });
 
   it('config refuses a permission that does not exist, naming the ones that do', () => {
