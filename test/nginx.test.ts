@@ -81,9 +81,11 @@ describe('nginx in front of two restful processes', () => {
                 body: JSON.stringify({ items: [{ skuId: String(sku), quantity: 1 }], address }),
               })
             : await fetch(`${base}/v1/orders/${orderId}`, { headers });
-          await res.arrayBuffer();
+          const body = await res.text();
           if (res.status === (create ? 201 : 200)) results.ok++;
-          else results.failed.push(`${create ? 'POST' : 'GET'} ${res.status}`);
+          // With the service's error code, when it answered one (OVERLOADED, DEPENDENCY_UNAVAILABLE, ...).
+          else
+            results.failed.push(`${create ? 'POST' : 'GET'} ${res.status} ${/"code":"(\w+)"/.exec(body)?.[1] ?? ''}`);
         } catch (err) {
           results.failed.push(String(err));
         }
