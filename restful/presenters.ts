@@ -68,15 +68,18 @@ export function adminOrderJson(detail: OrderDetail, notes: OrderNoteRow[]) {
   return {
     ...orderJson(detail.order, detail.items),
     ...detail.extras,
-    notes: notes.map((n) => ({
-      id: n.id.toString(),
-      orderId: n.orderId.toString(),
-      authorId: n.authorId,
-      body: n.body,
-      createdAt: n.createdAt.toISOString(),
-    })),
+    notes: notes.map(noteJson),
   };
 }
+
+/** An internal note (schema `OrderNote`). */
+export const noteJson = (n: OrderNoteRow) => ({
+  id: String(n.id),
+  orderId: String(n.orderId),
+  authorId: n.authorId,
+  body: n.body,
+  createdAt: n.createdAt.toISOString(),
+});
 
 /**
  * The buyer's detail route body, serialized by the route's response schema. The order cache hands out

@@ -14,7 +14,6 @@ import {
   exportOrdersCsv,
   getOrderDetail,
   listOrderNotes,
-  type OrderNoteRow,
   searchOrders,
   summarizeSearch,
   validateSearch,
@@ -24,7 +23,7 @@ import type { ServiceContext } from '../../internal/svc/index.js';
 import { principalOf, requirePermission } from '../auth.js';
 import { notModified } from '../etag.js';
 import { idempotent } from '../idempotency.js';
-import { adminOrderJson, orderJson, pageJson, searchInput } from '../presenters.js';
+import { adminOrderJson, noteJson, orderJson, pageJson, searchInput } from '../presenters.js';
 import {
   AddressChangeBody,
   ExportQuery,
@@ -272,14 +271,6 @@ export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
         return { status: 200, body: orderJson(r.order, r.items) };
       }),
   );
-
-  const noteJson = (n: OrderNoteRow) => ({
-    id: String(n.id),
-    orderId: String(n.orderId),
-    authorId: n.authorId,
-    body: n.body,
-    createdAt: n.createdAt.toISOString(),
-  });
 
   app.post(
     '/v1/admin/orders/:id/notes',
