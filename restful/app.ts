@@ -70,7 +70,7 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
   installTracing(app, ctx);
   installAccessLog(app);
   installErrorHandler(app);
-  await installProtection(app, ctx);
+  installProtection(app, ctx);
   // An empty body sent as application/json counts as no body (curl -H 'content-type: ...' without -d).
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');

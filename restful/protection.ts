@@ -1,4 +1,3 @@
-import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifyToken } from '../internal/auth/index.js';
 import { markRedisFailed, redisBypassed } from '../internal/cache/index.js';
@@ -6,9 +5,10 @@ import { AppError } from '../internal/errorx/index.js';
 import { type RateDecision, rateLimiter } from '../internal/ratelimit/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
 import { BEARER } from './auth.js';
+import { installLoadShedding } from './load-shed.js';
 
 /**
- * Load shedding (503 + Retry-After when the event loop lags), then, on /v1, who the caller is and the
+ * Load shedding (restful/load-shed.ts), then, on /v1, who the caller is and the
  * Redis-backed rate limits: per client IP for every request, and per user when the bearer token is
  * valid. The counters are shared by every restful process through Redis, which this process claims
  * hits from in blocks (internal/ratelimit): a busy key makes a round trip per block, not per request.
@@ -17,23 +17,9 @@ import { BEARER } from './auth.js';
  * (redis.commandTimeoutMs) opens the limiter, and for the next REDIS_BYPASS_MS (internal/cache) no
  * request waits on Redis for it, nor for the caches.
  */
-export async function installProtection(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
+export function installProtection(app: FastifyInstance, ctx: ServiceContext): void {
   const { maxEventLoopDelayMs, rateLimitPerIpPerMinute, rateLimitPerUserPerMinute } = ctx.config.http;
-  await app.register(underPressure, {
-    maxEventLoopDelay: maxEventLoopDelayMs,
-    retryAfter: 5,
-    exposeStatusRoute: false,
-    pressureHandler: (_req, reply, type, value) => {
-      void reply
-        .status(503)
-        .header('retry-after', '5')
-        .send({
-          code: 'OVERLOADED',
-          message: `the service is overloaded (${type} ${value}); retry after 5 s`,
-          requestId: String(_req.id),
-        });
-    },
-  });
+  installLoadShedding(app, maxEventLoopDelayMs);
   const limiter = rateLimiter(ctx.redis);
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/v1/')) return;

@@ -533,6 +533,32 @@ describe('HTTP protection and caching', () => {
     }
   });
 
+  it('does not shed the first requests after a slow start: the startup stall is not event-loop lag', async () => {
+    const app = await buildApp({
+      ...ctx,
+      config: { ...ctx.config, http: { ...ctx.config.http, maxEventLoopDelayMs: 50 } },
+    });
+    try {
+      // Starting blocks the loop for 1.2 s (a loaded host compiling every route's schemas).
+      app.register(async () => {
+        const until = Date.now() + 1200;
+        while (Date.now() < until) {
+          // busy
+        }
+      });
+      await app.ready();
+      const statuses = new Set<number>();
+      const until = Date.now() + 1500;
+      while (Date.now() < until) {
+        statuses.add((await app.inject({ method: 'GET', url: '/v1/orders' })).statusCode);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.deepEqual([...statuses], [401]);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('order detail is served from Redis and invalidated by every transition', async () => {
     const { createOrder, cancelOrder, getOrderDetail } = await import('../internal/order/index.js');
     const [sku] = await makeSkus(ctx, [{ price: 100, available: 5 }]);
