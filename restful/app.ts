@@ -11,6 +11,7 @@ import { orderWatchRoutes } from './order-watch.js';
 import { installProtection } from './protection.js';
 import { lazyChildLogger } from './request-logger.js';
 import { adminRoutes } from './routes/admin.js';
+import { afterSaleRoutes } from './routes/after-sales.js';
 import { flashSaleRoutes } from './routes/flash-sales.js';
 import { healthRoutes } from './routes/health.js';
 import { orderRoutes } from './routes/orders.js';
@@ -100,6 +101,7 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
   orderRoutes(app, ctx);
   orderWatchRoutes(app, ctx);
   adminRoutes(app, ctx);
+  afterSaleRoutes(app, ctx);
   // Flash-sale tickets are aggregated per sale before they reach the broker; closing the app flushes them.
   const tickets = ticketBatcher(ctx);
   app.addHook('onClose', () => tickets.close());

@@ -27,6 +27,10 @@ export async function installOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'orders', description: "A buyer's own orders" },
         { name: 'payments', description: 'Starting payments and provider callbacks' },
         { name: 'refunds', description: 'Refund requests' },
+        {
+          name: 'after-sales',
+          description: 'After-sales: money back for some units of a delivered order, reviewed by the merchant',
+        },
         { name: 'admin', description: 'Operations on any order, one permission each (role admin has all)' },
         { name: 'flash-sales', description: 'Flash sales: admission in Redis, orders created in batches' },
         { name: 'sandbox', description: 'The sandbox payer (only when payment.sandbox.enabled)' },

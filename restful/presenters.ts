@@ -59,8 +59,15 @@ const rendered = new WeakMap<OrderDetail, string>();
 
 /** The whole order as its buyer sees it: staff are not named in the timeline. */
 export function wholeOrderJson(detail: OrderDetail) {
-  const { payments, refunds, shipments, timeline } = detail.extras;
-  return { ...orderJson(detail.order, detail.items), payments, refunds, shipments, timeline: buyerTimeline(timeline) };
+  const { payments, refunds, shipments, timeline, afterSales = [] } = detail.extras;
+  return {
+    ...orderJson(detail.order, detail.items),
+    payments,
+    refunds,
+    shipments,
+    timeline: buyerTimeline(timeline),
+    afterSales,
+  };
 }
 
 /** The whole order as staff see it: who acted, and the internal notes. */
@@ -68,6 +75,7 @@ export function adminOrderJson(detail: OrderDetail, notes: OrderNoteRow[]) {
   return {
     ...orderJson(detail.order, detail.items),
     ...detail.extras,
+    afterSales: detail.extras.afterSales ?? [],
     notes: notes.map(noteJson),
   };
 }

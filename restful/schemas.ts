@@ -167,6 +167,23 @@ export const OrderTimelineEntry = Type.Object(
   { $id: 'OrderTimelineEntry', description: "One line of the order's status history" },
 );
 
+export const OrderAfterSale = Type.Object(
+  {
+    id: Id,
+    kind: Type.String({ description: 'REFUND_ONLY or RETURN_AND_REFUND' }),
+    status: Type.String({ description: 'The after-sale state (schema AfterSaleStatus)' }),
+    reason: Type.String(),
+    lines: Type.Array(Type.Object({ orderItemId: Id, quantity: Type.Integer(), amount: Type.Integer() })),
+    itemsAmount: Type.Integer(),
+    shippingAmount: Type.Integer(),
+    total: Type.Integer({ description: 'fen: what the after-sale refunds' }),
+    refundId: Type.Union([Id, Type.Null()]),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'OrderAfterSale', description: 'An after-sale of the order (GET /v1/after-sales/{id} has its history)' },
+);
+
 export const Order = Type.Object(
   {
     id: Id,
@@ -197,6 +214,7 @@ export const Order = Type.Object(
     refunds: Type.Optional(Type.Array(ref(OrderRefund), { description: 'Oldest first' })),
     shipments: Type.Optional(Type.Array(ref(OrderShipment))),
     timeline: Type.Optional(Type.Array(ref(OrderTimelineEntry), { description: 'Oldest first' })),
+    afterSales: Type.Optional(Type.Array(ref(OrderAfterSale), { description: 'Oldest first' })),
     notes: Type.Optional(Type.Array(ref(OrderNote), { description: 'Internal notes: the admin read only' })),
   },
   {
@@ -439,6 +457,134 @@ export const StartPaymentBody = Type.Object(
   },
 );
 
+export const AfterSaleStatus = Type.Union(
+  [
+    Type.Literal('REQUESTED'),
+    Type.Literal('APPROVED'),
+    Type.Literal('REJECTED'),
+    Type.Literal('RETURN_SHIPPED'),
+    Type.Literal('RETURN_RECEIVED'),
+    Type.Literal('REFUNDING'),
+    Type.Literal('REFUNDED'),
+    Type.Literal('CLOSED'),
+  ],
+  { $id: 'AfterSaleStatus', description: 'The after-sale state machine (docs/api.md shows its transitions)' },
+);
+
+const AfterSaleKind = Type.Union([Type.Literal('REFUND_ONLY'), Type.Literal('RETURN_AND_REFUND')]);
+const AfterSaleLineInput = Type.Object(
+  { orderItemId: Id, quantity: Type.Integer({ minimum: 1, maximum: 999 }) },
+  { additionalProperties: false },
+);
+
+export const AfterSaleRequestBody = Type.Object(
+  {
+    kind: AfterSaleKind,
+    reason: Type.String({ minLength: 1, maxLength: 200 }),
+    evidence: Type.Optional(Type.Array(Type.String({ maxLength: 500, pattern: '^https?://\\S+$' }), { maxItems: 9 })),
+    lines: Type.Array(AfterSaleLineInput, { minItems: 1, maxItems: 100 }),
+  },
+  {
+    $id: 'AfterSaleRequest',
+    additionalProperties: false,
+    examples: [
+      { kind: 'RETURN_AND_REFUND', reason: 'wrong size', lines: [{ orderItemId: '7390000000000000001', quantity: 1 }] },
+    ],
+  },
+);
+
+const RefundedLine = Type.Object({
+  orderItemId: Id,
+  quantity: Type.Integer(),
+  amount: Type.Integer({ description: 'fen: what these units refund, their share of the discount taken off' }),
+});
+
+export const RefundPreview = Type.Object(
+  {
+    lines: Type.Array(RefundedLine),
+    itemsAmount: Type.Integer({ description: 'fen, the lines together' }),
+    shippingAmount: Type.Integer({
+      description: 'fen: the shipping fee, only when nothing of the order is left unrefunded',
+    }),
+    total: Type.Integer({ description: 'fen' }),
+  },
+  { $id: 'RefundPreview' },
+);
+
+export const AfterSale = Type.Object(
+  {
+    id: Id,
+    orderId: Id,
+    kind: AfterSaleKind,
+    status: ref(AfterSaleStatus),
+    reason: Type.String(),
+    evidence: Type.Array(Type.String()),
+    lines: Type.Array(RefundedLine),
+    itemsAmount: Type.Integer(),
+    shippingAmount: Type.Integer(),
+    total: Type.Integer({ description: 'fen: what the after-sale refunds' }),
+    refundId: Type.Union([Id, Type.Null()]),
+    returnCarrier: Type.Union([Type.String(), Type.Null()]),
+    returnTrackingNo: Type.Union([Type.String(), Type.Null()]),
+    reviewNote: Type.String({ description: "the merchant's note on approval or rejection" }),
+    version: Type.Integer(),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+    history: Type.Optional(
+      Type.Array(
+        Type.Object({
+          at: Type.String({ format: 'date-time' }),
+          from: Type.Union([ref(AfterSaleStatus), Type.Null()]),
+          to: ref(AfterSaleStatus),
+          actor: Type.String({ description: 'USER, ADMIN, SYSTEM or PROVIDER' }),
+          reason: Type.String(),
+        }),
+      ),
+    ),
+  },
+  { $id: 'AfterSale' },
+);
+
+export const AfterSaleList = Type.Object(
+  {
+    items: Type.Array(ref(AfterSale)),
+    nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as cursor for the next page' }),
+  },
+  { $id: 'AfterSaleList' },
+);
+
+export const ReviewBody = Type.Object(
+  { note: Type.Optional(Type.String({ maxLength: 200 })) },
+  { $id: 'AfterSaleReview', additionalProperties: false, examples: [{ note: 'return to the Hangzhou warehouse' }] },
+);
+
+export const ReturnShipmentBody = Type.Object(
+  {
+    carrier: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }),
+    trackingNo: Type.String({ pattern: '^[A-Za-z0-9-]{4,64}$' }),
+  },
+  { $id: 'ReturnShipment', additionalProperties: false, examples: [{ carrier: 'SF', trackingNo: 'SF1234567890' }] },
+);
+
+export const AfterSaleListQuery = Type.Object(
+  {
+    status: Type.Optional(ref(AfterSaleStatus)),
+    cursor: Type.Optional(Id),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  },
+  { additionalProperties: false },
+);
+
+export const RefundPreviewQuery = Type.Object(
+  {
+    lines: Type.String({
+      pattern: '^[1-9]\\d{0,19}:[1-9]\\d{0,2}(,[1-9]\\d{0,19}:[1-9]\\d{0,2}){0,99}$',
+      description: 'orderItemId:quantity pairs, comma-separated',
+    }),
+  },
+  { additionalProperties: false },
+);
+
 /** A response of a named schema, with its description and (documented) response headers. */
 export function reply<T extends TSchema>(
   schema: T,
@@ -597,6 +743,7 @@ export const sharedSchemas: TSchema[] = [
   OrderRefund,
   OrderShipment,
   OrderTimelineEntry,
+  OrderAfterSale,
   Order,
   OrderPage,
   OrderCounts,
@@ -618,4 +765,11 @@ export const sharedSchemas: TSchema[] = [
   PurchaseAccepted,
   Ticket,
   WebhookAccepted,
+  AfterSaleStatus,
+  AfterSaleRequestBody,
+  RefundPreview,
+  AfterSale,
+  AfterSaleList,
+  ReviewBody,
+  ReturnShipmentBody,
 ];

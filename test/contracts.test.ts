@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { afterSaleTransitions } from '../internal/aftersale/index.js';
 import { transitions } from '../internal/order/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { buildApp } from '../restful/app.js';
@@ -164,19 +165,24 @@ describe('API contracts', () => {
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
   });
 
-  it('docs/api.md draws the order state machine exactly as the transition table has it', () => {
-    const md = readFileSync(path.join(root, 'docs/api.md'), 'utf8');
-    const block = /```mermaid\n(stateDiagram-v2\n[\s\S]*?)```/.exec(md)?.[1];
-    assert.ok(block, 'docs/api.md has no mermaid stateDiagram-v2 block');
-    const drawn = [...block.matchAll(/^\s*(\w+) --> (\w+) : (\w+)\s*$/gm)].map(([, from, to, event]) => [
-      from,
-      event,
-      to,
-    ]);
-    const table = Object.entries(transitions).flatMap(([from, row]) =>
-      Object.entries(row).map(([event, to]) => [from, event, to]),
-    );
-    const key = (t: (string | undefined)[]) => t.join(' ');
-    assert.deepEqual(drawn.map(key).sort(), table.map(key).sort());
-  });
+  for (const [what, n, table] of [
+    ['order', 0, transitions],
+    ['after-sale', 1, afterSaleTransitions],
+  ] as const) {
+    it(`docs/api.md draws the ${what} state machine exactly as the transition table has it`, () => {
+      const md = readFileSync(path.join(root, 'docs/api.md'), 'utf8');
+      const block = [...md.matchAll(/```mermaid\n(stateDiagram-v2\n[\s\S]*?)```/g)][n]?.[1];
+      assert.ok(block, `docs/api.md has no mermaid stateDiagram-v2 block for the ${what}`);
+      const drawn = [...block.matchAll(/^\s*(\w+) --> (\w+) : (\w+)\s*$/gm)].map(([, from, to, event]) => [
+        from,
+        event,
+        to,
+      ]);
+      const rows = Object.entries(table).flatMap(([from, row]) =>
+        Object.entries(row as Record<string, string>).map(([event, to]) => [from, event, to]),
+      );
+      const key = (t: (string | undefined)[]) => t.join(' ');
+      assert.deepEqual(drawn.map(key).sort(), rows.map(key).sort());
+    });
+  }
 });

@@ -133,7 +133,7 @@ describe('HTTP API through buildApp (real MariaDB, Redis, RocketMQ)', () => {
     assert.notEqual(changed.headers.etag, etag);
     assert.equal(changed.json().status, 'CANCELLED');
     const list = await call('GET', '/v1/orders', { token });
-    const { payments: _p, refunds: _r, shipments: _s, timeline: _t, ...summary } = changed.json();
+    const { payments: _p, refunds: _r, shipments: _s, timeline: _t, afterSales: _a, ...summary } = changed.json();
     assert.deepEqual(list.body.orders, [summary], 'a list shows the same Order as the detail, without its parts');
   });
 
@@ -174,7 +174,7 @@ describe('HTTP API through buildApp (real MariaDB, Redis, RocketMQ)', () => {
     assert.equal(shipped.body.status, 'SHIPPED');
     // One representation: the ship answer is the same Order as the detail, items included; the detail
     // adds the order's payments, refunds, shipments and timeline.
-    const { payments, refunds, shipments, timeline, ...lean } = (
+    const { payments, refunds, shipments, timeline, afterSales, ...lean } = (
       await call('GET', `/v1/orders/${created.body.id}`, { token })
     ).body;
     assert.deepEqual(shipped.body, lean);
@@ -187,6 +187,7 @@ describe('HTTP API through buildApp (real MariaDB, Redis, RocketMQ)', () => {
       [['SUCCEEDED', true]],
     );
     assert.deepEqual(refunds, []);
+    assert.deepEqual(afterSales, []);
     assert.deepEqual(
       timeline.map((t: Record<string, unknown>) => `${t.from}>${t.to}`),
       ['>PENDING_PAYMENT', 'PENDING_PAYMENT>PAID', 'PAID>SHIPPED'],

@@ -7,6 +7,9 @@ import { openDatabase } from '../internal/svc/index.js';
 import { testConfig } from './helpers/config.js';
 
 const EXPECTED_TABLES = [
+  'after_sale_lines',
+  'after_sale_log',
+  'after_sales',
   'backfill_runs',
   'dead_letters',
   'flash_sale_tickets',

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { afterSaleEventType } from '../internal/aftersale/index.js';
 import { topics } from '../internal/mq/index.js';
 // orderEnvelope builds an event from an order row (not part of the module's public surface).
 import { orderEnvelope } from '../internal/order/events.js';
 import { AMENDMENT_EVENTS, ORDER_CREATED_BATCH, orderCreatedBatch, orderEventType } from '../internal/order/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import {
+  AFTER_SALE_EVENT_TYPES,
   ORDER_CREATED_BATCH_TYPE,
   ORDER_EVENT_TYPES,
   OrderClient,
@@ -211,6 +213,7 @@ describe('pkg: OrderClient with etcd discovery, and the event catalog', () => {
       [...Object.values(orderEventType), ...Object.values(AMENDMENT_EVENTS)].sort(),
     );
     assert.equal(ORDER_CREATED_BATCH_TYPE, ORDER_CREATED_BATCH);
+    assert.deepEqual(Object.values(AFTER_SALE_EVENT_TYPES).sort(), Object.values(afterSaleEventType).sort());
   });
 
   it("reads both shapes of order_event: one event, or a batch's events (each with its own event id)", () => {

@@ -9,6 +9,7 @@ export const PERMISSIONS = [
   'orders:read',
   'orders:write',
   'orders:refund',
+  'aftersale:review',
   'orders:export',
   'orders:unmask',
   'flashsales:read',

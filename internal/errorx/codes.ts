@@ -34,6 +34,9 @@ export const errorCodes = {
   REFUND_NOT_FOUND: 'not_found',
   ORDER_NOT_PAYABLE: 'precondition',
   REFUND_WINDOW_CLOSED: 'precondition',
+  AFTER_SALE_NOT_FOUND: 'not_found',
+  AFTER_SALE_STATE_CONFLICT: 'precondition', // the request is not in a state that allows this step
+  AFTER_SALE_UNITS_TAKEN: 'precondition', // more units asked than are left to refund on a line
   WEBHOOK_REPLAYED: 'conflict',
   WEBHOOK_NOT_OURS: 'invalid', // a verified notification for another merchant id or app id
   PAYMENT_PROVIDER_REFUSED: 'unprocessable', // the provider declined to open, close or refund a charge

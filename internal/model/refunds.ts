@@ -14,6 +14,8 @@ export const refunds = mysqlTable(
     status: varchar('status', { length: 16 }).notNull(),
     restock: boolean('restock').notNull().default(false),
     providerRefundId: varchar('provider_refund_id', { length: 64 }),
+    /** The after-sale this refund pays, when it pays one (kind AFTER_SALE_LINES). */
+    afterSaleId: id('after_sale_id'),
     refundedAt: ts('refunded_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

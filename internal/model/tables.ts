@@ -1,3 +1,4 @@
+export { afterSaleLines, afterSaleLog, afterSales } from './after-sales.js';
 export { backfillRuns } from './backfill-runs.js';
 export { deadLetters } from './dead-letters.js';
 export { flashSaleTickets } from './flash-sale-tickets.js';

@@ -1,6 +1,6 @@
 import type { Tx } from '../model/index.js';
 import { requireMq, type ServiceContext } from '../svc/index.js';
-import { type BatchMessage, type OrderMessage, txLogRows } from './events.js';
+import { type BatchMessage, type EventMessage, txLogRows } from './events.js';
 import { insertTxLog } from './repository.js';
 
 /**
@@ -16,7 +16,7 @@ export type Seal<T> = (tx: Tx, result: T) => Promise<void>;
  */
 export async function commitWithEvent<T>(
   ctx: ServiceContext,
-  msg: OrderMessage | BatchMessage | Array<OrderMessage | BatchMessage>,
+  msg: EventMessage | BatchMessage | Array<EventMessage | BatchMessage>,
   work: (tx: Tx) => Promise<T>,
   seal?: Seal<T>,
   /**

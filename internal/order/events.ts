@@ -1,4 +1,4 @@
-import { newEnvelope, topics } from '../mq/index.js';
+import { type Envelope, newEnvelope, topics } from '../mq/index.js';
 import type { OrderRow } from './repository.js';
 import type { OrderStatus } from './rules.js';
 
@@ -56,6 +56,13 @@ export function orderEnvelope(
 
 export type OrderMessage = ReturnType<typeof orderEnvelope>;
 
+/** Any one event on order_event: an order's own, or an after-sale's (internal/aftersale/events.ts). */
+export interface EventMessage {
+  topic: string;
+  envelope: Envelope<unknown>;
+  key: string;
+}
+
 /** The type of a message that carries several orders' `order.created` events (a flash-sale batch). */
 export const ORDER_CREATED_BATCH = 'order.created.batch';
 
@@ -93,7 +100,7 @@ export function orderCreatedBatch(msgs: OrderMessage[], batchKey: string): Batch
  * adds its own row (the check-back looks it up by the batch's event id; its payload lists the event
  * ids it carries). Replay skips batch rows and re-sends the inner events one by one.
  */
-export function txLogRows(nextId: () => bigint, msg: OrderMessage | BatchMessage) {
+export function txLogRows(nextId: () => bigint, msg: EventMessage | BatchMessage) {
   if (!('inner' in msg)) return [txLogRow(nextId(), msg)];
   return [
     ...msg.inner.map((m) => txLogRow(nextId(), m)),
@@ -108,7 +115,7 @@ export function txLogRows(nextId: () => bigint, msg: OrderMessage | BatchMessage
   ];
 }
 
-function txLogRow(id: bigint, msg: OrderMessage) {
+function txLogRow(id: bigint, msg: EventMessage) {
   return {
     id,
     eventId: msg.envelope.eventId,

@@ -28,7 +28,10 @@ export async function getOrderDetail(
   return detail;
 }
 
-/** Drops an order from the detail cache (the next read loads it from MySQL). */
-export async function invalidateOrderDetail(ctx: ServiceContext, orderId: bigint): Promise<void> {
-  await orderDetailCache(ctx).invalidate(orderId.toString());
+/**
+ * Drops an order from the detail cache (the next read loads it from MySQL). With the revision the change
+ * committed (`orderRevision(version, sideRev)`), a fill loaded before the change is refused too.
+ */
+export async function invalidateOrderDetail(ctx: ServiceContext, orderId: bigint, revision?: number): Promise<void> {
+  await orderDetailCache(ctx).invalidate(orderId.toString(), revision);
 }

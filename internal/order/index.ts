@@ -9,7 +9,13 @@ export { closeExpiredOrders } from './close-expired.js';
 export { commitWithEvent, type Seal } from './commit-with-event.js';
 export { type CreatedOrder, type CreateOrderInput, createOrder, LIMITS, validateAddress } from './create-order.js';
 export { orderRevision } from './detail-cache.js';
-export { ORDER_CREATED_BATCH, type OrderEventData, orderCreatedBatch, orderEventType } from './events.js';
+export {
+  type EventMessage,
+  ORDER_CREATED_BATCH,
+  type OrderEventData,
+  orderCreatedBatch,
+  orderEventType,
+} from './events.js';
 export { type ExportShape, exportOrdersCsv, maskPhone, yuan } from './export-orders.js';
 export { getOrderDetail, invalidateOrderDetail, type OrderDetail } from './get-order.js';
 export { countMyOrders, HIDEABLE_STATUSES, type OrderCounts, setOrderVisibility } from './hide-order.js';
@@ -21,7 +27,16 @@ export { afterOrdersCreated, type NewOrder, newOrderRows, type OrderSource } fro
 export { addOrderNote, listOrderNotes, MAX_NOTES_PER_ORDER, type OrderNoteRow } from './notes.js';
 export { finishRefund, moveRefund, type StartRefundInput, startRefund } from './refund-transitions.js';
 export type { OrderItemRow, OrderRow } from './repository.js';
-export { deliveredBefore, findSkus, getOrder, insertOrders, releaseStock, type Tx } from './repository.js';
+export {
+  deliveredBefore,
+  findSkus,
+  getItems,
+  getOrder,
+  insertOrders,
+  releaseStock,
+  restockSold,
+  type Tx,
+} from './repository.js';
 export {
   decide,
   isOrderStatus,

@@ -5,6 +5,7 @@
  *   PENDING_PAYMENT -> CANCELLED                 (user, timeout, admin)
  *   PAID | DELIVERED | COMPLETED -> REFUNDING -> REFUNDED   (cancel after payment, after-sale)
  *   REFUNDING -> REFUND_FAILED -> REFUNDING                  (the provider refused; an operator retries)
+ *   DELIVERED | COMPLETED -> REFUNDED                        (after-sales refunded the whole order)
  */
 export const orderStatuses = [
   'PENDING_PAYMENT',
@@ -35,8 +36,9 @@ export const transitions: Record<OrderStatus, Partial<Record<OrderEvent, OrderSt
   PENDING_PAYMENT: { pay: 'PAID', cancel: 'CANCELLED' },
   PAID: { ship: 'SHIPPED', request_refund: 'REFUNDING' },
   SHIPPED: { deliver: 'DELIVERED' },
-  DELIVERED: { confirm: 'COMPLETED', request_refund: 'REFUNDING' },
-  COMPLETED: { request_refund: 'REFUNDING' },
+  // complete_refund here: after-sales have refunded every unit and the shipping (internal/aftersale).
+  DELIVERED: { confirm: 'COMPLETED', request_refund: 'REFUNDING', complete_refund: 'REFUNDED' },
+  COMPLETED: { request_refund: 'REFUNDING', complete_refund: 'REFUNDED' },
   CANCELLED: {},
   REFUNDING: { complete_refund: 'REFUNDED', fail_refund: 'REFUND_FAILED' },
   REFUNDED: {},

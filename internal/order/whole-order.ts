@@ -1,5 +1,5 @@
-import { asc, eq } from 'drizzle-orm';
-import { type Db, orderStatusLog, payments, refunds, shipments } from '../model/index.js';
+import { asc, eq, inArray } from 'drizzle-orm';
+import { afterSaleLines, afterSales, type Db, orderStatusLog, payments, refunds, shipments } from '../model/index.js';
 
 // The parts of an order that live in other tables, in the shape every transport shows them: ids as
 // strings, money in fen, times in ISO 8601 UTC. They are cached with the order (detail-cache.ts).
@@ -48,23 +48,53 @@ export interface TimelineEntry {
   reason: string;
 }
 
+/** An after-sale as the order shows it (internal/aftersale owns it; GET /v1/after-sales/{id} has its history). */
+export interface AfterSaleSummary {
+  id: string;
+  kind: string;
+  status: string;
+  reason: string;
+  lines: Array<{ orderItemId: string; quantity: number; amount: number }>;
+  itemsAmount: number;
+  shippingAmount: number;
+  total: number;
+  refundId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface OrderExtras {
   payments: PaymentView[];
   refunds: RefundView[];
   shipments: ShipmentView[];
   timeline: TimelineEntry[];
+  /** Absent in a cached entry written by an older release: read it as none. */
+  afterSales?: AfterSaleSummary[];
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** An order's payment attempts, refunds, shipments and status timeline, oldest first, from MySQL. */
 export async function loadOrderExtras(db: Db, orderId: bigint): Promise<OrderExtras> {
-  const [pays, refs, ships, log] = await Promise.all([
+  const [pays, refs, ships, log, sales] = await Promise.all([
     db.select().from(payments).where(eq(payments.orderId, orderId)).orderBy(asc(payments.id)),
     db.select().from(refunds).where(eq(refunds.orderId, orderId)).orderBy(asc(refunds.id)),
     db.select().from(shipments).where(eq(shipments.orderId, orderId)).orderBy(asc(shipments.id)),
     db.select().from(orderStatusLog).where(eq(orderStatusLog.orderId, orderId)).orderBy(asc(orderStatusLog.id)),
+    db.select().from(afterSales).where(eq(afterSales.orderId, orderId)).orderBy(asc(afterSales.id)),
   ]);
+  const saleLines =
+    sales.length === 0
+      ? []
+      : await db
+          .select()
+          .from(afterSaleLines)
+          .where(
+            inArray(
+              afterSaleLines.afterSaleId,
+              sales.map((a) => a.id),
+            ),
+          );
   return {
     payments: pays.map((p) => ({
       id: String(p.id),
@@ -103,6 +133,21 @@ export async function loadOrderExtras(db: Db, orderId: bigint): Promise<OrderExt
       actorType: h.actorType,
       actorId: h.actorId,
       reason: h.reason,
+    })),
+    afterSales: sales.map((a) => ({
+      id: String(a.id),
+      kind: a.kind,
+      status: a.status,
+      reason: a.reason,
+      lines: saleLines
+        .filter((l) => l.afterSaleId === a.id)
+        .map((l) => ({ orderItemId: String(l.orderItemId), quantity: l.quantity, amount: l.amount })),
+      itemsAmount: a.itemsAmount,
+      shippingAmount: a.shippingAmount,
+      total: a.itemsAmount + a.shippingAmount,
+      refundId: a.refundId === null ? null : String(a.refundId),
+      createdAt: a.createdAt.toISOString(),
+      updatedAt: a.updatedAt.toISOString(),
     })),
   };
 }

@@ -1,16 +1,21 @@
 import { AppError } from '../errorx/index.js';
 import { finishRefund, getOrder } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
+import { completeAfterSaleRefund, mendAfterSaleRefund } from './after-sale-refunds.js';
 import { getRefund, markPaymentRefunded, settleRefund } from './repository.js';
 
 /**
- * The provider confirmed a refund. Order refunds move the order REFUNDING -> REFUNDED; refunds of a
+ * The provider confirmed a refund. Order refunds move the order REFUNDING -> REFUNDED; an after-sale's
+ * refund completes the after-sale (internal/aftersale); refunds of a
  * payment the order could not keep only settle the refund (the order stays as it is). Duplicates are no-ops.
  */
 export async function completeRefund(ctx: ServiceContext, input: { refundId: bigint; amount: number; at?: Date }) {
   const refund = await getRefund(ctx.db, input.refundId);
   if (!refund) throw new AppError('REFUND_NOT_FOUND', `refund ${input.refundId} not found`);
-  if (refund.status === 'SUCCEEDED') return 'DUPLICATE' as const;
+  if (refund.status === 'SUCCEEDED') {
+    if (refund.afterSaleId !== null) await mendAfterSaleRefund(ctx, refund);
+    return 'DUPLICATE' as const;
+  }
   if (refund.amount !== input.amount) {
     throw new AppError(
       'PAYMENT_AMOUNT_MISMATCH',
@@ -18,6 +23,10 @@ export async function completeRefund(ctx: ServiceContext, input: { refundId: big
     );
   }
   const at = input.at ?? new Date();
+  if (refund.afterSaleId !== null) {
+    await completeAfterSaleRefund(ctx, refund, at);
+    return 'REFUNDED' as const;
+  }
   const settle = async (tx: Parameters<typeof settleRefund>[0]) => {
     if (!(await settleRefund(tx, refund.id, at)))
       throw new AppError('CONCURRENT_MODIFICATION', 'refund already settled');

@@ -1,3 +1,4 @@
+import { liveOfOrder } from '../aftersale/index.js';
 import { AppError } from '../errorx/index.js';
 import { type Actor, startRefund } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
@@ -28,6 +29,14 @@ export async function requestRefund(ctx: ServiceContext, input: RequestRefundInp
     refundWindowDays: ctx.config.order.refundWindowDays,
     recordRefund: async (tx, restock, amount) => {
       if (!kept) throw new AppError('PAYMENT_NOT_FOUND', `order ${input.orderId} has no kept payment to refund`);
+      // The whole paid amount cannot go back when after-sales hold part of it (checked with the order locked).
+      const { live } = await liveOfOrder(tx, input.orderId);
+      if (live.length > 0) {
+        throw new AppError(
+          'ORDER_STATE_CONFLICT',
+          `order ${input.orderId} has after-sales (${live.map((a) => `${a.id} ${a.status}`).join(', ')}); refund the rest by after-sale`,
+        );
+      }
       await insertRefund(tx, {
         id: refundId,
         orderId: input.orderId,

@@ -26,6 +26,48 @@ export const ORDER_EVENT_TYPES = {
 export type OrderEventType = (typeof ORDER_EVENT_TYPES)[keyof typeof ORDER_EVENT_TYPES];
 
 /**
+ * After-sale events, also on order_event (key = order id; tag = the type), one per state an after-sale
+ * enters; `data` is AfterSaleEventData, not OrderEventData. Subscribe by tag (`order.*` types or these).
+ */
+export const AFTER_SALE_EVENT_TYPES = {
+  requested: 'aftersale.requested',
+  approved: 'aftersale.approved',
+  rejected: 'aftersale.rejected',
+  returnShipped: 'aftersale.return_shipped',
+  returnReceived: 'aftersale.return_received',
+  refunding: 'aftersale.refunding',
+  refunded: 'aftersale.refunded',
+  closed: 'aftersale.closed',
+} as const;
+
+export type AfterSaleStatus =
+  | 'REQUESTED'
+  | 'APPROVED'
+  | 'REJECTED'
+  | 'RETURN_SHIPPED'
+  | 'RETURN_RECEIVED'
+  | 'REFUNDING'
+  | 'REFUNDED'
+  | 'CLOSED';
+
+/** `data` of an `aftersale.*` event. Apply by `version` (the after-sale's own, from 0), per after-sale. */
+export interface AfterSaleEventData {
+  afterSaleId: string;
+  orderId: string;
+  userId: string;
+  kind: 'REFUND_ONLY' | 'RETURN_AND_REFUND';
+  status: AfterSaleStatus;
+  previousStatus: AfterSaleStatus | null;
+  version: number;
+  /** The units asked for and what each line's units refund, in fen. */
+  lines: Array<{ orderItemId: string; quantity: number; amount: number }>;
+  itemsAmount: number;
+  /** The shipping fee, when this after-sale is the one that leaves nothing of the order unrefunded. */
+  shippingAmount: number;
+  reason: string;
+}
+
+/**
  * The type of a message that carries several orders' `order.created` events (the orders of one
  * flash-sale batch). Its tag is `order.created`, so a subscription to that tag receives it too; its
  * `data.events` are complete `order.created` envelopes, each with its own event id.

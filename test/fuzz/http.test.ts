@@ -5,7 +5,9 @@ import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
 import { signDevToken } from '../../internal/auth/index.js';
-import { signWebhook } from '../../internal/payment/index.js';
+import { markDelivered, shipOrder } from '../../internal/delivery/index.js';
+import { createOrder } from '../../internal/order/index.js';
+import { applyPaymentResult, signWebhook, startPayment } from '../../internal/payment/index.js';
 import { createServiceContext, type ServiceContext } from '../../internal/svc/index.js';
 import { buildApp } from '../../restful/app.js';
 import { FakeAlipay } from '../fakes/alipay.js';
@@ -66,6 +68,8 @@ describe(`HTTP fuzz: ${RUNS} requests from the OpenAPI document (seed ${SEED})`,
     payments: [] as string[],
     saleId: '',
     tickets: [] as string[],
+    /** Lines of the buyer's delivered order: the after-sale routes' `orderItemId`. */
+    items: [] as string[],
   };
   const sent: Array<{ body: string; ts: string; sig: string }> = [];
   const counts = new Map<string, number>();
@@ -134,6 +138,31 @@ describe(`HTTP fuzz: ${RUNS} requests from the OpenAPI document (seed ${SEED})`,
     };
     for (let i = 0; i < 4; i++) fx.buyerOrders.push(await order(tokens.buyer));
     for (let i = 0; i < 2; i++) fx.otherOrders.push(await order(tokens.otherBuyer));
+    // One delivered order, so the after-sale routes meet an order they can act on.
+    {
+      const { order: o, items } = await createOrder(ctx, {
+        userId: BigInt(users.buyer),
+        items: [{ skuId: BigInt(fx.skus[0]!), quantity: 3 }],
+        address,
+      });
+      const { payment } = await startPayment(ctx, { orderId: o.id, userId: o.userId });
+      await applyPaymentResult(ctx, {
+        paymentId: payment.id,
+        status: 'SUCCEEDED',
+        amount: payment.amount,
+        currency: 'CNY',
+        providerTxnId: `fuzz-${payment.id}`,
+      });
+      await shipOrder(ctx, {
+        orderId: o.id,
+        carrier: 'SF',
+        trackingNo: `SF${o.id}`,
+        actor: { type: 'ADMIN', id: 'fuzz' },
+      });
+      await markDelivered(ctx, { orderId: o.id, actor: { type: 'ADMIN', id: 'fuzz' } });
+      fx.buyerOrders.push(String(o.id));
+      fx.items.push(...items.map((i) => String(i.id)));
+    }
     const pay = await app.inject({
       method: 'POST',
       url: `/v1/orders/${fx.buyerOrders[0]}/payments`,
@@ -268,6 +297,10 @@ describe(`HTTP fuzz: ${RUNS} requests from the OpenAPI document (seed ${SEED})`,
       skuId: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...fx.skus) }, fc.stringMatching(/^[1-9]\d{0,19}$/)),
       paymentId: fc.oneof(fc.constantFrom(...fx.payments), fc.stringMatching(/^[1-9]\d{0,19}$/)),
       orderId: fc.oneof(fc.constantFrom(...fx.buyerOrders, ...fx.otherOrders), fc.stringMatching(/^[1-9]\d{0,19}$/)),
+      orderItemId: fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...fx.items) },
+        fc.stringMatching(/^[1-9]\d{0,19}$/),
+      ),
       amount: fc.oneof(fc.constantFrom(100, 1), hostileNumber),
       occurredAt: fc.oneof(
         { weight: 4, arbitrary: fc.constant(new Date().toISOString()) },

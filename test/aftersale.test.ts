@@ -1,0 +1,374 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { auditInvariants } from '../internal/audit/index.js';
+import { signDevToken } from '../internal/auth/index.js';
+import { markDelivered, shipOrder } from '../internal/delivery/index.js';
+import { adjustOrderPrice, createOrder, getOrder } from '../internal/order/index.js';
+import {
+  applyPaymentResult,
+  completeRefund,
+  getRefund,
+  paymentsOfOrder,
+  refundsOfOrder,
+  startPayment,
+} from '../internal/payment/index.js';
+import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
+import { buildApp } from '../restful/app.js';
+import { testConfig } from './helpers/config.js';
+import { testLogger } from './helpers/logger.js';
+import { address, makeSkus, stockOf } from './helpers/orders.js';
+
+let nextUser = BigInt(Date.now()) * 1000n + 720_000n;
+const admin = { type: 'ADMIN' as const, id: '9001' };
+
+// After-sales through the HTTP API on the real stack: partial returns and refunds with exact money, the
+// merchant's review, and the races that must end in one consistent outcome.
+describe('after-sales: returns and partial refunds (real MariaDB, Redis, RocketMQ)', () => {
+  let ctx: ServiceContext;
+  let app: FastifyInstance;
+  before(async () => {
+    ctx = await createServiceContext(testConfig(), { process: 'restful', mq: true, logger: testLogger });
+    app = await buildApp(ctx);
+  });
+  after(async () => {
+    await app?.close();
+    await ctx?.close();
+  });
+
+  const tokenFor = (userId: bigint, roles = ['user']) =>
+    signDevToken(ctx.config.auth, { userId: String(userId), roles }, 600);
+  async function call(method: 'GET' | 'POST', url: string, token: string, body?: unknown) {
+    const res = await app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${token}`, ...(method === 'POST' ? { 'idempotency-key': randomUUID() } : {}) },
+      ...(body !== undefined ? { payload: body as object } : method === 'POST' ? { payload: {} } : {}),
+    });
+    return { status: res.statusCode, body: JSON.parse(res.body || '{}') as Record<string, any> };
+  }
+
+  /** A delivered order of two lines (2 × 1,000 and 1 × 3,000 fen), 800 fen shipping and 500 fen off. */
+  async function deliveredOrder() {
+    const [a, b] = await makeSkus(ctx, [
+      { price: 1000, available: 10 },
+      { price: 3000, available: 10 },
+    ]);
+    const buyer = ++nextUser;
+    const { order, items } = await createOrder(ctx, {
+      userId: buyer,
+      items: [
+        { skuId: a!, quantity: 2 },
+        { skuId: b!, quantity: 1 },
+      ],
+      address,
+    });
+    await adjustOrderPrice(ctx, {
+      orderId: order.id,
+      actor: admin,
+      reason: 'shipping and coupon',
+      shippingFee: 800,
+      discountAmount: 500,
+    });
+    const { payment } = await startPayment(ctx, { orderId: order.id, userId: buyer });
+    assert.equal(payment.amount, 5300);
+    await applyPaymentResult(ctx, {
+      paymentId: payment.id,
+      status: 'SUCCEEDED',
+      amount: 5300,
+      currency: 'CNY',
+      providerTxnId: `as-${payment.id}`,
+    });
+    await shipOrder(ctx, { orderId: order.id, carrier: 'YTO', trackingNo: `YT${order.id}`, actor: admin });
+    await markDelivered(ctx, { orderId: order.id, actor: admin });
+    const lineA = items.find((i) => i.skuId === a)!.id.toString();
+    const lineB = items.find((i) => i.skuId === b)!.id.toString();
+    return { order, buyer, token: await tokenFor(buyer), skuA: a!, skuB: b!, lineA, lineB };
+  }
+
+  /** The provider confirms an after-sale's refund (as the sandbox's refund notification would). */
+  async function confirmRefund(afterSale: Record<string, any>) {
+    const refund = await getRefund(ctx.db, BigInt(afterSale.refundId));
+    assert.ok(refund, 'the after-sale has no refund');
+    assert.equal(refund.amount, afterSale.total);
+    assert.ok(refund.providerRefundId, 'the refund was not sent to the provider');
+    return completeRefund(ctx, { refundId: refund.id, amount: refund.amount });
+  }
+
+  it('returns one item of a two-item order end to end, then refunds the rest: exact money, stock back once, order REFUNDED at the end', async () => {
+    const o = await deliveredOrder();
+    const staff = await tokenFor(++nextUser, ['admin']);
+    // Read (and cache) the whole order first: every after-sale step must move it.
+    assert.deepEqual((await call('GET', `/v1/orders/${o.order.id}`, o.token)).body.afterSales, []);
+    // Items 5,000, discount 500 spread 200 / 300 by line total (2,000 / 3,000), shipping 800.
+    const preview = await call('GET', `/v1/orders/${o.order.id}/refund-preview?lines=${o.lineA}:1`, o.token);
+    assert.equal(preview.status, 200);
+    assert.deepEqual(preview.body, {
+      lines: [{ orderItemId: o.lineA, quantity: 1, amount: 900 }],
+      itemsAmount: 900,
+      shippingAmount: 0,
+      total: 900,
+    });
+
+    const requested = await call('POST', `/v1/orders/${o.order.id}/after-sales`, o.token, {
+      kind: 'RETURN_AND_REFUND',
+      reason: 'wrong size',
+      evidence: ['https://img.example.com/1.jpg'],
+      lines: [{ orderItemId: o.lineA, quantity: 1 }],
+    });
+    assert.equal(requested.status, 201, JSON.stringify(requested.body));
+    assert.equal(requested.body.status, 'REQUESTED');
+    assert.equal(requested.body.total, 900);
+    const id = requested.body.id;
+
+    // The same line cannot have a second open request.
+    const second = await call('POST', `/v1/orders/${o.order.id}/after-sales`, o.token, {
+      kind: 'REFUND_ONLY',
+      reason: 'again',
+      lines: [{ orderItemId: o.lineA, quantity: 1 }],
+    });
+    assert.equal(second.status, 409);
+    assert.equal(second.body.code, 'AFTER_SALE_UNITS_TAKEN');
+    // Nor can the whole order be refunded directly while it has after-sales.
+    const direct = await call('POST', `/v1/orders/${o.order.id}/refunds`, o.token, { reason: 'all of it' });
+    assert.equal(direct.status, 409);
+    // A buyer cannot review, and another buyer does not see it.
+    assert.equal((await call('POST', `/v1/admin/after-sales/${id}/approve`, o.token, {})).status, 403);
+    assert.equal((await call('GET', `/v1/after-sales/${id}`, await tokenFor(++nextUser))).status, 404);
+
+    const approved = await call('POST', `/v1/admin/after-sales/${id}/approve`, staff, {
+      note: 'send it to the Hangzhou warehouse',
+    });
+    assert.equal(approved.body.status, 'APPROVED');
+    assert.equal(approved.body.refundId, null);
+    const shipped = await call('POST', `/v1/after-sales/${id}/return-shipment`, o.token, {
+      carrier: 'SF',
+      trackingNo: 'SF1234567890',
+    });
+    assert.equal(shipped.body.status, 'RETURN_SHIPPED');
+    const before = await stockOf(ctx, o.skuA);
+    const received = await call('POST', `/v1/admin/after-sales/${id}/receive`, staff);
+    assert.equal(received.status, 200);
+    assert.equal(received.body.status, 'REFUNDING');
+    assert.deepEqual(await stockOf(ctx, o.skuA), { ...before, available: before.available + 1, sold: before.sold - 1 });
+    // Received again (a retry with a new key): nothing moves, nothing is restocked twice.
+    assert.equal((await call('POST', `/v1/admin/after-sales/${id}/receive`, staff)).status, 200);
+    assert.deepEqual(await stockOf(ctx, o.skuA), { ...before, available: before.available + 1, sold: before.sold - 1 });
+
+    assert.equal(await confirmRefund(received.body), 'REFUNDED');
+    const done = await call('GET', `/v1/after-sales/${id}`, o.token);
+    assert.equal(done.body.status, 'REFUNDED');
+    assert.deepEqual(
+      done.body.history.map((h: any) => [h.from, h.to, h.actor]),
+      [
+        [null, 'REQUESTED', 'USER'],
+        ['REQUESTED', 'APPROVED', 'ADMIN'],
+        ['APPROVED', 'RETURN_SHIPPED', 'USER'],
+        ['RETURN_SHIPPED', 'RETURN_RECEIVED', 'ADMIN'],
+        ['RETURN_RECEIVED', 'REFUNDING', 'ADMIN'],
+        ['REFUNDING', 'REFUNDED', 'PROVIDER'],
+      ],
+    );
+    let order = (await getOrder(ctx.db, o.order.id))!;
+    assert.equal(order.status, 'DELIVERED', 'a partly refunded order keeps its status');
+    const partly = await call('GET', `/v1/orders/${o.order.id}`, o.token);
+    assert.equal(partly.body.refundedAmount, 900, 'the cached whole order did not move with the refund');
+    assert.deepEqual(
+      partly.body.afterSales.map((a: any) => a.status),
+      ['REFUNDED'],
+    );
+    assert.equal(order.refundedAmount, 900);
+    assert.deepEqual(
+      (await paymentsOfOrder(ctx.db, o.order.id)).map((p) => p.status),
+      ['SUCCEEDED'],
+      'the payment is not refunded in full',
+    );
+
+    // The rest, refund only: the other unit of A (1,800 - 900 = 900), all of B (2,700) and the shipping (800).
+    const rest = await call('POST', `/v1/orders/${o.order.id}/after-sales`, o.token, {
+      kind: 'REFUND_ONLY',
+      reason: 'not needed',
+      lines: [
+        { orderItemId: o.lineA, quantity: 1 },
+        { orderItemId: o.lineB, quantity: 1 },
+      ],
+    });
+    assert.equal(rest.status, 201, JSON.stringify(rest.body));
+    assert.deepEqual([rest.body.itemsAmount, rest.body.shippingAmount, rest.body.total], [3600, 800, 4400]);
+    const restApproved = await call('POST', `/v1/admin/after-sales/${rest.body.id}/approve`, staff, {});
+    assert.equal(restApproved.body.status, 'REFUNDING');
+    assert.equal(await confirmRefund(restApproved.body), 'REFUNDED');
+    order = (await getOrder(ctx.db, o.order.id))!;
+    assert.equal(order.status, 'REFUNDED');
+    assert.equal(order.refundedAmount, order.paidAmount);
+    assert.deepEqual(
+      (await paymentsOfOrder(ctx.db, o.order.id)).map((p) => p.status),
+      ['REFUNDED'],
+    );
+    const refunds = await refundsOfOrder(ctx.db, o.order.id);
+    assert.deepEqual(
+      refunds.map((r) => [r.kind, r.amount, r.status]),
+      [
+        ['AFTER_SALE_LINES', 900, 'SUCCEEDED'],
+        ['AFTER_SALE_LINES', 4400, 'SUCCEEDED'],
+      ],
+    );
+    // The whole order shows its after-sales (its cached read moved with every after-sale step).
+    const whole = await call('GET', `/v1/orders/${o.order.id}`, o.token);
+    assert.equal(whole.body.status, 'REFUNDED');
+    assert.deepEqual(
+      whole.body.afterSales.map((a: any) => [a.id, a.kind, a.status, a.total]),
+      [
+        [id, 'RETURN_AND_REFUND', 'REFUNDED', 900],
+        [rest.body.id, 'REFUND_ONLY', 'REFUNDED', 4400],
+      ],
+    );
+    // Nothing more to ask for.
+    const more = await call('GET', `/v1/orders/${o.order.id}/refund-preview?lines=${o.lineB}:1`, o.token);
+    assert.equal(more.status, 409);
+    // The books agree: the audit's checks find nothing wrong with this order.
+    // (Its SKU checks cover every SKU, including rows other tests break on purpose: only this order's count.)
+    const report = await auditInvariants(ctx, { afterOrderId: String(o.order.id - 1n), maxOrders: 1, settleMs: 0 });
+    const ours = [String(o.order.id), String(o.skuA), String(o.skuB)];
+    assert.deepEqual(
+      report.findings.filter((f) => f.ids.some((x) => ours.some((id) => x.startsWith(id)))),
+      [],
+    );
+  });
+
+  it('a rejection gives the units back; bad input is refused with a code and writes nothing', async () => {
+    const o = await deliveredOrder();
+    const staff = await tokenFor(++nextUser, ['admin']);
+    const url = `/v1/orders/${o.order.id}/after-sales`;
+    for (const [body, code] of [
+      [{ kind: 'REFUND_ONLY', reason: 'x', lines: [{ orderItemId: o.lineA, quantity: 3 }] }, 'AFTER_SALE_UNITS_TAKEN'],
+      [{ kind: 'REFUND_ONLY', reason: 'x', lines: [{ orderItemId: '1', quantity: 1 }] }, 'AFTER_SALE_UNITS_TAKEN'],
+      [{ kind: 'EXCHANGE', reason: 'x', lines: [{ orderItemId: o.lineA, quantity: 1 }] }, 'VALIDATION_FAILED'],
+      [{ kind: 'REFUND_ONLY', reason: 'x', lines: [] }, 'VALIDATION_FAILED'],
+      [
+        {
+          kind: 'REFUND_ONLY',
+          reason: 'x',
+          lines: [
+            { orderItemId: o.lineA, quantity: 1 },
+            { orderItemId: o.lineA, quantity: 1 },
+          ],
+        },
+        'VALIDATION_FAILED',
+      ],
+    ] as const) {
+      const r = await call('POST', url, o.token, body);
+      assert.equal(r.body.code, code, JSON.stringify(body));
+    }
+    assert.deepEqual((await call('GET', url, o.token)).body.items, []);
+
+    const r1 = await call('POST', url, o.token, {
+      kind: 'REFUND_ONLY',
+      reason: 'broken',
+      lines: [{ orderItemId: o.lineB, quantity: 1 }],
+    });
+    assert.equal(
+      (await call('POST', `/v1/admin/after-sales/${r1.body.id}/reject`, staff, {})).body.code,
+      'VALIDATION_FAILED',
+    );
+    const rejected = await call('POST', `/v1/admin/after-sales/${r1.body.id}/reject`, staff, {
+      note: 'works as designed',
+    });
+    assert.equal(rejected.body.status, 'REJECTED');
+    assert.equal(rejected.body.reviewNote, 'works as designed');
+    // Approving it now is a state conflict that names the state.
+    const late = await call('POST', `/v1/admin/after-sales/${r1.body.id}/approve`, staff, {});
+    assert.deepEqual(
+      [late.status, late.body.code, late.body.details?.currentStatus],
+      [409, 'AFTER_SALE_STATE_CONFLICT', 'REJECTED'],
+    );
+    const again = await call('POST', url, o.token, {
+      kind: 'REFUND_ONLY',
+      reason: 'really broken',
+      lines: [{ orderItemId: o.lineB, quantity: 1 }],
+    });
+    assert.equal(again.status, 201);
+    assert.equal(again.body.total, 2700);
+    // Only delivered orders: a paid one is cancelled with the direct refund route instead.
+    const [sku] = await makeSkus(ctx, [{ price: 100, available: 5 }]);
+    const { order: unpaid, items } = await createOrder(ctx, {
+      userId: o.buyer,
+      items: [{ skuId: sku!, quantity: 1 }],
+      address,
+    });
+    const early = await call('POST', `/v1/orders/${unpaid.id}/after-sales`, o.token, {
+      kind: 'REFUND_ONLY',
+      reason: 'x',
+      lines: [{ orderItemId: String(items[0]!.id), quantity: 1 }],
+    });
+    assert.deepEqual([early.status, early.body.code], [409, 'ORDER_STATE_CONFLICT']);
+  });
+
+  it('races end in one outcome: two requests for one line, approval against withdrawal, two receives of one return', async () => {
+    const staff = await tokenFor(++nextUser, ['admin']);
+    for (let round = 0; round < 3; round++) {
+      const o = await deliveredOrder();
+      const url = `/v1/orders/${o.order.id}/after-sales`;
+      // Two requests for the same line at once: one is taken, the other refused.
+      const both = await Promise.all(
+        [1, 2].map(() =>
+          call('POST', url, o.token, {
+            kind: 'REFUND_ONLY',
+            reason: 'race',
+            lines: [{ orderItemId: o.lineA, quantity: 2 }],
+          }),
+        ),
+      );
+      assert.deepEqual(both.map((r) => r.status).sort(), [201, 409], JSON.stringify(both.map((r) => r.body)));
+      const won = both.find((r) => r.status === 201)!.body;
+
+      // The merchant approves while the buyer withdraws: exactly one wins, and a refund exists exactly when approval won.
+      const [approve, withdraw] = await Promise.all([
+        call('POST', `/v1/admin/after-sales/${won.id}/approve`, staff, {}),
+        call('POST', `/v1/after-sales/${won.id}/withdraw`, o.token, {}),
+      ]);
+      const final = (await call('GET', `/v1/after-sales/${won.id}`, o.token)).body;
+      const refunds = await refundsOfOrder(ctx.db, o.order.id);
+      if (final.status === 'CLOSED') {
+        assert.equal(withdraw.status, 200);
+        assert.equal(approve.status, 409);
+        assert.equal(refunds.length, 0);
+      } else {
+        assert.equal(final.status, 'REFUNDING');
+        assert.equal(approve.status, 200);
+        assert.equal(withdraw.status, 409);
+        assert.deepEqual(
+          refunds.map((r) => r.amount),
+          [1800],
+        );
+      }
+
+      // A return received twice at once: stock back once, one refund.
+      const ret = await call('POST', url, o.token, {
+        kind: 'RETURN_AND_REFUND',
+        reason: 'race',
+        lines: [{ orderItemId: o.lineB, quantity: 1 }],
+      });
+      assert.equal(ret.status, 201, JSON.stringify(ret.body));
+      await call('POST', `/v1/admin/after-sales/${ret.body.id}/approve`, staff, {});
+      await call('POST', `/v1/after-sales/${ret.body.id}/return-shipment`, o.token, {
+        carrier: 'SF',
+        trackingNo: `SF${round}0000`,
+      });
+      const stock = await stockOf(ctx, o.skuB);
+      const receives = await Promise.all(
+        [1, 2, 3].map(() => call('POST', `/v1/admin/after-sales/${ret.body.id}/receive`, staff)),
+      );
+      assert.deepEqual(
+        receives.map((r) => r.status),
+        [200, 200, 200],
+      );
+      assert.deepEqual(await stockOf(ctx, o.skuB), { ...stock, available: stock.available + 1, sold: stock.sold - 1 });
+      const returnRefunds = (await refundsOfOrder(ctx.db, o.order.id)).filter(
+        (r) => r.afterSaleId === BigInt(ret.body.id),
+      );
+      assert.equal(returnRefunds.length, 1);
+    }
+  });
+});
