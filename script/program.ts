@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { afterSaleCommand } from './commands/aftersale.js';
 import { auditCommand } from './commands/audit.js';
 import { backfillCommand } from './commands/backfill.js';
 import { configCommand } from './commands/config.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   reconcileCommand(program);
   auditCommand(program);
   refundCommand(program);
+  afterSaleCommand(program);
   sandboxCommand(program);
   return program;
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { measureAfterSales } from '../internal/aftersale/index.js';
 import { auditInvariants } from '../internal/audit/index.js';
 import { signDevToken } from '../internal/auth/index.js';
 import { markDelivered, shipOrder } from '../internal/delivery/index.js';
@@ -16,7 +18,7 @@ import {
 } from '../internal/payment/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { buildApp } from '../restful/app.js';
-import { testConfig } from './helpers/config.js';
+import { testConfig, testEnv } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
 import { address, makeSkus, stockOf } from './helpers/orders.js';
 
@@ -370,5 +372,45 @@ describe('after-sales: returns and partial refunds (real MariaDB, Redis, RocketM
       );
       assert.equal(returnRefunds.length, 1);
     }
+  });
+
+  it('operators: the CLI lists, shows, dry-runs and takes the merchant steps; the gauges count what waits', async () => {
+    const o = await deliveredOrder();
+    const made = await call('POST', `/v1/orders/${o.order.id}/after-sales`, o.token, {
+      kind: 'RETURN_AND_REFUND',
+      reason: 'scratched',
+      lines: [{ orderItemId: o.lineB, quantity: 1 }],
+    });
+    assert.equal(made.status, 201);
+    const id = made.body.id as string;
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ['bin/qianfan-order.js', 'aftersale', ...args], { env: testEnv(), encoding: 'utf8' });
+
+    const ages = await measureAfterSales(ctx);
+    assert.ok(ages.find((a) => a.status === 'REQUESTED')!.count >= 1);
+    assert.match(
+      await ctx.metrics.getSingleMetricAsString('qianfan_aftersales_open'),
+      /status="REQUESTED"[^}]*\} [1-9]/,
+    );
+
+    const list = cli('list', '--status', 'REQUESTED', '--limit', '1000');
+    assert.equal(list.status, 0, list.stderr);
+    assert.match(list.stdout, new RegExp(`^${id}  order ${o.order.id}  RETURN_AND_REFUND  REQUESTED  2700 fen`, 'm'));
+    const dry = cli('approve', id, '--dry-run');
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stdout, /would go REQUESTED -> APPROVED; nothing changed/);
+    assert.equal((await call('GET', `/v1/after-sales/${id}`, o.token)).body.status, 'REQUESTED');
+    // A step the state does not allow: exit 1 with what is wrong; a bad id: exit 2.
+    const early = cli('receive', id);
+    assert.equal(early.status, 1);
+    assert.match(early.stderr, /cannot receive an after-sale that is REQUESTED/);
+    assert.equal(cli('show', 'abc').status, 2);
+    const approved = cli('approve', id, '--note', 'ok');
+    assert.equal(approved.status, 0, approved.stderr);
+    assert.match(approved.stdout, new RegExp(`after-sale ${id} is APPROVED`));
+    const shown = cli('show', id);
+    assert.match(shown.stdout, /REQUESTED -> APPROVED by ADMIN:cli ok/);
+    assert.match(shown.stdout, new RegExp(`line ${o.lineB}: 1 unit\\(s\\), 2700 fen`));
+    assert.equal(cli('reject', id).status, 2, 'reject without --note is bad usage');
   });
 });

@@ -1,6 +1,7 @@
 export { type Allocation, allocate, type Held, type Quote, quote, unitsAmount } from './allocation.js';
 export { type AfterSaleEventData, afterSaleEventType } from './events.js';
 export { closeFullyRefunded, finishAfterSaleRefund } from './finish.js';
+export { measureAfterSales } from './gauges.js';
 export { type AfterSaleView, afterSalesOfOrderView, listAfterSalePage, readAfterSale } from './read.js';
 export {
   type AfterSaleLineRow,

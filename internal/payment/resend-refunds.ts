@@ -1,3 +1,4 @@
+import { measureAfterSales } from '../aftersale/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { sweepEach } from '../sweep/index.js';
 import { serviceMetrics } from '../telemetry/index.js';
@@ -58,6 +59,8 @@ export async function resendRefunds(
   m.refundsFailedOldest.set({ of: 'refund' }, refused.refunds.oldestSeconds);
   m.refundsFailed.set({ of: 'order' }, refused.orders.count);
   m.refundsFailedOldest.set({ of: 'order' }, refused.orders.oldestSeconds);
+  // After-sales waiting on someone, by state (alert: an after-sale waiting on the merchant).
+  const afterSales = await measureAfterSales(ctx, now);
   return {
     due: r.total,
     resent: r.ok,
@@ -65,5 +68,6 @@ export async function resendRefunds(
     asked: asked.total,
     stuck: pending,
     refused,
+    afterSales,
   };
 }

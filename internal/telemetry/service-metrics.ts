@@ -96,6 +96,18 @@ function build(registry: Registry) {
       labelNames: ['of'] as const,
       registers,
     }),
+    afterSalesOpen: new Gauge({
+      name: 'qianfan_aftersales_open',
+      help: 'After-sales in each open state, as the resend-refunds job last counted',
+      labelNames: ['status'] as const,
+      registers,
+    }),
+    afterSalesOldest: new Gauge({
+      name: 'qianfan_aftersales_oldest_seconds',
+      help: 'How long the oldest after-sale in each open state has been in it (REQUESTED: waiting on the merchant)',
+      labelNames: ['status'] as const,
+      registers,
+    }),
     deadLettersOpen: new Gauge({
       name: 'qianfan_dead_letters_open',
       help: 'Dead letters not yet resolved (PARKED or REPLAYED), by topic, as redrive-dead-letters last counted',
