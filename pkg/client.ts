@@ -299,6 +299,36 @@ export class OrderClient {
       'requestRefund',
       pb.RequestRefundRequest.fromPartial(req),
     );
+  requestAfterSale = (req: pb.DeepPartial<pb.RequestAfterSaleRequest>) =>
+    this.#call<pb.RequestAfterSaleRequest, pb.RequestAfterSaleResponse>(
+      'requestAfterSale',
+      pb.RequestAfterSaleRequest.fromPartial(req),
+    );
+  getAfterSale = (req: pb.DeepPartial<pb.GetAfterSaleRequest>) =>
+    this.#call<pb.GetAfterSaleRequest, pb.GetAfterSaleResponse>(
+      'getAfterSale',
+      pb.GetAfterSaleRequest.fromPartial(req),
+    );
+  listOrderAfterSales = (req: pb.DeepPartial<pb.ListOrderAfterSalesRequest>) =>
+    this.#call<pb.ListOrderAfterSalesRequest, pb.ListOrderAfterSalesResponse>(
+      'listOrderAfterSales',
+      pb.ListOrderAfterSalesRequest.fromPartial(req),
+    );
+  withdrawAfterSale = (req: pb.DeepPartial<pb.WithdrawAfterSaleRequest>) =>
+    this.#call<pb.WithdrawAfterSaleRequest, pb.WithdrawAfterSaleResponse>(
+      'withdrawAfterSale',
+      pb.WithdrawAfterSaleRequest.fromPartial(req),
+    );
+  reviewAfterSale = (req: pb.DeepPartial<pb.ReviewAfterSaleRequest>) =>
+    this.#call<pb.ReviewAfterSaleRequest, pb.ReviewAfterSaleResponse>(
+      'reviewAfterSale',
+      pb.ReviewAfterSaleRequest.fromPartial(req),
+    );
+  receiveAfterSaleReturn = (req: pb.DeepPartial<pb.ReceiveAfterSaleReturnRequest>) =>
+    this.#call<pb.ReceiveAfterSaleReturnRequest, pb.ReceiveAfterSaleReturnResponse>(
+      'receiveAfterSaleReturn',
+      pb.ReceiveAfterSaleReturnRequest.fromPartial(req),
+    );
 
   async close(): Promise<void> {
     await this.#watcher?.cancel();

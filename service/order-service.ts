@@ -16,6 +16,7 @@ import { applyPaymentResult, requestRefund, startPayment } from '../internal/pay
 import type { ServiceContext } from '../internal/svc/index.js';
 import { inSpan, SpanKind, serviceMetrics } from '../internal/telemetry/index.js';
 import { type OrderServiceServer, OrderServiceService } from '../pkg/gen/qianfan/order/v1/order.js';
+import { afterSaleCalls } from './after-sales.js';
 import { serviceCallers } from './callers.js';
 import { idField, optionalId, orderMessage, statusFilter } from './convert.js';
 import { toServiceError } from './status.js';
@@ -33,6 +34,7 @@ export function orderService(ctx: ServiceContext, hub: OrderWatchHub): OrderServ
     Object.values(OrderServiceService).map((d) => d.path.slice(d.path.lastIndexOf('/') + 1)),
   );
   const red = serviceMetrics(ctx.metrics).grpc;
+  const afterSales = afterSaleCalls(ctx);
 
   function unary<Req, Res>(
     method: string,
@@ -213,6 +215,12 @@ export function orderService(ctx: ServiceContext, hub: OrderWatchHub): OrderServ
       true,
     ),
     watchOrder: watchOrder(ctx, hub, caller),
+    requestAfterSale: unary('RequestAfterSale', afterSales.request, true),
+    getAfterSale: unary('GetAfterSale', afterSales.get),
+    listOrderAfterSales: unary('ListOrderAfterSales', afterSales.listOfOrder),
+    withdrawAfterSale: unary('WithdrawAfterSale', afterSales.withdraw, true),
+    reviewAfterSale: unary('ReviewAfterSale', afterSales.review, true),
+    receiveAfterSaleReturn: unary('ReceiveAfterSaleReturn', afterSales.receive, true),
     requestRefund: unary(
       'RequestRefund',
       async (r) => {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
-import { measureAfterSales } from '../internal/aftersale/index.js';
+import { closeStaleAfterSales, measureAfterSales } from '../internal/aftersale/index.js';
 import { auditInvariants } from '../internal/audit/index.js';
 import { signDevToken } from '../internal/auth/index.js';
 import { markDelivered, shipOrder } from '../internal/delivery/index.js';
@@ -17,10 +18,14 @@ import {
   startPayment,
 } from '../internal/payment/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
+import { OrderServiceClient, ReviewDecision } from '../pkg/gen/qianfan/order/v1/order.js';
 import { buildApp } from '../restful/app.js';
+import { buildServer } from '../service/server.js';
 import { testConfig, testEnv } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
 import { address, makeSkus, stockOf } from './helpers/orders.js';
+import { startProcess } from './helpers/process.js';
+import { sleep, waitFor } from './helpers/wait.js';
 
 let nextUser = BigInt(Date.now()) * 1000n + 720_000n;
 const admin = { type: 'ADMIN' as const, id: '9001' };
@@ -32,7 +37,9 @@ describe('after-sales: returns and partial refunds (real MariaDB, Redis, RocketM
   let app: FastifyInstance;
   before(async () => {
     ctx = await createServiceContext(testConfig(), { process: 'restful', mq: true, logger: testLogger });
-    app = await buildApp(ctx);
+    // Hundreds of requests from one address and one staff token: the rate limits are not what is tested here.
+    const http = { ...ctx.config.http, rateLimitPerIpPerMinute: 1_000_000, rateLimitPerUserPerMinute: 1_000_000 };
+    app = await buildApp({ ...ctx, config: { ...ctx.config, http } });
   });
   after(async () => {
     await app?.close();
@@ -383,8 +390,20 @@ describe('after-sales: returns and partial refunds (real MariaDB, Redis, RocketM
     });
     assert.equal(made.status, 201);
     const id = made.body.id as string;
+    // Spawned, not spawnSync: the app in this process keeps its event loop (its load shedding watches it).
     const cli = (...args: string[]) =>
-      spawnSync(process.execPath, ['bin/qianfan-order.js', 'aftersale', ...args], { env: testEnv(), encoding: 'utf8' });
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const p = spawn(process.execPath, ['bin/qianfan-order.js', 'aftersale', ...args], { env: testEnv() });
+        let stdout = '';
+        let stderr = '';
+        p.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+        });
+        p.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+        });
+        p.on('close', (status) => resolve({ status, stdout, stderr }));
+      });
 
     const ages = await measureAfterSales(ctx);
     assert.ok(ages.find((a) => a.status === 'REQUESTED')!.count >= 1);
@@ -393,24 +412,234 @@ describe('after-sales: returns and partial refunds (real MariaDB, Redis, RocketM
       /status="REQUESTED"[^}]*\} [1-9]/,
     );
 
-    const list = cli('list', '--status', 'REQUESTED', '--limit', '1000');
+    const list = await cli('list', '--status', 'REQUESTED', '--limit', '1000');
     assert.equal(list.status, 0, list.stderr);
     assert.match(list.stdout, new RegExp(`^${id}  order ${o.order.id}  RETURN_AND_REFUND  REQUESTED  2700 fen`, 'm'));
-    const dry = cli('approve', id, '--dry-run');
+    const dry = await cli('approve', id, '--dry-run');
     assert.equal(dry.status, 0, dry.stderr);
     assert.match(dry.stdout, /would go REQUESTED -> APPROVED; nothing changed/);
     assert.equal((await call('GET', `/v1/after-sales/${id}`, o.token)).body.status, 'REQUESTED');
     // A step the state does not allow: exit 1 with what is wrong; a bad id: exit 2.
-    const early = cli('receive', id);
+    const early = await cli('receive', id);
     assert.equal(early.status, 1);
     assert.match(early.stderr, /cannot receive an after-sale that is REQUESTED/);
-    assert.equal(cli('show', 'abc').status, 2);
-    const approved = cli('approve', id, '--note', 'ok');
+    assert.equal((await cli('show', 'abc')).status, 2);
+    const approved = await cli('approve', id, '--note', 'ok');
     assert.equal(approved.status, 0, approved.stderr);
     assert.match(approved.stdout, new RegExp(`after-sale ${id} is APPROVED`));
-    const shown = cli('show', id);
+    const shown = await cli('show', id);
     assert.match(shown.stdout, /REQUESTED -> APPROVED by ADMIN:cli ok/);
     assert.match(shown.stdout, new RegExp(`line ${o.lineB}: 1 unit\\(s\\), 2700 fen`));
-    assert.equal(cli('reject', id).status, 2, 'reject without --note is bad usage');
+    assert.equal((await cli('reject', id)).status, 2, 'reject without --note is bad usage');
+  });
+
+  it('an approved return not sent back within order.returnShipDays is closed by the job; a shipped one is left alone', async () => {
+    const o = await deliveredOrder();
+    const staff = await tokenFor(++nextUser, ['admin']);
+    const url = `/v1/orders/${o.order.id}/after-sales`;
+    const idle = await call('POST', url, o.token, {
+      kind: 'RETURN_AND_REFUND',
+      reason: 'too big',
+      lines: [{ orderItemId: o.lineA, quantity: 1 }],
+    });
+    const sent = await call('POST', url, o.token, {
+      kind: 'RETURN_AND_REFUND',
+      reason: 'too small',
+      lines: [{ orderItemId: o.lineB, quantity: 1 }],
+    });
+    for (const a of [idle, sent])
+      assert.equal(
+        (await call('POST', `/v1/admin/after-sales/${a.body.id}/approve`, staff, {})).body.status,
+        'APPROVED',
+      );
+    await call('POST', `/v1/after-sales/${sent.body.id}/return-shipment`, o.token, {
+      carrier: 'SF',
+      trackingNo: 'SF55550000',
+    });
+
+    // Not yet due: nothing happens.
+    await closeStaleAfterSales(ctx);
+    assert.equal((await call('GET', `/v1/after-sales/${idle.body.id}`, o.token)).body.status, 'APPROVED');
+    const later = new Date(Date.now() + (ctx.config.order.returnShipDays + 1) * 86_400_000);
+    const r = await closeStaleAfterSales(ctx, { now: later });
+    assert.ok(r.closed >= 1, JSON.stringify(r));
+    const closed = (await call('GET', `/v1/after-sales/${idle.body.id}`, o.token)).body;
+    assert.equal(closed.status, 'CLOSED');
+    assert.deepEqual(closed.history.at(-1).actor, 'SYSTEM');
+    assert.equal((await call('GET', `/v1/after-sales/${sent.body.id}`, o.token)).body.status, 'RETURN_SHIPPED');
+    // Its units are free again.
+    const again = await call('POST', url, o.token, {
+      kind: 'REFUND_ONLY',
+      reason: 'keep it after all',
+      lines: [{ orderItemId: o.lineA, quantity: 2 }],
+    });
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+  });
+
+  it('kill -9 of the consumer while it applies partial refunds: every after-sale refunded once, the books agree', async () => {
+    const staff = await tokenFor(++nextUser, ['admin']);
+    const cases: Array<{ o: Awaited<ReturnType<typeof deliveredOrder>>; ids: string[]; whole: boolean }> = [];
+    for (let i = 0; i < 12; i++) {
+      const o = await deliveredOrder();
+      const url = `/v1/orders/${o.order.id}/after-sales`;
+      const whole = i % 2 === 0;
+      // Partly: one unit of A (900). Wholly: both units of A (1,800), then B with the shipping (3,500).
+      const one = await call('POST', url, o.token, {
+        kind: 'REFUND_ONLY',
+        reason: 'one',
+        lines: [{ orderItemId: o.lineA, quantity: whole ? 2 : 1 }],
+      });
+      assert.equal(one.status, 201, JSON.stringify(one.body));
+      const ids: string[] = [one.body.id];
+      if (whole) {
+        const rest = await call('POST', url, o.token, {
+          kind: 'REFUND_ONLY',
+          reason: 'the rest',
+          lines: [{ orderItemId: o.lineB, quantity: 1 }],
+        });
+        assert.equal(rest.body.total, 3500, JSON.stringify(rest.body));
+        ids.push(rest.body.id);
+      }
+      for (const id of ids) {
+        const r = await call('POST', `/v1/admin/after-sales/${id}/approve`, staff, {});
+        assert.equal(r.body.status, 'REFUNDING', JSON.stringify(r.body));
+      }
+      cases.push({ o, ids, whole });
+    }
+    const env = { QIANFAN_SERVICE__INSTANCE: '71', QIANFAN_ADMIN__CONSUMER_PORT: '19271' };
+    const ready = async () => (await fetch('http://127.0.0.1:19271/readyz').catch(() => undefined))?.ok;
+    let consumer = startProcess('consumer/main.ts', [], env);
+    try {
+      await waitFor('the consumer ready', 60_000, ready);
+      // The provider confirms every refund: signed webhooks, applied by the consumer from payment_notify.
+      for (const c of cases) {
+        const r = await app.inject({
+          method: 'POST',
+          url: `/v1/sandbox/orders/${c.o.order.id}/refunds/confirm`,
+          headers: { authorization: `Bearer ${staff}` },
+        });
+        assert.equal(r.statusCode, 202, r.body);
+      }
+      const refunded = async () =>
+        (
+          await Promise.all(
+            cases.flatMap((c) =>
+              c.ids.map(async (id) => (await call('GET', `/v1/after-sales/${id}`, c.o.token)).body.status),
+            ),
+          )
+        ).filter((s) => s === 'REFUNDED').length;
+      await waitFor('some after-sales refunded', 60_000, async () => (await refunded()) >= 2, 20);
+      consumer.child.kill('SIGKILL');
+      await consumer.exited;
+      const atKill = await refunded();
+      consumer = startProcess('consumer/main.ts', [], env);
+      await waitFor('every after-sale refunded after the restart', 120_000, async () => (await refunded()) === 18);
+      await sleep(500);
+      for (const c of cases) {
+        const order = (await getOrder(ctx.db, c.o.order.id))!;
+        const refunds = await refundsOfOrder(ctx.db, c.o.order.id);
+        assert.deepEqual(
+          refunds.map((r) => r.status),
+          c.ids.map(() => 'SUCCEEDED'),
+        );
+        assert.equal(
+          order.refundedAmount,
+          refunds.reduce((n, r) => n + r.amount, 0),
+        );
+        assert.equal(
+          order.status,
+          c.whole ? 'REFUNDED' : 'DELIVERED',
+          `order ${order.id} (killed with ${atKill} of 18 refunded)`,
+        );
+        assert.equal(order.refundedAmount, c.whole ? order.paidAmount : 900);
+        for (const id of c.ids) {
+          const log = (await call('GET', `/v1/after-sales/${id}`, c.o.token)).body.history;
+          assert.equal(log.filter((h: any) => h.to === 'REFUNDED').length, 1);
+        }
+      }
+      const first = cases[0]!.o.order.id;
+      const report = await auditInvariants(ctx, { afterOrderId: String(first - 1n), maxOrders: 2000, settleMs: 0 });
+      const ours = new Set(cases.map((c) => String(c.o.order.id)));
+      assert.deepEqual(
+        report.findings.filter((f) => f.ids.some((x) => ours.has(x.split('/')[0]!))),
+        [],
+      );
+    } finally {
+      consumer.child.kill('SIGKILL');
+    }
+  });
+
+  it('over gRPC: request, read, list, review and withdraw; bad input is INVALID_ARGUMENT, another buyer NOT_FOUND', async () => {
+    const rpc = buildServer(ctx);
+    const client = new OrderServiceClient(
+      `127.0.0.1:${await rpc.listen('127.0.0.1', 0)}`,
+      credentials.createInsecure(),
+    );
+    const md = new Metadata();
+    md.set('x-service-token', ctx.config.grpc.serviceTokens[0]!.token);
+    const call = <Req, Res>(method: string, req: Req) =>
+      new Promise<{ res?: Res; err?: ServiceError }>((resolve) =>
+        (client as any)[method](req, md, (err: ServiceError | null, res: Res) => resolve(err ? { err } : { res })),
+      );
+    try {
+      const o = await deliveredOrder();
+      const made = await call<any, any>('requestAfterSale', {
+        requestId: randomUUID(),
+        orderId: String(o.order.id),
+        userId: String(o.buyer),
+        kind: 'REFUND_ONLY',
+        reason: 'never arrived in one piece',
+        evidence: [],
+        lines: [{ orderItemId: o.lineB, quantity: 1 }],
+      });
+      assert.equal(made.err, undefined, made.err?.message);
+      const a = made.res.afterSale;
+      assert.deepEqual([a.status, a.total, a.lines[0].amount], ['REQUESTED', '2700', '2700']);
+      const other = await call<any, any>('getAfterSale', { afterSaleId: a.id, userId: String(++nextUser) });
+      assert.equal(other.err?.code, status.NOT_FOUND);
+      const bad = await call<any, any>('requestAfterSale', {
+        requestId: randomUUID(),
+        orderId: String(o.order.id),
+        userId: String(o.buyer),
+        kind: 'EXCHANGE',
+        reason: 'x',
+        evidence: [],
+        lines: [{ orderItemId: o.lineA, quantity: 1 }],
+      });
+      assert.equal(bad.err?.code, status.INVALID_ARGUMENT);
+      const undecided = await call<any, any>('reviewAfterSale', {
+        requestId: randomUUID(),
+        afterSaleId: a.id,
+        decision: ReviewDecision.UNSPECIFIED,
+        note: '',
+      });
+      assert.equal(undecided.err?.code, status.INVALID_ARGUMENT);
+      const approved = await call<any, any>('reviewAfterSale', {
+        requestId: randomUUID(),
+        afterSaleId: a.id,
+        decision: ReviewDecision.APPROVE,
+        note: 'sorry',
+      });
+      assert.equal(approved.res?.afterSale.status, 'REFUNDING', approved.err?.message);
+      assert.notEqual(approved.res?.afterSale.refundId, '');
+      const late = await call<any, any>('withdrawAfterSale', {
+        requestId: randomUUID(),
+        afterSaleId: a.id,
+        userId: String(o.buyer),
+        reason: '',
+      });
+      assert.equal(late.err?.code, status.FAILED_PRECONDITION);
+      const listed = await call<any, any>('listOrderAfterSales', {
+        orderId: String(o.order.id),
+        userId: String(o.buyer),
+      });
+      assert.deepEqual(
+        listed.res.afterSales.map((x: any) => [x.id, x.status]),
+        [[a.id, 'REFUNDING']],
+      );
+    } finally {
+      client.close();
+      await rpc.shutdown(1000);
+    }
   });
 });

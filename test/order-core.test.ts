@@ -65,7 +65,10 @@ describe('order state machine (pure)', () => {
         } else assert.equal(d.kind, 'illegal', `${s}:${e}`);
       }
     }
-    assert.equal(moves, 12);
+    assert.equal(moves, 14);
+    // After-sales that refunded everything move a delivered or completed order straight to REFUNDED.
+    assert.equal(decide('DELIVERED', 'complete_refund').kind, 'move');
+    assert.equal(decide('SHIPPED', 'complete_refund').kind, 'illegal');
     assert.equal(decide('REFUNDING', 'fail_refund').kind, 'move');
     assert.equal(decide('REFUND_FAILED', 'retry_refund').kind, 'move');
     assert.equal(decide('PAID', 'fail_refund').kind, 'illegal');

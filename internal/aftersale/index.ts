@@ -1,4 +1,5 @@
 export { type Allocation, allocate, type Held, type Quote, quote, unitsAmount } from './allocation.js';
+export { closeStaleAfterSales } from './close-stale.js';
 export { type AfterSaleEventData, afterSaleEventType } from './events.js';
 export { closeFullyRefunded, finishAfterSaleRefund } from './finish.js';
 export { measureAfterSales } from './gauges.js';

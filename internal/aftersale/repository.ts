@@ -100,3 +100,13 @@ export async function openAfterSaleAges(db: Db, now: Date) {
     };
   });
 }
+
+/** Approved returns not shipped back since `before` (the status index's APPROVED range, oldest first). */
+export async function staleApprovedReturns(db: Db, before: Date, limit: number): Promise<bigint[]> {
+  const rows = await selectSql<{ id: string }>(
+    db,
+    "SELECT id FROM after_sales WHERE status = 'APPROVED' AND kind = 'RETURN_AND_REFUND' AND updated_at < ? ORDER BY id LIMIT ?",
+    [before, limit],
+  );
+  return rows.map((r) => BigInt(r.id));
+}

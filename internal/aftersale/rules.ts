@@ -5,6 +5,7 @@
  *   REQUESTED -> APPROVED -> RETURN_SHIPPED -> RETURN_RECEIVED -> REFUNDING -> REFUNDED   (return and refund)
  *   REQUESTED -> REJECTED                      (the merchant refuses, with a note)
  *   REQUESTED | APPROVED -> CLOSED             (the buyer withdraws before anything is refunded or sent back)
+ *   APPROVED -> CLOSED                         (expire: a return not sent back within order.returnShipDays)
  */
 export const afterSaleStatuses = [
   'REQUESTED',
@@ -25,6 +26,7 @@ export type AfterSaleEvent =
   | 'approve'
   | 'reject'
   | 'withdraw'
+  | 'expire'
   | 'ship_return'
   | 'receive'
   | 'start_refund'
@@ -33,7 +35,7 @@ export type AfterSaleEvent =
 /** The one transition table: (state, event) -> next state. Anything absent is illegal. */
 export const afterSaleTransitions: Record<AfterSaleStatus, Partial<Record<AfterSaleEvent, AfterSaleStatus>>> = {
   REQUESTED: { approve: 'APPROVED', reject: 'REJECTED', withdraw: 'CLOSED' },
-  APPROVED: { ship_return: 'RETURN_SHIPPED', start_refund: 'REFUNDING', withdraw: 'CLOSED' },
+  APPROVED: { ship_return: 'RETURN_SHIPPED', start_refund: 'REFUNDING', withdraw: 'CLOSED', expire: 'CLOSED' },
   REJECTED: {},
   RETURN_SHIPPED: { receive: 'RETURN_RECEIVED' },
   RETURN_RECEIVED: { start_refund: 'REFUNDING' },
@@ -49,6 +51,7 @@ const kindEvents: Record<AfterSaleKind, ReadonlySet<AfterSaleEvent>> = {
     'approve',
     'reject',
     'withdraw',
+    'expire',
     'ship_return',
     'receive',
     'start_refund',

@@ -180,6 +180,8 @@ export const configSchema = z
       paymentTimeoutMinutes: int(1, 24 * 60).default(30),
       autoConfirmDays: int(1, 60).default(10),
       refundWindowDays: int(0, 365).default(7),
+      /** An approved return not sent back within this many days is closed (job close-stale-after-sales). */
+      returnShipDays: int(1, 60).default(7),
       /** Orders one buyer may have in PENDING_PAYMENT at once; the next create is refused (TOO_MANY_PENDING_ORDERS). */
       maxPendingOrdersPerUser: int(1, 1_000_000).default(10),
       /** Units one buyer may hold reserved in PENDING_PAYMENT orders at once. */
@@ -244,6 +246,7 @@ export const configSchema = z
         redriveDeadLetters: CRON.default('50 */5 * * * *'),
         cleanupExpired: CRON.default('0 17 * * * *'),
         auditInvariants: CRON.default('20 */10 * * * *'),
+        closeStaleAfterSales: CRON.default('40 25 * * * *'),
       })
       .default({
         closeExpiredOrders: '15 * * * * *',
@@ -255,6 +258,7 @@ export const configSchema = z
         redriveDeadLetters: '50 */5 * * * *',
         cleanupExpired: '0 17 * * * *',
         auditInvariants: '20 */10 * * * *',
+        closeStaleAfterSales: '40 25 * * * *',
       }),
     shutdown: z.strictObject({
       drainTimeoutMs: int(100, 60_000).default(8_000),

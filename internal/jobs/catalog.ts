@@ -1,3 +1,4 @@
+import { closeStaleAfterSales } from '../aftersale/index.js';
 import { auditInvariantsJob } from '../audit/index.js';
 import type { Config } from '../config/index.js';
 import { redriveDeadLetters } from '../deadletter/index.js';
@@ -37,6 +38,14 @@ export const jobs: JobDef[] = [
     does: 'complete orders delivered more than order.autoConfirmDays ago, 500 per run',
     run: (ctx) => autoConfirmReceipts(ctx),
     items: (r: { confirmed: number }) => r.confirmed,
+  },
+  {
+    name: 'close-stale-after-sales',
+    configKey: 'closeStaleAfterSales',
+    leaseMs: 30_000,
+    does: 'close approved returns not sent back within order.returnShipDays, 500 per run',
+    run: (ctx) => closeStaleAfterSales(ctx),
+    items: (r: { closed: number }) => r.closed,
   },
   {
     name: 'resend-refunds',

@@ -171,6 +171,69 @@ export function orderStatusToNumber(object: OrderStatus): number {
   }
 }
 
+/** What the merchant decides about an after-sale. */
+export const ReviewDecision = {
+  UNSPECIFIED: "REVIEW_DECISION_UNSPECIFIED",
+  APPROVE: "REVIEW_DECISION_APPROVE",
+  REJECT: "REVIEW_DECISION_REJECT",
+  UNRECOGNIZED: "UNRECOGNIZED",
+} as const;
+
+export type ReviewDecision = typeof ReviewDecision[keyof typeof ReviewDecision];
+
+export namespace ReviewDecision {
+  export type UNSPECIFIED = typeof ReviewDecision.UNSPECIFIED;
+  export type APPROVE = typeof ReviewDecision.APPROVE;
+  export type REJECT = typeof ReviewDecision.REJECT;
+  export type UNRECOGNIZED = typeof ReviewDecision.UNRECOGNIZED;
+}
+
+export function reviewDecisionFromJSON(object: any): ReviewDecision {
+  switch (object) {
+    case 0:
+    case "REVIEW_DECISION_UNSPECIFIED":
+      return ReviewDecision.UNSPECIFIED;
+    case 1:
+    case "REVIEW_DECISION_APPROVE":
+      return ReviewDecision.APPROVE;
+    case 2:
+    case "REVIEW_DECISION_REJECT":
+      return ReviewDecision.REJECT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ReviewDecision.UNRECOGNIZED;
+  }
+}
+
+export function reviewDecisionToJSON(object: ReviewDecision): string {
+  switch (object) {
+    case ReviewDecision.UNSPECIFIED:
+      return "REVIEW_DECISION_UNSPECIFIED";
+    case ReviewDecision.APPROVE:
+      return "REVIEW_DECISION_APPROVE";
+    case ReviewDecision.REJECT:
+      return "REVIEW_DECISION_REJECT";
+    case ReviewDecision.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export function reviewDecisionToNumber(object: ReviewDecision): number {
+  switch (object) {
+    case ReviewDecision.UNSPECIFIED:
+      return 0;
+    case ReviewDecision.APPROVE:
+      return 1;
+    case ReviewDecision.REJECT:
+      return 2;
+    case ReviewDecision.UNRECOGNIZED:
+    default:
+      return -1;
+  }
+}
+
 export interface Address {
   name: string;
   phone: string;
@@ -521,6 +584,120 @@ export interface WatchOrderResponse {
     | undefined;
   /** True for a heartbeat: nothing changed, the other fields are empty. */
   heartbeat: boolean;
+}
+
+/** Units of one order line in an after-sale, and what they refund. */
+export interface AfterSaleLine {
+  orderItemId: string;
+  quantity: number;
+  /** Fen: the units' share of the line after the order discount. */
+  amount: string;
+}
+
+/** An after-sale (docs/api.md, "The after-sale state machine"). */
+export interface AfterSale {
+  id: string;
+  orderId: string;
+  userId: string;
+  /** REFUND_ONLY or RETURN_AND_REFUND. */
+  kind: string;
+  /** REQUESTED, APPROVED, REJECTED, RETURN_SHIPPED, RETURN_RECEIVED, REFUNDING, REFUNDED or CLOSED. */
+  status: string;
+  reason: string;
+  /** http(s) URLs. */
+  evidence: string[];
+  lines: AfterSaleLine[];
+  itemsAmount: string;
+  /** The shipping fee, when this after-sale leaves nothing of the order unrefunded. */
+  shippingAmount: string;
+  /** Fen: what the after-sale refunds (items_amount + shipping_amount). */
+  total: string;
+  /** Set once its refund is recorded. */
+  refundId: string;
+  returnCarrier: string;
+  returnTrackingNo: string;
+  /** The merchant's note on approval or rejection. */
+  reviewNote: string;
+  version: number;
+  createdAt: string | undefined;
+  updatedAt: string | undefined;
+}
+
+export interface AfterSaleLineRequest {
+  orderItemId: string;
+  quantity: number;
+}
+
+export interface RequestAfterSaleRequest {
+  requestId: string;
+  orderId: string;
+  /** The buyer; the order must be theirs. */
+  userId: string;
+  /** REFUND_ONLY or RETURN_AND_REFUND. */
+  kind: string;
+  /** 1 to 200 characters. */
+  reason: string;
+  /** Up to 9 http(s) URLs. */
+  evidence: string[];
+  lines: AfterSaleLineRequest[];
+}
+
+export interface RequestAfterSaleResponse {
+  afterSale: AfterSale | undefined;
+}
+
+export interface GetAfterSaleRequest {
+  afterSaleId: string;
+  /** When set, the after-sale must belong to this user (another user's is NOT_FOUND). */
+  userId: string;
+}
+
+export interface GetAfterSaleResponse {
+  afterSale: AfterSale | undefined;
+}
+
+export interface ListOrderAfterSalesRequest {
+  orderId: string;
+  /** When set, the order must belong to this user. */
+  userId: string;
+}
+
+export interface ListOrderAfterSalesResponse {
+  afterSales: AfterSale[];
+}
+
+export interface WithdrawAfterSaleRequest {
+  requestId: string;
+  afterSaleId: string;
+  /** The buyer; the after-sale must be theirs. */
+  userId: string;
+  /** Up to 200 characters. */
+  reason: string;
+}
+
+export interface WithdrawAfterSaleResponse {
+  afterSale: AfterSale | undefined;
+}
+
+export interface ReviewAfterSaleRequest {
+  requestId: string;
+  afterSaleId: string;
+  decision: ReviewDecision;
+  /** For the buyer; required to reject. Up to 200 characters. */
+  note: string;
+}
+
+export interface ReviewAfterSaleResponse {
+  afterSale: AfterSale | undefined;
+}
+
+export interface ReceiveAfterSaleReturnRequest {
+  requestId: string;
+  afterSaleId: string;
+}
+
+export interface ReceiveAfterSaleReturnResponse {
+  afterSale: AfterSale | undefined;
 }
 
 function createBaseAddress(): Address {
@@ -4905,6 +5082,1764 @@ export const WatchOrderResponse: MessageFns<WatchOrderResponse> = {
   },
 };
 
+function createBaseAfterSaleLine(): AfterSaleLine {
+  return { orderItemId: "", quantity: 0, amount: "0" };
+}
+
+export const AfterSaleLine: MessageFns<AfterSaleLine> = {
+  encode(message: AfterSaleLine, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderItemId !== "") {
+      writer.uint32(10).string(message.orderItemId);
+    }
+    if (message.quantity !== 0) {
+      writer.uint32(16).int32(message.quantity);
+    }
+    if (message.amount !== "0") {
+      writer.uint32(24).int64(message.amount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AfterSaleLine {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAfterSaleLine();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderItemId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.quantity = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.amount = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AfterSaleLine {
+    return {
+      orderItemId: isSet(object.orderItemId)
+        ? globalThis.String(object.orderItemId)
+        : isSet(object.order_item_id)
+        ? globalThis.String(object.order_item_id)
+        : "",
+      quantity: isSet(object.quantity) ? globalThis.Number(object.quantity) : 0,
+      amount: isSet(object.amount) ? globalThis.String(object.amount) : "0",
+    };
+  },
+
+  toJSON(message: AfterSaleLine): unknown {
+    const obj: any = {};
+    if (message.orderItemId !== "") {
+      obj.orderItemId = message.orderItemId;
+    }
+    if (message.quantity !== 0) {
+      obj.quantity = Math.round(message.quantity);
+    }
+    if (message.amount !== "0") {
+      obj.amount = message.amount;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AfterSaleLine>, I>>(base?: I): AfterSaleLine {
+    return AfterSaleLine.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AfterSaleLine>, I>>(object: I): AfterSaleLine {
+    const message = createBaseAfterSaleLine();
+    message.orderItemId = object.orderItemId ?? "";
+    message.quantity = object.quantity ?? 0;
+    message.amount = object.amount ?? "0";
+    return message;
+  },
+};
+
+function createBaseAfterSale(): AfterSale {
+  return {
+    id: "",
+    orderId: "",
+    userId: "",
+    kind: "",
+    status: "",
+    reason: "",
+    evidence: [],
+    lines: [],
+    itemsAmount: "0",
+    shippingAmount: "0",
+    total: "0",
+    refundId: "",
+    returnCarrier: "",
+    returnTrackingNo: "",
+    reviewNote: "",
+    version: 0,
+    createdAt: undefined,
+    updatedAt: undefined,
+  };
+}
+
+export const AfterSale: MessageFns<AfterSale> = {
+  encode(message: AfterSale, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.orderId !== "") {
+      writer.uint32(18).string(message.orderId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(26).string(message.userId);
+    }
+    if (message.kind !== "") {
+      writer.uint32(34).string(message.kind);
+    }
+    if (message.status !== "") {
+      writer.uint32(42).string(message.status);
+    }
+    if (message.reason !== "") {
+      writer.uint32(50).string(message.reason);
+    }
+    for (const v of message.evidence) {
+      writer.uint32(58).string(v!);
+    }
+    for (const v of message.lines) {
+      AfterSaleLine.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.itemsAmount !== "0") {
+      writer.uint32(72).int64(message.itemsAmount);
+    }
+    if (message.shippingAmount !== "0") {
+      writer.uint32(80).int64(message.shippingAmount);
+    }
+    if (message.total !== "0") {
+      writer.uint32(88).int64(message.total);
+    }
+    if (message.refundId !== "") {
+      writer.uint32(98).string(message.refundId);
+    }
+    if (message.returnCarrier !== "") {
+      writer.uint32(106).string(message.returnCarrier);
+    }
+    if (message.returnTrackingNo !== "") {
+      writer.uint32(114).string(message.returnTrackingNo);
+    }
+    if (message.reviewNote !== "") {
+      writer.uint32(122).string(message.reviewNote);
+    }
+    if (message.version !== 0) {
+      writer.uint32(128).int32(message.version);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(138).fork()).join();
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(146).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AfterSale {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAfterSale();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.evidence.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.lines.push(AfterSaleLine.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.itemsAmount = reader.int64().toString();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.shippingAmount = reader.int64().toString();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.total = reader.int64().toString();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.refundId = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.returnCarrier = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.returnTrackingNo = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.reviewNote = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AfterSale {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      evidence: globalThis.Array.isArray(object?.evidence) ? object.evidence.map((e: any) => globalThis.String(e)) : [],
+      lines: globalThis.Array.isArray(object?.lines) ? object.lines.map((e: any) => AfterSaleLine.fromJSON(e)) : [],
+      itemsAmount: isSet(object.itemsAmount)
+        ? globalThis.String(object.itemsAmount)
+        : isSet(object.items_amount)
+        ? globalThis.String(object.items_amount)
+        : "0",
+      shippingAmount: isSet(object.shippingAmount)
+        ? globalThis.String(object.shippingAmount)
+        : isSet(object.shipping_amount)
+        ? globalThis.String(object.shipping_amount)
+        : "0",
+      total: isSet(object.total) ? globalThis.String(object.total) : "0",
+      refundId: isSet(object.refundId)
+        ? globalThis.String(object.refundId)
+        : isSet(object.refund_id)
+        ? globalThis.String(object.refund_id)
+        : "",
+      returnCarrier: isSet(object.returnCarrier)
+        ? globalThis.String(object.returnCarrier)
+        : isSet(object.return_carrier)
+        ? globalThis.String(object.return_carrier)
+        : "",
+      returnTrackingNo: isSet(object.returnTrackingNo)
+        ? globalThis.String(object.returnTrackingNo)
+        : isSet(object.return_tracking_no)
+        ? globalThis.String(object.return_tracking_no)
+        : "",
+      reviewNote: isSet(object.reviewNote)
+        ? globalThis.String(object.reviewNote)
+        : isSet(object.review_note)
+        ? globalThis.String(object.review_note)
+        : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      createdAt: isSet(object.createdAt)
+        ? globalThis.String(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.String(object.created_at)
+        : undefined,
+      updatedAt: isSet(object.updatedAt)
+        ? globalThis.String(object.updatedAt)
+        : isSet(object.updated_at)
+        ? globalThis.String(object.updated_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: AfterSale): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.evidence?.length) {
+      obj.evidence = message.evidence;
+    }
+    if (message.lines?.length) {
+      obj.lines = message.lines.map((e) => AfterSaleLine.toJSON(e));
+    }
+    if (message.itemsAmount !== "0") {
+      obj.itemsAmount = message.itemsAmount;
+    }
+    if (message.shippingAmount !== "0") {
+      obj.shippingAmount = message.shippingAmount;
+    }
+    if (message.total !== "0") {
+      obj.total = message.total;
+    }
+    if (message.refundId !== "") {
+      obj.refundId = message.refundId;
+    }
+    if (message.returnCarrier !== "") {
+      obj.returnCarrier = message.returnCarrier;
+    }
+    if (message.returnTrackingNo !== "") {
+      obj.returnTrackingNo = message.returnTrackingNo;
+    }
+    if (message.reviewNote !== "") {
+      obj.reviewNote = message.reviewNote;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt;
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AfterSale>, I>>(base?: I): AfterSale {
+    return AfterSale.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AfterSale>, I>>(object: I): AfterSale {
+    const message = createBaseAfterSale();
+    message.id = object.id ?? "";
+    message.orderId = object.orderId ?? "";
+    message.userId = object.userId ?? "";
+    message.kind = object.kind ?? "";
+    message.status = object.status ?? "";
+    message.reason = object.reason ?? "";
+    message.evidence = object.evidence?.map((e) => e) || [];
+    message.lines = object.lines?.map((e) => AfterSaleLine.fromPartial(e)) || [];
+    message.itemsAmount = object.itemsAmount ?? "0";
+    message.shippingAmount = object.shippingAmount ?? "0";
+    message.total = object.total ?? "0";
+    message.refundId = object.refundId ?? "";
+    message.returnCarrier = object.returnCarrier ?? "";
+    message.returnTrackingNo = object.returnTrackingNo ?? "";
+    message.reviewNote = object.reviewNote ?? "";
+    message.version = object.version ?? 0;
+    message.createdAt = object.createdAt ?? undefined;
+    message.updatedAt = object.updatedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseAfterSaleLineRequest(): AfterSaleLineRequest {
+  return { orderItemId: "", quantity: 0 };
+}
+
+export const AfterSaleLineRequest: MessageFns<AfterSaleLineRequest> = {
+  encode(message: AfterSaleLineRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderItemId !== "") {
+      writer.uint32(10).string(message.orderItemId);
+    }
+    if (message.quantity !== 0) {
+      writer.uint32(16).int32(message.quantity);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AfterSaleLineRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAfterSaleLineRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderItemId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.quantity = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AfterSaleLineRequest {
+    return {
+      orderItemId: isSet(object.orderItemId)
+        ? globalThis.String(object.orderItemId)
+        : isSet(object.order_item_id)
+        ? globalThis.String(object.order_item_id)
+        : "",
+      quantity: isSet(object.quantity) ? globalThis.Number(object.quantity) : 0,
+    };
+  },
+
+  toJSON(message: AfterSaleLineRequest): unknown {
+    const obj: any = {};
+    if (message.orderItemId !== "") {
+      obj.orderItemId = message.orderItemId;
+    }
+    if (message.quantity !== 0) {
+      obj.quantity = Math.round(message.quantity);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AfterSaleLineRequest>, I>>(base?: I): AfterSaleLineRequest {
+    return AfterSaleLineRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AfterSaleLineRequest>, I>>(object: I): AfterSaleLineRequest {
+    const message = createBaseAfterSaleLineRequest();
+    message.orderItemId = object.orderItemId ?? "";
+    message.quantity = object.quantity ?? 0;
+    return message;
+  },
+};
+
+function createBaseRequestAfterSaleRequest(): RequestAfterSaleRequest {
+  return { requestId: "", orderId: "", userId: "", kind: "", reason: "", evidence: [], lines: [] };
+}
+
+export const RequestAfterSaleRequest: MessageFns<RequestAfterSaleRequest> = {
+  encode(message: RequestAfterSaleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    if (message.orderId !== "") {
+      writer.uint32(18).string(message.orderId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(26).string(message.userId);
+    }
+    if (message.kind !== "") {
+      writer.uint32(34).string(message.kind);
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    for (const v of message.evidence) {
+      writer.uint32(50).string(v!);
+    }
+    for (const v of message.lines) {
+      AfterSaleLineRequest.encode(v!, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RequestAfterSaleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRequestAfterSaleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.evidence.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.lines.push(AfterSaleLineRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RequestAfterSaleRequest {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      evidence: globalThis.Array.isArray(object?.evidence) ? object.evidence.map((e: any) => globalThis.String(e)) : [],
+      lines: globalThis.Array.isArray(object?.lines)
+        ? object.lines.map((e: any) => AfterSaleLineRequest.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RequestAfterSaleRequest): unknown {
+    const obj: any = {};
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.evidence?.length) {
+      obj.evidence = message.evidence;
+    }
+    if (message.lines?.length) {
+      obj.lines = message.lines.map((e) => AfterSaleLineRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RequestAfterSaleRequest>, I>>(base?: I): RequestAfterSaleRequest {
+    return RequestAfterSaleRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RequestAfterSaleRequest>, I>>(object: I): RequestAfterSaleRequest {
+    const message = createBaseRequestAfterSaleRequest();
+    message.requestId = object.requestId ?? "";
+    message.orderId = object.orderId ?? "";
+    message.userId = object.userId ?? "";
+    message.kind = object.kind ?? "";
+    message.reason = object.reason ?? "";
+    message.evidence = object.evidence?.map((e) => e) || [];
+    message.lines = object.lines?.map((e) => AfterSaleLineRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRequestAfterSaleResponse(): RequestAfterSaleResponse {
+  return { afterSale: undefined };
+}
+
+export const RequestAfterSaleResponse: MessageFns<RequestAfterSaleResponse> = {
+  encode(message: RequestAfterSaleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.afterSale !== undefined) {
+      AfterSale.encode(message.afterSale, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RequestAfterSaleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRequestAfterSaleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.afterSale = AfterSale.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RequestAfterSaleResponse {
+    return {
+      afterSale: isSet(object.afterSale)
+        ? AfterSale.fromJSON(object.afterSale)
+        : isSet(object.after_sale)
+        ? AfterSale.fromJSON(object.after_sale)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RequestAfterSaleResponse): unknown {
+    const obj: any = {};
+    if (message.afterSale !== undefined) {
+      obj.afterSale = AfterSale.toJSON(message.afterSale);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RequestAfterSaleResponse>, I>>(base?: I): RequestAfterSaleResponse {
+    return RequestAfterSaleResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RequestAfterSaleResponse>, I>>(object: I): RequestAfterSaleResponse {
+    const message = createBaseRequestAfterSaleResponse();
+    message.afterSale = (object.afterSale !== undefined && object.afterSale !== null)
+      ? AfterSale.fromPartial(object.afterSale)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetAfterSaleRequest(): GetAfterSaleRequest {
+  return { afterSaleId: "", userId: "" };
+}
+
+export const GetAfterSaleRequest: MessageFns<GetAfterSaleRequest> = {
+  encode(message: GetAfterSaleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.afterSaleId !== "") {
+      writer.uint32(10).string(message.afterSaleId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(18).string(message.userId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAfterSaleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAfterSaleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.afterSaleId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAfterSaleRequest {
+    return {
+      afterSaleId: isSet(object.afterSaleId)
+        ? globalThis.String(object.afterSaleId)
+        : isSet(object.after_sale_id)
+        ? globalThis.String(object.after_sale_id)
+        : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetAfterSaleRequest): unknown {
+    const obj: any = {};
+    if (message.afterSaleId !== "") {
+      obj.afterSaleId = message.afterSaleId;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetAfterSaleRequest>, I>>(base?: I): GetAfterSaleRequest {
+    return GetAfterSaleRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetAfterSaleRequest>, I>>(object: I): GetAfterSaleRequest {
+    const message = createBaseGetAfterSaleRequest();
+    message.afterSaleId = object.afterSaleId ?? "";
+    message.userId = object.userId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetAfterSaleResponse(): GetAfterSaleResponse {
+  return { afterSale: undefined };
+}
+
+export const GetAfterSaleResponse: MessageFns<GetAfterSaleResponse> = {
+  encode(message: GetAfterSaleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.afterSale !== undefined) {
+      AfterSale.encode(message.afterSale, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAfterSaleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAfterSaleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.afterSale = AfterSale.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAfterSaleResponse {
+    return {
+      afterSale: isSet(object.afterSale)
+        ? AfterSale.fromJSON(object.afterSale)
+        : isSet(object.after_sale)
+        ? AfterSale.fromJSON(object.after_sale)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetAfterSaleResponse): unknown {
+    const obj: any = {};
+    if (message.afterSale !== undefined) {
+      obj.afterSale = AfterSale.toJSON(message.afterSale);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetAfterSaleResponse>, I>>(base?: I): GetAfterSaleResponse {
+    return GetAfterSaleResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetAfterSaleResponse>, I>>(object: I): GetAfterSaleResponse {
+    const message = createBaseGetAfterSaleResponse();
+    message.afterSale = (object.afterSale !== undefined && object.afterSale !== null)
+      ? AfterSale.fromPartial(object.afterSale)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListOrderAfterSalesRequest(): ListOrderAfterSalesRequest {
+  return { orderId: "", userId: "" };
+}
+
+export const ListOrderAfterSalesRequest: MessageFns<ListOrderAfterSalesRequest> = {
+  encode(message: ListOrderAfterSalesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderId !== "") {
+      writer.uint32(10).string(message.orderId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(18).string(message.userId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListOrderAfterSalesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListOrderAfterSalesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListOrderAfterSalesRequest {
+    return {
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ListOrderAfterSalesRequest): unknown {
+    const obj: any = {};
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListOrderAfterSalesRequest>, I>>(base?: I): ListOrderAfterSalesRequest {
+    return ListOrderAfterSalesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListOrderAfterSalesRequest>, I>>(object: I): ListOrderAfterSalesRequest {
+    const message = createBaseListOrderAfterSalesRequest();
+    message.orderId = object.orderId ?? "";
+    message.userId = object.userId ?? "";
+    return message;
+  },
+};
+
+function createBaseListOrderAfterSalesResponse(): ListOrderAfterSalesResponse {
+  return { afterSales: [] };
+}
+
+export const ListOrderAfterSalesResponse: MessageFns<ListOrderAfterSalesResponse> = {
+  encode(message: ListOrderAfterSalesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.afterSales) {
+      AfterSale.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListOrderAfterSalesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListOrderAfterSalesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.afterSales.push(AfterSale.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListOrderAfterSalesResponse {
+    return {
+      afterSales: globalThis.Array.isArray(object?.afterSales)
+        ? object.afterSales.map((e: any) => AfterSale.fromJSON(e))
+        : globalThis.Array.isArray(object?.after_sales)
+        ? object.after_sales.map((e: any) => AfterSale.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListOrderAfterSalesResponse): unknown {
+    const obj: any = {};
+    if (message.afterSales?.length) {
+      obj.afterSales = message.afterSales.map((e) => AfterSale.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListOrderAfterSalesResponse>, I>>(base?: I): ListOrderAfterSalesResponse {
+    return ListOrderAfterSalesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListOrderAfterSalesResponse>, I>>(object: I): ListOrderAfterSalesResponse {
+    const message = createBaseListOrderAfterSalesResponse();
+    message.afterSales = object.afterSales?.map((e) => AfterSale.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseWithdrawAfterSaleRequest(): WithdrawAfterSaleRequest {
+  return { requestId: "", afterSaleId: "", userId: "", reason: "" };
+}
+
+export const WithdrawAfterSaleRequest: MessageFns<WithdrawAfterSaleRequest> = {
+  encode(message: WithdrawAfterSaleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    if (message.afterSaleId !== "") {
+      writer.uint32(18).string(message.afterSaleId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(26).string(message.userId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WithdrawAfterSaleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWithdrawAfterSaleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.afterSaleId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WithdrawAfterSaleRequest {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      afterSaleId: isSet(object.afterSaleId)
+        ? globalThis.String(object.afterSaleId)
+        : isSet(object.after_sale_id)
+        ? globalThis.String(object.after_sale_id)
+        : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: WithdrawAfterSaleRequest): unknown {
+    const obj: any = {};
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.afterSaleId !== "") {
+      obj.afterSaleId = message.afterSaleId;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WithdrawAfterSaleRequest>, I>>(base?: I): WithdrawAfterSaleRequest {
+    return WithdrawAfterSaleRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WithdrawAfterSaleRequest>, I>>(object: I): WithdrawAfterSaleRequest {
+    const message = createBaseWithdrawAfterSaleRequest();
+    message.requestId = object.requestId ?? "";
+    message.afterSaleId = object.afterSaleId ?? "";
+    message.userId = object.userId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseWithdrawAfterSaleResponse(): WithdrawAfterSaleResponse {
+  return { afterSale: undefined };
+}
+
+export const WithdrawAfterSaleResponse: MessageFns<WithdrawAfterSaleResponse> = {
+  encode(message: WithdrawAfterSaleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.afterSale !== undefined) {
+      AfterSale.encode(message.afterSale, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WithdrawAfterSaleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWithdrawAfterSaleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.afterSale = AfterSale.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WithdrawAfterSaleResponse {
+    return {
+      afterSale: isSet(object.afterSale)
+        ? AfterSale.fromJSON(object.afterSale)
+        : isSet(object.after_sale)
+        ? AfterSale.fromJSON(object.after_sale)
+        : undefined,
+    };
+  },
+
+  toJSON(message: WithdrawAfterSaleResponse): unknown {
+    const obj: any = {};
+    if (message.afterSale !== undefined) {
+      obj.afterSale = AfterSale.toJSON(message.afterSale);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WithdrawAfterSaleResponse>, I>>(base?: I): WithdrawAfterSaleResponse {
+    return WithdrawAfterSaleResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WithdrawAfterSaleResponse>, I>>(object: I): WithdrawAfterSaleResponse {
+    const message = createBaseWithdrawAfterSaleResponse();
+    message.afterSale = (object.afterSale !== undefined && object.afterSale !== null)
+      ? AfterSale.fromPartial(object.afterSale)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReviewAfterSaleRequest(): ReviewAfterSaleRequest {
+  return { requestId: "", afterSaleId: "", decision: ReviewDecision.UNSPECIFIED, note: "" };
+}
+
+export const ReviewAfterSaleRequest: MessageFns<ReviewAfterSaleRequest> = {
+  encode(message: ReviewAfterSaleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    if (message.afterSaleId !== "") {
+      writer.uint32(18).string(message.afterSaleId);
+    }
+    if (message.decision !== ReviewDecision.UNSPECIFIED) {
+      writer.uint32(24).int32(reviewDecisionToNumber(message.decision));
+    }
+    if (message.note !== "") {
+      writer.uint32(34).string(message.note);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReviewAfterSaleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReviewAfterSaleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.afterSaleId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.decision = reviewDecisionFromJSON(reader.int32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.note = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReviewAfterSaleRequest {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      afterSaleId: isSet(object.afterSaleId)
+        ? globalThis.String(object.afterSaleId)
+        : isSet(object.after_sale_id)
+        ? globalThis.String(object.after_sale_id)
+        : "",
+      decision: isSet(object.decision) ? reviewDecisionFromJSON(object.decision) : ReviewDecision.UNSPECIFIED,
+      note: isSet(object.note) ? globalThis.String(object.note) : "",
+    };
+  },
+
+  toJSON(message: ReviewAfterSaleRequest): unknown {
+    const obj: any = {};
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.afterSaleId !== "") {
+      obj.afterSaleId = message.afterSaleId;
+    }
+    if (message.decision !== ReviewDecision.UNSPECIFIED) {
+      obj.decision = reviewDecisionToJSON(message.decision);
+    }
+    if (message.note !== "") {
+      obj.note = message.note;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReviewAfterSaleRequest>, I>>(base?: I): ReviewAfterSaleRequest {
+    return ReviewAfterSaleRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReviewAfterSaleRequest>, I>>(object: I): ReviewAfterSaleRequest {
+    const message = createBaseReviewAfterSaleRequest();
+    message.requestId = object.requestId ?? "";
+    message.afterSaleId = object.afterSaleId ?? "";
+    message.decision = object.decision ?? ReviewDecision.UNSPECIFIED;
+    message.note = object.note ?? "";
+    return message;
+  },
+};
+
+function createBaseReviewAfterSaleResponse(): ReviewAfterSaleResponse {
+  return { afterSale: undefined };
+}
+
+export const ReviewAfterSaleResponse: MessageFns<ReviewAfterSaleResponse> = {
+  encode(message: ReviewAfterSaleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.afterSale !== undefined) {
+      AfterSale.encode(message.afterSale, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReviewAfterSaleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReviewAfterSaleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.afterSale = AfterSale.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReviewAfterSaleResponse {
+    return {
+      afterSale: isSet(object.afterSale)
+        ? AfterSale.fromJSON(object.afterSale)
+        : isSet(object.after_sale)
+        ? AfterSale.fromJSON(object.after_sale)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ReviewAfterSaleResponse): unknown {
+    const obj: any = {};
+    if (message.afterSale !== undefined) {
+      obj.afterSale = AfterSale.toJSON(message.afterSale);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReviewAfterSaleResponse>, I>>(base?: I): ReviewAfterSaleResponse {
+    return ReviewAfterSaleResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReviewAfterSaleResponse>, I>>(object: I): ReviewAfterSaleResponse {
+    const message = createBaseReviewAfterSaleResponse();
+    message.afterSale = (object.afterSale !== undefined && object.afterSale !== null)
+      ? AfterSale.fromPartial(object.afterSale)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReceiveAfterSaleReturnRequest(): ReceiveAfterSaleReturnRequest {
+  return { requestId: "", afterSaleId: "" };
+}
+
+export const ReceiveAfterSaleReturnRequest: MessageFns<ReceiveAfterSaleReturnRequest> = {
+  encode(message: ReceiveAfterSaleReturnRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    if (message.afterSaleId !== "") {
+      writer.uint32(18).string(message.afterSaleId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReceiveAfterSaleReturnRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReceiveAfterSaleReturnRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.afterSaleId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReceiveAfterSaleReturnRequest {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      afterSaleId: isSet(object.afterSaleId)
+        ? globalThis.String(object.afterSaleId)
+        : isSet(object.after_sale_id)
+        ? globalThis.String(object.after_sale_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ReceiveAfterSaleReturnRequest): unknown {
+    const obj: any = {};
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.afterSaleId !== "") {
+      obj.afterSaleId = message.afterSaleId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReceiveAfterSaleReturnRequest>, I>>(base?: I): ReceiveAfterSaleReturnRequest {
+    return ReceiveAfterSaleReturnRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReceiveAfterSaleReturnRequest>, I>>(
+    object: I,
+  ): ReceiveAfterSaleReturnRequest {
+    const message = createBaseReceiveAfterSaleReturnRequest();
+    message.requestId = object.requestId ?? "";
+    message.afterSaleId = object.afterSaleId ?? "";
+    return message;
+  },
+};
+
+function createBaseReceiveAfterSaleReturnResponse(): ReceiveAfterSaleReturnResponse {
+  return { afterSale: undefined };
+}
+
+export const ReceiveAfterSaleReturnResponse: MessageFns<ReceiveAfterSaleReturnResponse> = {
+  encode(message: ReceiveAfterSaleReturnResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.afterSale !== undefined) {
+      AfterSale.encode(message.afterSale, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReceiveAfterSaleReturnResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReceiveAfterSaleReturnResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.afterSale = AfterSale.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReceiveAfterSaleReturnResponse {
+    return {
+      afterSale: isSet(object.afterSale)
+        ? AfterSale.fromJSON(object.afterSale)
+        : isSet(object.after_sale)
+        ? AfterSale.fromJSON(object.after_sale)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ReceiveAfterSaleReturnResponse): unknown {
+    const obj: any = {};
+    if (message.afterSale !== undefined) {
+      obj.afterSale = AfterSale.toJSON(message.afterSale);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReceiveAfterSaleReturnResponse>, I>>(base?: I): ReceiveAfterSaleReturnResponse {
+    return ReceiveAfterSaleReturnResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReceiveAfterSaleReturnResponse>, I>>(
+    object: I,
+  ): ReceiveAfterSaleReturnResponse {
+    const message = createBaseReceiveAfterSaleReturnResponse();
+    message.afterSale = (object.afterSale !== undefined && object.afterSale !== null)
+      ? AfterSale.fromPartial(object.afterSale)
+      : undefined;
+    return message;
+  },
+};
+
 export type OrderServiceService = typeof OrderServiceService;
 export const OrderServiceService = {
   /** Reserves stock and creates an order in PENDING_PAYMENT. */
@@ -5029,6 +6964,81 @@ export const OrderServiceService = {
     responseSerialize: (value: WatchOrderResponse): Buffer => Buffer.from(WatchOrderResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchOrderResponse => WatchOrderResponse.decode(value),
   },
+  /**
+   * After-sales (docs/api.md, "The after-sale state machine"): a buyer asks for money back for some
+   * units of a DELIVERED or COMPLETED order; what it refunds is fixed when it is asked for.
+   */
+  requestAfterSale: {
+    path: "/qianfan.order.v1.OrderService/RequestAfterSale" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RequestAfterSaleRequest): Buffer =>
+      Buffer.from(RequestAfterSaleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RequestAfterSaleRequest => RequestAfterSaleRequest.decode(value),
+    responseSerialize: (value: RequestAfterSaleResponse): Buffer =>
+      Buffer.from(RequestAfterSaleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RequestAfterSaleResponse => RequestAfterSaleResponse.decode(value),
+  },
+  /** One after-sale with its lines. */
+  getAfterSale: {
+    path: "/qianfan.order.v1.OrderService/GetAfterSale" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetAfterSaleRequest): Buffer => Buffer.from(GetAfterSaleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetAfterSaleRequest => GetAfterSaleRequest.decode(value),
+    responseSerialize: (value: GetAfterSaleResponse): Buffer =>
+      Buffer.from(GetAfterSaleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetAfterSaleResponse => GetAfterSaleResponse.decode(value),
+  },
+  /** An order's after-sales, oldest first. */
+  listOrderAfterSales: {
+    path: "/qianfan.order.v1.OrderService/ListOrderAfterSales" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListOrderAfterSalesRequest): Buffer =>
+      Buffer.from(ListOrderAfterSalesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListOrderAfterSalesRequest => ListOrderAfterSalesRequest.decode(value),
+    responseSerialize: (value: ListOrderAfterSalesResponse): Buffer =>
+      Buffer.from(ListOrderAfterSalesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListOrderAfterSalesResponse => ListOrderAfterSalesResponse.decode(value),
+  },
+  /** REQUESTED | APPROVED -> CLOSED, by the buyer. */
+  withdrawAfterSale: {
+    path: "/qianfan.order.v1.OrderService/WithdrawAfterSale" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: WithdrawAfterSaleRequest): Buffer =>
+      Buffer.from(WithdrawAfterSaleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WithdrawAfterSaleRequest => WithdrawAfterSaleRequest.decode(value),
+    responseSerialize: (value: WithdrawAfterSaleResponse): Buffer =>
+      Buffer.from(WithdrawAfterSaleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WithdrawAfterSaleResponse => WithdrawAfterSaleResponse.decode(value),
+  },
+  /** The merchant approves (a refund-only request goes on to REFUNDING) or rejects (note required). */
+  reviewAfterSale: {
+    path: "/qianfan.order.v1.OrderService/ReviewAfterSale" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReviewAfterSaleRequest): Buffer =>
+      Buffer.from(ReviewAfterSaleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReviewAfterSaleRequest => ReviewAfterSaleRequest.decode(value),
+    responseSerialize: (value: ReviewAfterSaleResponse): Buffer =>
+      Buffer.from(ReviewAfterSaleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReviewAfterSaleResponse => ReviewAfterSaleResponse.decode(value),
+  },
+  /** RETURN_SHIPPED -> RETURN_RECEIVED -> REFUNDING: the units go back to stock once and the refund is sent. */
+  receiveAfterSaleReturn: {
+    path: "/qianfan.order.v1.OrderService/ReceiveAfterSaleReturn" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReceiveAfterSaleReturnRequest): Buffer =>
+      Buffer.from(ReceiveAfterSaleReturnRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReceiveAfterSaleReturnRequest => ReceiveAfterSaleReturnRequest.decode(value),
+    responseSerialize: (value: ReceiveAfterSaleReturnResponse): Buffer =>
+      Buffer.from(ReceiveAfterSaleReturnResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReceiveAfterSaleReturnResponse =>
+      ReceiveAfterSaleReturnResponse.decode(value),
+  },
 } as const;
 
 export interface OrderServiceServer extends UntypedServiceImplementation {
@@ -5059,6 +7069,21 @@ export interface OrderServiceServer extends UntypedServiceImplementation {
    * RESOURCE_EXHAUSTED (TOO_MANY_STREAMS) refuses a watch past the server's cap.
    */
   watchOrder: handleServerStreamingCall<WatchOrderRequest, WatchOrderResponse>;
+  /**
+   * After-sales (docs/api.md, "The after-sale state machine"): a buyer asks for money back for some
+   * units of a DELIVERED or COMPLETED order; what it refunds is fixed when it is asked for.
+   */
+  requestAfterSale: handleUnaryCall<RequestAfterSaleRequest, RequestAfterSaleResponse>;
+  /** One after-sale with its lines. */
+  getAfterSale: handleUnaryCall<GetAfterSaleRequest, GetAfterSaleResponse>;
+  /** An order's after-sales, oldest first. */
+  listOrderAfterSales: handleUnaryCall<ListOrderAfterSalesRequest, ListOrderAfterSalesResponse>;
+  /** REQUESTED | APPROVED -> CLOSED, by the buyer. */
+  withdrawAfterSale: handleUnaryCall<WithdrawAfterSaleRequest, WithdrawAfterSaleResponse>;
+  /** The merchant approves (a refund-only request goes on to REFUNDING) or rejects (note required). */
+  reviewAfterSale: handleUnaryCall<ReviewAfterSaleRequest, ReviewAfterSaleResponse>;
+  /** RETURN_SHIPPED -> RETURN_RECEIVED -> REFUNDING: the units go back to stock once and the refund is sent. */
+  receiveAfterSaleReturn: handleUnaryCall<ReceiveAfterSaleReturnRequest, ReceiveAfterSaleReturnResponse>;
 }
 
 export interface OrderServiceClient extends Client {
@@ -5234,6 +7259,105 @@ export interface OrderServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchOrderResponse>;
+  /**
+   * After-sales (docs/api.md, "The after-sale state machine"): a buyer asks for money back for some
+   * units of a DELIVERED or COMPLETED order; what it refunds is fixed when it is asked for.
+   */
+  requestAfterSale(
+    request: RequestAfterSaleRequest,
+    callback: (error: ServiceError | null, response: RequestAfterSaleResponse) => void,
+  ): ClientUnaryCall;
+  requestAfterSale(
+    request: RequestAfterSaleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RequestAfterSaleResponse) => void,
+  ): ClientUnaryCall;
+  requestAfterSale(
+    request: RequestAfterSaleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RequestAfterSaleResponse) => void,
+  ): ClientUnaryCall;
+  /** One after-sale with its lines. */
+  getAfterSale(
+    request: GetAfterSaleRequest,
+    callback: (error: ServiceError | null, response: GetAfterSaleResponse) => void,
+  ): ClientUnaryCall;
+  getAfterSale(
+    request: GetAfterSaleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetAfterSaleResponse) => void,
+  ): ClientUnaryCall;
+  getAfterSale(
+    request: GetAfterSaleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetAfterSaleResponse) => void,
+  ): ClientUnaryCall;
+  /** An order's after-sales, oldest first. */
+  listOrderAfterSales(
+    request: ListOrderAfterSalesRequest,
+    callback: (error: ServiceError | null, response: ListOrderAfterSalesResponse) => void,
+  ): ClientUnaryCall;
+  listOrderAfterSales(
+    request: ListOrderAfterSalesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListOrderAfterSalesResponse) => void,
+  ): ClientUnaryCall;
+  listOrderAfterSales(
+    request: ListOrderAfterSalesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListOrderAfterSalesResponse) => void,
+  ): ClientUnaryCall;
+  /** REQUESTED | APPROVED -> CLOSED, by the buyer. */
+  withdrawAfterSale(
+    request: WithdrawAfterSaleRequest,
+    callback: (error: ServiceError | null, response: WithdrawAfterSaleResponse) => void,
+  ): ClientUnaryCall;
+  withdrawAfterSale(
+    request: WithdrawAfterSaleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WithdrawAfterSaleResponse) => void,
+  ): ClientUnaryCall;
+  withdrawAfterSale(
+    request: WithdrawAfterSaleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WithdrawAfterSaleResponse) => void,
+  ): ClientUnaryCall;
+  /** The merchant approves (a refund-only request goes on to REFUNDING) or rejects (note required). */
+  reviewAfterSale(
+    request: ReviewAfterSaleRequest,
+    callback: (error: ServiceError | null, response: ReviewAfterSaleResponse) => void,
+  ): ClientUnaryCall;
+  reviewAfterSale(
+    request: ReviewAfterSaleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReviewAfterSaleResponse) => void,
+  ): ClientUnaryCall;
+  reviewAfterSale(
+    request: ReviewAfterSaleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReviewAfterSaleResponse) => void,
+  ): ClientUnaryCall;
+  /** RETURN_SHIPPED -> RETURN_RECEIVED -> REFUNDING: the units go back to stock once and the refund is sent. */
+  receiveAfterSaleReturn(
+    request: ReceiveAfterSaleReturnRequest,
+    callback: (error: ServiceError | null, response: ReceiveAfterSaleReturnResponse) => void,
+  ): ClientUnaryCall;
+  receiveAfterSaleReturn(
+    request: ReceiveAfterSaleReturnRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReceiveAfterSaleReturnResponse) => void,
+  ): ClientUnaryCall;
+  receiveAfterSaleReturn(
+    request: ReceiveAfterSaleReturnRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReceiveAfterSaleReturnResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const OrderServiceClient = makeGenericClientConstructor(
