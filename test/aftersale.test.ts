@@ -28,6 +28,14 @@ import { startProcess } from './helpers/process.js';
 import { sleep, waitFor } from './helpers/wait.js';
 
 let nextUser = BigInt(Date.now()) * 1000n + 720_000n;
+// Hundreds of requests from 127.0.0.1: rate limits that are not what is tested here, counted under a Redis
+// prefix of this file's own, so the tests after it (other processes, same address) keep their budgets.
+// Every process this file starts uses the same prefix, so they share caches as a deployment would.
+const OWN_REDIS = {
+  QIANFAN_REDIS__KEY_PREFIX: 'qf:order:test:aftersale:',
+  QIANFAN_HTTP__RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
+  QIANFAN_HTTP__RATE_LIMIT_PER_USER_PER_MINUTE: '1000000',
+};
 const admin = { type: 'ADMIN' as const, id: '9001' };
 
 // After-sales through the HTTP API on the real stack: partial returns and refunds with exact money, the
@@ -36,10 +44,8 @@ describe('after-sales: returns and partial refunds (real MariaDB, Redis, RocketM
   let ctx: ServiceContext;
   let app: FastifyInstance;
   before(async () => {
-    ctx = await createServiceContext(testConfig(), { process: 'restful', mq: true, logger: testLogger });
-    // Hundreds of requests from one address and one staff token: the rate limits are not what is tested here.
-    const http = { ...ctx.config.http, rateLimitPerIpPerMinute: 1_000_000, rateLimitPerUserPerMinute: 1_000_000 };
-    app = await buildApp({ ...ctx, config: { ...ctx.config, http } });
+    ctx = await createServiceContext(testConfig(OWN_REDIS), { process: 'restful', mq: true, logger: testLogger });
+    app = await buildApp(ctx);
   });
   after(async () => {
     await app?.close();
@@ -393,7 +399,7 @@ describe('after-sales: returns and partial refunds (real MariaDB, Redis, RocketM
     // Spawned, not spawnSync: the app in this process keeps its event loop (its load shedding watches it).
     const cli = (...args: string[]) =>
       new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-        const p = spawn(process.execPath, ['bin/qianfan-order.js', 'aftersale', ...args], { env: testEnv() });
+        const p = spawn(process.execPath, ['bin/qianfan-order.js', 'aftersale', ...args], { env: testEnv(OWN_REDIS) });
         let stdout = '';
         let stderr = '';
         p.stdout.on('data', (d: Buffer) => {
@@ -506,7 +512,7 @@ describe('after-sales: returns and partial refunds (real MariaDB, Redis, RocketM
       }
       cases.push({ o, ids, whole });
     }
-    const env = { QIANFAN_SERVICE__INSTANCE: '71', QIANFAN_ADMIN__CONSUMER_PORT: '19271' };
+    const env = { ...OWN_REDIS, QIANFAN_SERVICE__INSTANCE: '71', QIANFAN_ADMIN__CONSUMER_PORT: '19271' };
     const ready = async () => (await fetch('http://127.0.0.1:19271/readyz').catch(() => undefined))?.ok;
     let consumer = startProcess('consumer/main.ts', [], env);
     try {

@@ -1,15 +1,5 @@
 import { AppError, rejectInvalidText } from '../errorx/index.js';
-import {
-  commitWithEvent,
-  getItems,
-  getOrder,
-  invalidateOrderDetail,
-  type OrderItemRow,
-  type OrderRow,
-  orderRevision,
-  type Seal,
-  type Tx,
-} from '../order/index.js';
+import { getItems, getOrder, type OrderItemRow, type OrderRow, type Seal, type Tx } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { type Held, type Quote, quote } from './allocation.js';
 import { afterSaleEnvelope } from './events.js';
@@ -21,7 +11,7 @@ import {
   liveOfOrder,
 } from './repository.js';
 import { type AfterSaleKind, isAfterSaleKind } from './rules.js';
-import { type AfterSaleResult, lockOrder } from './transition.js';
+import { type AfterSaleResult, commitOnOrder, retryingLostRaces } from './transition.js';
 
 export interface RequestAfterSaleInput {
   orderId: bigint;
@@ -37,7 +27,6 @@ export interface RequestAfterSaleInput {
 /** Orders an after-sale may be opened on: delivered (or completed), within the window after delivery. */
 export const AFTER_SALE_ORDER_STATUSES = ['DELIVERED', 'COMPLETED'] as const;
 export const MAX_EVIDENCE = 9;
-const MAX_ATTEMPTS = 4;
 
 /**
  * A buyer asks for money back for some units of some lines of a delivered order: refund only, or return
@@ -49,7 +38,7 @@ const MAX_ATTEMPTS = 4;
 export async function requestAfterSale(ctx: ServiceContext, input: RequestAfterSaleInput): Promise<AfterSaleResult> {
   const want = validate(input);
   const kind = input.kind as AfterSaleKind;
-  for (let attempt = 1; ; attempt++) {
+  return retryingLostRaces(async () => {
     // The event carries the amounts, and the half message goes out before the transaction: quote from a
     // plain read, then quote again under the lock and start over when anything moved in between.
     const planned = await plan(ctx, ctx.db, input, want);
@@ -77,44 +66,33 @@ export async function requestAfterSale(ctx: ServiceContext, input: RequestAfterS
       orderId: input.orderId,
       ...l,
     }));
-    try {
-      const { result, revision } = await commitWithEvent(
-        ctx,
-        afterSaleEnvelope(row, lines, 'REQUESTED', null, 0, row.reason),
-        async (tx) => {
-          await lockOrder(tx, input.orderId);
-          const again = await plan(ctx, tx, input, want);
-          if (JSON.stringify(again.quote, jsonBigint) !== JSON.stringify(planned.quote, jsonBigint)) {
-            throw new AppError('CONCURRENT_MODIFICATION', 'the order changed while this request ran; retry');
-          }
-          await insertAfterSale(tx, row, lines);
-          await insertAfterSaleLog(tx, [
-            {
-              id: ctx.ids.next(),
-              afterSaleId: id,
-              fromStatus: null,
-              toStatus: 'REQUESTED',
-              version: 0,
-              actorType: 'USER',
-              actorId: input.userId.toString(),
-              reason: row.reason,
-            },
-          ]);
-          const after = (await getOrder(tx, input.orderId))!;
-          return {
-            result: { afterSale: row, lines, changed: true },
-            revision: orderRevision(after.version, after.sideRev),
-          };
-        },
-        input.seal && ((tx, r) => input.seal!(tx, r.result)),
-      );
-      await invalidateOrderDetail(ctx, input.orderId, revision);
-      return result;
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'CONCURRENT_MODIFICATION' && attempt < MAX_ATTEMPTS) continue;
-      throw err;
-    }
-  }
+    return commitOnOrder(
+      ctx,
+      input.orderId,
+      [afterSaleEnvelope(row, lines, 'REQUESTED', null, 0, row.reason)],
+      async (tx): Promise<AfterSaleResult> => {
+        const again = await plan(ctx, tx, input, want);
+        if (JSON.stringify(again.quote, jsonBigint) !== JSON.stringify(planned.quote, jsonBigint)) {
+          throw new AppError('CONCURRENT_MODIFICATION', 'the order changed while this request ran; retry');
+        }
+        await insertAfterSale(tx, row, lines);
+        await insertAfterSaleLog(tx, [
+          {
+            id: ctx.ids.next(),
+            afterSaleId: id,
+            fromStatus: null,
+            toStatus: 'REQUESTED',
+            version: 0,
+            actorType: 'USER',
+            actorId: input.userId.toString(),
+            reason: row.reason,
+          },
+        ]);
+        return { afterSale: row, lines, changed: true };
+      },
+      input.seal,
+    );
+  });
 }
 
 /** What the units would refund now, without asking for anything (the buyer's preview). */

@@ -60,8 +60,6 @@ export interface AfterSaleTransitionInput {
   seal?: Seal<AfterSaleResult>;
 }
 
-const MAX_ATTEMPTS = 4;
-
 /**
  * One after-sale transition (or a few steps at once): a conditional UPDATE on status and version, one
  * log row and one `aftersale.*` event per step, in one transaction that first locks the order row (and
@@ -72,7 +70,7 @@ export async function transitionAfterSale(
   ctx: ServiceContext,
   input: AfterSaleTransitionInput,
 ): Promise<AfterSaleResult> {
-  for (let attempt = 1; ; attempt++) {
+  return retryingLostRaces(async () => {
     const a = await getAfterSale(ctx.db, input.afterSaleId);
     if (!a || (input.userId !== undefined && a.userId !== input.userId)) {
       throw new AppError('AFTER_SALE_NOT_FOUND', `after-sale ${input.afterSaleId} not found`);
@@ -97,60 +95,91 @@ export async function transitionAfterSale(
       from = d.to;
     }
     const last = path.at(-1)!;
+    return commitOnOrder(
+      ctx,
+      a.orderId,
+      [
+        ...path.map((p) => afterSaleEnvelope(a, lines, p.to, p.from, p.version, input.reason)),
+        ...(input.orderEvents ?? []),
+      ],
+      async (tx, order): Promise<AfterSaleResult> => {
+        input.guard?.(a, order);
+        const ok = await updateAfterSaleIf(
+          tx,
+          a.id,
+          { status: a.status, version: a.version },
+          { status: last.to, version: last.version },
+        );
+        if (!ok) throw new AppError('CONCURRENT_MODIFICATION', 'the after-sale changed while this request ran; retry');
+        const extra = (await input.apply?.(tx, a, lines, order)) ?? {};
+        if (Object.keys(extra).length > 0)
+          await updateAfterSaleIf(tx, a.id, { status: last.to, version: last.version }, extra);
+        await insertAfterSaleLog(
+          tx,
+          path.map((p) => ({
+            id: ctx.ids.next(),
+            afterSaleId: a.id,
+            fromStatus: p.from,
+            toStatus: p.to,
+            version: p.version,
+            actorType: input.actor.type,
+            actorId: input.actor.id,
+            reason: input.reason.slice(0, 200),
+          })),
+        );
+        return {
+          afterSale: { ...a, ...extra, status: last.to, version: last.version, updatedAt: new Date() },
+          lines,
+          changed: true,
+        };
+      },
+      input.seal,
+    );
+  });
+}
+
+const MAX_ATTEMPTS = 4;
+
+/**
+ * Runs `attempt` (its reads, then its transaction) again when it lost a race: CONCURRENT_MODIFICATION,
+ * a lock wait timeout or a deadlock, at most MAX_ATTEMPTS times in all.
+ */
+export async function retryingLostRaces<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
     try {
-      const { result, revision } = await commitWithEvent(
-        ctx,
-        [
-          ...path.map((p) => afterSaleEnvelope(a, lines, p.to, p.from, p.version, input.reason)),
-          ...(input.orderEvents ?? []),
-        ],
-        async (tx) => {
-          const order = await lockOrder(tx, a.orderId);
-          input.guard?.(a, order);
-          const ok = await updateAfterSaleIf(
-            tx,
-            a.id,
-            { status: a.status, version: a.version },
-            { status: last.to, version: last.version },
-          );
-          if (!ok)
-            throw new AppError('CONCURRENT_MODIFICATION', 'the after-sale changed while this request ran; retry');
-          const extra = (await input.apply?.(tx, a, lines, order)) ?? {};
-          if (Object.keys(extra).length > 0)
-            await updateAfterSaleIf(tx, a.id, { status: last.to, version: last.version }, extra);
-          await insertAfterSaleLog(
-            tx,
-            path.map((p) => ({
-              id: ctx.ids.next(),
-              afterSaleId: a.id,
-              fromStatus: p.from,
-              toStatus: p.to,
-              version: p.version,
-              actorType: input.actor.type,
-              actorId: input.actor.id,
-              reason: input.reason.slice(0, 200),
-            })),
-          );
-          const after = (await getOrder(tx, a.orderId))!;
-          return {
-            result: {
-              afterSale: { ...a, ...extra, status: last.to, version: last.version, updatedAt: new Date() },
-              lines,
-              changed: true,
-            },
-            revision: orderRevision(after.version, after.sideRev),
-          };
-        },
-        input.seal && ((tx, r) => input.seal!(tx, r.result)),
-      );
-      await invalidateOrderDetail(ctx, a.orderId, revision);
-      return result;
+      return await attempt();
     } catch (err) {
       const retry = (err instanceof AppError && err.code === 'CONCURRENT_MODIFICATION') || isRetryableLock(err);
-      if (retry && attempt < MAX_ATTEMPTS) continue;
-      throw err;
+      if (!retry || n >= MAX_ATTEMPTS) throw err;
     }
   }
+}
+
+/**
+ * The frame of every after-sale change: one transaction with its events (commitWithEvent) that locks the
+ * order row first (lockOrder: one more side change), runs `work`, and stores the caller's idempotent
+ * answer; after the commit the cached whole order is dropped at the revision the change committed, so a
+ * fill loaded before it is refused.
+ */
+export async function commitOnOrder<T>(
+  ctx: ServiceContext,
+  orderId: bigint,
+  events: EventMessage[],
+  work: (tx: Tx, order: OrderRow) => Promise<T>,
+  seal?: Seal<T>,
+): Promise<T> {
+  const { result, revision } = await commitWithEvent(
+    ctx,
+    events,
+    async (tx) => {
+      const result = await work(tx, await lockOrder(tx, orderId));
+      const after = (await getOrder(tx, orderId))!;
+      return { result, revision: orderRevision(after.version, after.sideRev) };
+    },
+    seal && ((tx, r) => seal(tx, r.result)),
+  );
+  await invalidateOrderDetail(ctx, orderId, revision);
+  return result;
 }
 
 /** The state a run of steps ends in (each step's target, the next taken from there). */
