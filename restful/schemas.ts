@@ -132,7 +132,10 @@ export const OrderRefund = Type.Object(
   {
     id: Id,
     paymentId: Id,
-    kind: Type.String({ description: 'e.g. CANCEL_AFTER_PAYMENT, AFTER_SALE, AUTO_UNKEPT_PAYMENT' }),
+    kind: Type.String({
+      description:
+        'CANCEL_AFTER_PAYMENT, AFTER_SALE (the whole order after delivery), AFTER_SALE_LINES (an after-sale), AUTO_UNKEPT_PAYMENT',
+    }),
     status: Type.String({ description: 'PENDING, SUCCEEDED or FAILED' }),
     amount: money('the amount going back'),
     reason: Type.String(),

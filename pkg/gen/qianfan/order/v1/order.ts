@@ -349,7 +349,10 @@ export interface PaymentAttempt {
 export interface Refund {
   id: string;
   paymentId: string;
-  /** e.g. CANCEL_AFTER_PAYMENT, AFTER_SALE, AUTO_UNKEPT_PAYMENT. */
+  /**
+   * CANCEL_AFTER_PAYMENT, AFTER_SALE (the whole order after delivery), AFTER_SALE_LINES (an after-sale),
+   * AUTO_UNKEPT_PAYMENT.
+   */
   kind: string;
   /** PENDING, SUCCEEDED or FAILED. */
   status: string;
