@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, lt, notInArray } from 'drizzle-orm';
 import { affectedRows, afterSaleLines, afterSaleLog, afterSales, type Db, selectSql, type Tx } from '../model/index.js';
-import { type AfterSaleStatus, RELEASED_STATUSES } from './rules.js';
+import { type AfterSaleStatus, OPEN_STATUSES, RELEASED_STATUSES } from './rules.js';
 
 export type AfterSaleRow = typeof afterSales.$inferSelect;
 export type AfterSaleLineRow = typeof afterSaleLines.$inferSelect;
@@ -73,15 +73,6 @@ export async function listAfterSales(
   );
   return db.select().from(afterSales).where(where).orderBy(desc(afterSales.id)).limit(filter.limit);
 }
-
-/** The states an after-sale waits in for someone (the merchant, the buyer, the provider). */
-export const OPEN_STATUSES: readonly AfterSaleStatus[] = [
-  'REQUESTED',
-  'APPROVED',
-  'RETURN_SHIPPED',
-  'RETURN_RECEIVED',
-  'REFUNDING',
-];
 
 /** Per open state: how many, and since when the oldest has been in it (one range of the status index each). */
 export async function openAfterSaleAges(db: Db, now: Date) {

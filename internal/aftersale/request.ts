@@ -10,7 +10,7 @@ import {
   insertAfterSaleLog,
   liveOfOrder,
 } from './repository.js';
-import { type AfterSaleKind, isAfterSaleKind } from './rules.js';
+import { type AfterSaleKind, type AfterSaleStatus, isAfterSaleKind, OPEN_STATUSES } from './rules.js';
 import { type AfterSaleResult, commitOnOrder, retryingLostRaces } from './transition.js';
 
 export interface RequestAfterSaleInput {
@@ -129,7 +129,7 @@ async function plan(
   }
   const items = await getItems(tx, order.id);
   const { live, lines } = await liveOfOrder(tx, order.id);
-  const open = new Set(live.filter((a) => a.status !== 'REFUNDED').map((a) => a.id));
+  const open = new Set(live.filter((a) => OPEN_STATUSES.includes(a.status as AfterSaleStatus)).map((a) => a.id));
   for (const l of lines) {
     if (open.has(l.afterSaleId) && want.has(l.orderItemId)) {
       throw new AppError(

@@ -62,6 +62,15 @@ const kindEvents: Record<AfterSaleKind, ReadonlySet<AfterSaleEvent>> = {
 /** Requests that hold their lines' units: every state but the two that give them back. */
 export const RELEASED_STATUSES: readonly AfterSaleStatus[] = ['REJECTED', 'CLOSED'];
 
+/** The states an after-sale waits in for someone (the merchant, the buyer, the provider). */
+export const OPEN_STATUSES: readonly AfterSaleStatus[] = [
+  'REQUESTED',
+  'APPROVED',
+  'RETURN_SHIPPED',
+  'RETURN_RECEIVED',
+  'REFUNDING',
+];
+
 export type AfterSaleDecision = { kind: 'move'; to: AfterSaleStatus } | { kind: 'noop' } | { kind: 'illegal' };
 
 /**

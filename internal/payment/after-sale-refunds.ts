@@ -1,7 +1,6 @@
 import {
   type AfterSaleResult,
   approveAfterSale,
-  closeFullyRefunded,
   finishAfterSaleRefund,
   type RecordRefund,
   receiveReturn,
@@ -93,9 +92,4 @@ export async function completeAfterSaleRefund(ctx: ServiceContext, refund: Refun
     if (kept && kept.id === refund.paymentId && back === kept.amount) await markPaymentRefunded(tx, kept.id);
   };
   await finishAfterSaleRefund(ctx, { afterSaleId: refund.afterSaleId!, amount: refund.amount, settle });
-}
-
-/** A confirmation that came again: mends an order left DELIVERED with all its money back by a crash. */
-export async function mendAfterSaleRefund(ctx: ServiceContext, refund: Pick<RefundRow, 'orderId'>) {
-  await closeFullyRefunded(ctx, refund.orderId);
 }
