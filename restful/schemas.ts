@@ -573,7 +573,7 @@ export const AfterSaleListQuery = Type.Object(
   {
     status: Type.Optional(ref(AfterSaleStatus)),
     cursor: Type.Optional(Id),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: '1 to 100 (default 20)' })),
   },
   { additionalProperties: false },
 );

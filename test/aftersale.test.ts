@@ -305,6 +305,14 @@ describe('after-sales: returns and partial refunds (real MariaDB, Redis, RocketM
     });
     assert.equal(again.status, 201);
     assert.equal(again.body.total, 2700);
+    // The merchant's queue pages (query values arrive as text: limit=1 is one item and a cursor).
+    const queue = await call('GET', '/v1/admin/after-sales?limit=1', staff);
+    assert.equal(queue.status, 200, JSON.stringify(queue.body));
+    assert.equal(queue.body.items.length, 1);
+    assert.equal(typeof queue.body.nextCursor, 'string');
+    const next = await call('GET', `/v1/admin/after-sales?limit=1&cursor=${queue.body.nextCursor}`, staff);
+    assert.equal(next.status, 200, JSON.stringify(next.body));
+    assert.ok(BigInt(next.body.items[0].id) < BigInt(queue.body.items[0].id));
     // Only delivered orders: a paid one is cancelled with the direct refund route instead.
     const [sku] = await makeSkus(ctx, [{ price: 100, available: 5 }]);
     const { order: unpaid, items } = await createOrder(ctx, {

@@ -222,7 +222,7 @@ export function afterSaleRoutes(root: FastifyInstance, ctx: ServiceContext): voi
       const page = await listAfterSalePage(ctx, {
         status: req.query.status,
         cursor: req.query.cursor === undefined ? undefined : BigInt(req.query.cursor),
-        limit: req.query.limit ?? 20,
+        limit: Number(req.query.limit ?? 20),
       });
       return { items: page.items.map((v) => afterSaleJson(v.afterSale, v.lines)), nextCursor: page.nextCursor };
     },
