@@ -76,16 +76,25 @@ export const subscriptions: Subscription[] = [
     group: consumerGroups.delivery,
     filter: 'delivery.delivered',
     handler: (ctx) => async (env) => {
-      const { orderId, deliveredAt } = parseDeliveryUpdate(env.data);
-      await markDelivered(ctx, { orderId, actor: { type: 'SYSTEM', id: 'logistics' }, at: deliveredAt }).catch(
-        (err: unknown) => {
-          const state = stateOf(err);
-          if (state === undefined) throw err;
-          // Arrived before the order was shipped: retried later (after the group's retries, a dead letter).
-          if (state === 'PAID') throw new RetryLaterError('the order is not shipped yet');
-          // Delivered, completed or refunded already: a duplicate.
-        },
-      );
+      const { orderId, deliveredAt, trackingNo, carrier } = parseDeliveryUpdate(env.data);
+      const actor = { type: 'SYSTEM' as const, id: 'logistics' };
+      await markDelivered(ctx, { orderId, actor, at: deliveredAt, trackingNo, carrier }).catch((err: unknown) => {
+        // A parcel the order does not have yet (the carrier reported before the admin recorded it): later.
+        if (isAppError(err) && err.code === 'SHIPMENT_NOT_FOUND') throw new RetryLaterError(err.message);
+        // A parcel reported lost that turns up: its refund already went out; an operator decides.
+        if (isAppError(err) && err.code === 'SHIPMENT_STATE_CONFLICT') {
+          ctx.logger.warn(
+            { orderId: String(orderId), trackingNo, err: err.message },
+            'delivery of a lost parcel ignored',
+          );
+          return;
+        }
+        const state = stateOf(err);
+        if (state === undefined) throw err;
+        // Arrived before the order was shipped: retried later (after the group's retries, a dead letter).
+        if (state === 'PAID') throw new RetryLaterError('the order is not shipped yet');
+        // Delivered, completed or refunded already: a duplicate.
+      });
     },
   },
 ];

@@ -13,6 +13,8 @@ export function afterSaleJson(a: AfterSaleRow, lines: AfterSaleLineRow[], log?: 
     orderId: a.orderId.toString(),
     kind: a.kind as 'REFUND_ONLY',
     status: a.status as AfterSaleStatus,
+    goods: a.goods,
+    shipmentId: a.shipmentId?.toString() ?? null,
     reason: a.reason,
     evidence: a.evidence,
     lines: lines.map((l) => ({ orderItemId: l.orderItemId.toString(), quantity: l.quantity, amount: l.amount })),

@@ -46,6 +46,7 @@ export function orderJson(o: OrderRow, items: OrderItemRow[]) {
     cancelReason: o.cancelReason,
     createdAt: o.createdAt.toISOString(),
     items: items.map((i) => ({
+      id: i.id.toString(),
       skuId: i.skuId.toString(),
       title: i.title,
       unitPrice: i.unitPrice,

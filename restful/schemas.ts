@@ -40,6 +40,7 @@ export const OrderStatus = Type.Union(
   [
     Type.Literal('PENDING_PAYMENT'),
     Type.Literal('PAID'),
+    Type.Literal('PARTIALLY_SHIPPED'),
     Type.Literal('SHIPPED'),
     Type.Literal('DELIVERED'),
     Type.Literal('COMPLETED'),
@@ -87,13 +88,17 @@ export type CreateOrderBody = Static<typeof CreateOrderBody>;
 
 export const OrderItem = Type.Object(
   {
+    id: Type.Optional(Id),
     skuId: Id,
     title: Type.String({ description: "The SKU's title when the order was created" }),
     unitPrice: Type.Integer({ description: 'fen, the price when the order was created' }),
     quantity: Type.Integer(),
     lineTotal: Type.Integer({ description: 'fen: unitPrice × quantity' }),
   },
-  { $id: 'OrderItem' },
+  {
+    $id: 'OrderItem',
+    description: 'An order line; `id` names it in after-sale requests and parcels (`orderItemId`)',
+  },
 );
 
 const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
@@ -150,9 +155,14 @@ export const OrderShipment = Type.Object(
     id: Id,
     carrier: Type.String(),
     trackingNo: Type.String(),
-    status: Type.String({ description: 'SHIPPED or DELIVERED' }),
+    status: Type.String({ description: 'SHIPPED, DELIVERED or LOST' }),
     shippedAt: Type.String({ format: 'date-time' }),
     deliveredAt: Time,
+    items: Type.Optional(
+      Type.Array(Type.Object({ orderItemId: Id, quantity: Type.Integer() }), {
+        description: 'The units of each order line the parcel carries',
+      }),
+    ),
   },
   { $id: 'OrderShipment', description: 'A parcel of the order' },
 );
@@ -175,6 +185,12 @@ export const OrderAfterSale = Type.Object(
     id: Id,
     kind: Type.String({ description: 'REFUND_ONLY or RETURN_AND_REFUND' }),
     status: Type.String({ description: 'The after-sale state (schema AfterSaleStatus)' }),
+    goods: Type.Optional(
+      Type.String({
+        description: 'Where the goods are: DELIVERED (with the buyer), UNSHIPPED (never left) or LOST (a lost parcel)',
+      }),
+    ),
+    shipmentId: Type.Optional(Type.Union([Id, Type.Null()], { description: 'The lost parcel this refunds' })),
     reason: Type.String(),
     lines: Type.Array(Type.Object({ orderItemId: Id, quantity: Type.Integer(), amount: Type.Integer() })),
     itemsAmount: Type.Integer(),
@@ -336,6 +352,7 @@ export const OrderCounts = Type.Object(
       {
         PENDING_PAYMENT: count,
         PAID: count,
+        PARTIALLY_SHIPPED: count,
         SHIPPED: count,
         DELIVERED: count,
         COMPLETED: count,
@@ -393,8 +410,29 @@ export const ShipBody = Type.Object(
   {
     carrier: Type.String({ pattern: '^[A-Za-z0-9_-]{2,32}$' }),
     trackingNo: Type.String({ pattern: '^[A-Za-z0-9-]{4,64}$' }),
+    lines: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { orderItemId: Id, quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }) },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: 100, description: 'The units this parcel carries; absent: every unit left to ship' },
+      ),
+    ),
   },
-  { $id: 'ShipRequest', additionalProperties: false, examples: [{ carrier: 'SF', trackingNo: 'SF1234567890' }] },
+  {
+    $id: 'ShipRequest',
+    additionalProperties: false,
+    examples: [
+      { carrier: 'SF', trackingNo: 'SF1234567890' },
+      { carrier: 'SF', trackingNo: 'SF1234567891', lines: [{ orderItemId: '7390000000000000001', quantity: 1 }] },
+    ],
+  },
+);
+export const ShipmentParams = Type.Object({ id: Id, shipmentId: Id }, { additionalProperties: false });
+export const LostParcelBody = Type.Object(
+  { reason: Type.String({ minLength: 1, maxLength: 120, description: 'What happened, for the history' }) },
+  { $id: 'LostParcelRequest', additionalProperties: false, examples: [{ reason: 'carrier confirmed the loss' }] },
 );
 const AmendReason = Type.String({ minLength: 1, maxLength: 120, description: 'Why, for the order history' });
 export const AddressChangeBody = Type.Object(
@@ -520,6 +558,12 @@ export const AfterSale = Type.Object(
     orderId: Id,
     kind: AfterSaleKind,
     status: ref(AfterSaleStatus),
+    goods: Type.Optional(
+      Type.String({
+        description: 'Where the goods are: DELIVERED (with the buyer), UNSHIPPED (never left) or LOST (a lost parcel)',
+      }),
+    ),
+    shipmentId: Type.Optional(Type.Union([Id, Type.Null()], { description: 'The lost parcel this refunds' })),
     reason: Type.String(),
     evidence: Type.Array(Type.String()),
     lines: Type.Array(RefundedLine),
@@ -775,4 +819,5 @@ export const sharedSchemas: TSchema[] = [
   AfterSaleList,
   ReviewBody,
   ReturnShipmentBody,
+  LostParcelBody,
 ];

@@ -4,11 +4,10 @@ import {
   afterSalesOfOrderView,
   readAfterSale,
   rejectAfterSale,
-  requestAfterSale,
   withdrawAfterSale,
 } from '../internal/aftersale/index.js';
 import { AppError } from '../internal/errorx/index.js';
-import { approveAfterSaleRequest, receiveAfterSaleReturn } from '../internal/payment/index.js';
+import { approveAfterSaleRequest, openAfterSaleRequest, receiveAfterSaleReturn } from '../internal/payment/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
 import {
   type AfterSale,
@@ -54,7 +53,7 @@ const staff = { type: 'ADMIN' as const, id: 'rpc' };
 export const afterSaleCalls = (ctx: ServiceContext) => ({
   async request(r: RequestAfterSaleRequest) {
     const userId = idField(r.userId, 'user_id');
-    const res = await requestAfterSale(ctx, {
+    const res = await openAfterSaleRequest(ctx, {
       orderId: idField(r.orderId, 'order_id'),
       userId,
       kind: r.kind,

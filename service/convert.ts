@@ -84,9 +84,10 @@ export function orderMessage(o: OrderRow, items: OrderItemRow[], extras: OrderEx
       paidAt: p.paidAt ?? undefined,
     })),
     refunds: extras.refunds.map((r) => ({ ...r, amount: String(r.amount), refundedAt: r.refundedAt ?? undefined })),
-    shipments: extras.shipments.map((x) => ({ ...x, deliveredAt: x.deliveredAt ?? undefined })),
+    shipments: extras.shipments.map((x) => ({ ...x, deliveredAt: x.deliveredAt ?? undefined, items: x.items ?? [] })),
     timeline: extras.timeline.map((t) => ({ ...t, from: statusEnum(t.from), to: statusEnum(t.to) })),
     items: items.map((i) => ({
+      id: i.id.toString(),
       skuId: i.skuId.toString(),
       title: i.title,
       unitPrice: String(i.unitPrice),

@@ -185,6 +185,13 @@ export function orderService(ctx: ServiceContext, hub: OrderWatchHub): OrderServ
           orderId: idField(r.orderId, 'order_id'),
           carrier: r.carrier,
           trackingNo: r.trackingNo,
+          lines:
+            r.lines.length === 0
+              ? undefined
+              : r.lines.map((l) => ({
+                  orderItemId: idField(l.orderItemId, 'lines.order_item_id'),
+                  quantity: l.quantity,
+                })),
           actor: { type: 'ADMIN', id: 'rpc' },
         });
         return { order: orderMessage(res.order, res.items) };
@@ -196,6 +203,7 @@ export function orderService(ctx: ServiceContext, hub: OrderWatchHub): OrderServ
       async (r) => {
         const res = await markDelivered(ctx, {
           orderId: idField(r.orderId, 'order_id'),
+          shipmentId: optionalId(r.shipmentId, 'shipment_id'),
           actor: { type: 'SYSTEM', id: 'rpc' },
         });
         return { order: orderMessage(res.order, res.items) };

@@ -105,7 +105,13 @@ describe('gRPC OrderService (real MariaDB, Redis, RocketMQ)', () => {
     });
     assert.deepEqual(listed.orders, [cancelled.order]);
     await assert.rejects(
-      call('shipOrder', { requestId: randomUUID(), orderId: first.order.id, carrier: 'SF', trackingNo: 'SF00001' }),
+      call('shipOrder', {
+        requestId: randomUUID(),
+        orderId: first.order.id,
+        carrier: 'SF',
+        trackingNo: 'SF00001',
+        lines: [],
+      }),
       code(status.FAILED_PRECONDITION, 'ORDER_STATE_CONFLICT'),
     );
   });

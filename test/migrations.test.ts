@@ -23,6 +23,7 @@ const EXPECTED_TABLES = [
   'orders',
   'payments',
   'refunds',
+  'shipment_items',
   'shipments',
   'skus',
 ];

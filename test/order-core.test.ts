@@ -37,6 +37,7 @@ describe('order state machine (pure)', () => {
     'pay',
     'cancel',
     'ship',
+    'ship_part',
     'deliver',
     'confirm',
     'request_refund',
@@ -65,10 +66,19 @@ describe('order state machine (pure)', () => {
         } else assert.equal(d.kind, 'illegal', `${s}:${e}`);
       }
     }
-    assert.equal(moves, 14);
-    // After-sales that refunded everything move a delivered or completed order straight to REFUNDED.
+    assert.equal(moves, 20);
+    // After-sales that refunded everything move a paid order of any shipping state straight to REFUNDED.
     assert.equal(decide('DELIVERED', 'complete_refund').kind, 'move');
-    assert.equal(decide('SHIPPED', 'complete_refund').kind, 'illegal');
+    assert.equal(decide('SHIPPED', 'complete_refund').kind, 'move');
+    assert.equal(decide('PARTIALLY_SHIPPED', 'complete_refund').kind, 'move');
+    assert.equal(decide('PENDING_PAYMENT', 'complete_refund').kind, 'illegal');
+    // Parcels: the first of several, then the last; a SHIPPED order with no delivery signal completes.
+    assert.equal(decide('PAID', 'ship_part').kind, 'move');
+    assert.equal(decide('PARTIALLY_SHIPPED', 'ship').kind, 'move');
+    assert.equal(decide('PARTIALLY_SHIPPED', 'ship_part').kind, 'noop');
+    assert.equal(decide('PARTIALLY_SHIPPED', 'deliver').kind, 'illegal');
+    assert.equal(decide('PARTIALLY_SHIPPED', 'request_refund').kind, 'illegal');
+    assert.equal(decide('SHIPPED', 'confirm').kind, 'move');
     assert.equal(decide('REFUNDING', 'fail_refund').kind, 'move');
     assert.equal(decide('REFUND_FAILED', 'retry_refund').kind, 'move');
     assert.equal(decide('PAID', 'fail_refund').kind, 'illegal');

@@ -63,7 +63,7 @@ describe('order counts and hidden orders (real MariaDB, Redis, RocketMQ)', () =>
     const userId = ++nextUser;
     const empty = await counts(userId);
     assert.equal(empty.total, 0);
-    assert.equal(Object.keys(empty.byStatus).length, 9);
+    assert.equal(Object.keys(empty.byStatus).length, 10);
     assert.ok(Object.values(empty.byStatus).every((n) => n === 0));
 
     const a = await create(userId);

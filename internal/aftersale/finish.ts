@@ -1,6 +1,16 @@
-import { executeSql } from '../model/index.js';
-import { getOrder, invalidateOrderLists, type Tx, transitionOrder } from '../order/index.js';
+import { AppError } from '../errorx/index.js';
+import { executeSql, selectSql } from '../model/index.js';
+import {
+  decide,
+  getItems,
+  getOrder,
+  invalidateOrderLists,
+  type OrderStatus,
+  type Tx,
+  transitionOrder,
+} from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
+import { readFulfilment, unitsStillToShip } from './fulfilment.js';
 import { type AfterSaleResult, transitionAfterSale } from './transition.js';
 
 /**
@@ -37,17 +47,58 @@ export async function finishAfterSaleRefund(
 }
 
 /**
- * DELIVERED | COMPLETED -> REFUNDED once the after-sales have given back all that was paid. Also run when
- * a refund's confirmation comes again, so a crash between the two transactions is mended by the retry.
+ * What an order's refunds mean for its status, once an after-sale refund is confirmed. Also run when a
+ * refund's confirmation comes again, so a crash between the two transactions is mended by the retry.
+ * - Everything paid is back: -> REFUNDED (from PAID, PARTIALLY_SHIPPED, SHIPPED, DELIVERED or COMPLETED).
+ * - PARTIALLY_SHIPPED and the units still to ship were all refunded instead: -> SHIPPED, as if the last
+ *   parcel had left (its time is the last parcel's), and on to DELIVERED when every parcel has arrived.
  */
 export async function closeFullyRefunded(ctx: ServiceContext, orderId: bigint): Promise<void> {
   const order = await getOrder(ctx.db, orderId);
-  if (!order || order.paidAmount === 0 || order.refundedAmount !== order.paidAmount) return;
-  if (order.status !== 'DELIVERED' && order.status !== 'COMPLETED') return;
+  if (!order || order.paidAmount === 0) return;
+  if (order.refundedAmount === order.paidAmount) {
+    if (decide(order.status as OrderStatus, 'complete_refund').kind !== 'move') return;
+    await transitionOrder(ctx, {
+      orderId,
+      event: 'complete_refund',
+      actor: { type: 'SYSTEM', id: 'aftersale' },
+      reason: 'after-sales refunded the whole order',
+    });
+    return;
+  }
+  if (order.status !== 'PARTIALLY_SHIPPED') return;
+  if (unitsStillToShip(await readFulfilment(ctx.db, orderId, await getItems(ctx.db, orderId))) > 0) return;
+  const actor = { type: 'SYSTEM' as const, id: 'aftersale' };
+  const shipped = await transitionOrder(ctx, {
+    orderId,
+    event: 'ship',
+    actor,
+    reason: 'the units left to ship were refunded',
+    apply: async (tx, o) => {
+      if (unitsStillToShip(await readFulfilment(tx, o.id, await getItems(tx, o.id))) > 0) {
+        throw new AppError('CONCURRENT_MODIFICATION', 'units to ship changed; retry');
+      }
+      const [last] = await selectSql<{ at: Date }>(
+        tx,
+        'SELECT MAX(shipped_at) AS at FROM shipments WHERE order_id = ?',
+        [o.id],
+      );
+      return { shippedAt: last?.at ?? new Date() };
+    },
+  });
+  // Every parcel may have arrived already: then the order is delivered too, as of the last arrival.
+  const [parcels] = await selectSql<{ on_way: number | string; arrived: number | string; at: Date | null }>(
+    ctx.db,
+    `SELECT SUM(status = 'SHIPPED') AS on_way, SUM(status = 'DELIVERED') AS arrived, MAX(delivered_at) AS at
+       FROM shipments WHERE order_id = ?`,
+    [orderId],
+  );
+  if (!shipped.changed || !parcels || Number(parcels.on_way) > 0 || Number(parcels.arrived) === 0) return;
   await transitionOrder(ctx, {
     orderId,
-    event: 'complete_refund',
-    actor: { type: 'SYSTEM', id: 'aftersale' },
-    reason: 'after-sales refunded the whole order',
+    event: 'deliver',
+    actor,
+    reason: 'every parcel had arrived',
+    apply: async () => ({ deliveredAt: parcels.at ?? new Date() }),
   });
 }

@@ -2,6 +2,14 @@ export { type Allocation, allocate, type Held, type Quote, quote, unitsAmount } 
 export { closeStaleAfterSales } from './close-stale.js';
 export { type AfterSaleEventData, afterSaleEventType } from './events.js';
 export { closeFullyRefunded, finishAfterSaleRefund } from './finish.js';
+export {
+  fulfilment,
+  type LineFulfilment,
+  parcelUnits,
+  readFulfilment,
+  unitsLeftToShip,
+  unitsStillToShip,
+} from './fulfilment.js';
 export { measureAfterSales } from './gauges.js';
 export { type AfterSaleView, afterSalesOfOrderView, listAfterSalePage, readAfterSale } from './read.js';
 export {
@@ -17,6 +25,7 @@ export {
 } from './repository.js';
 export {
   AFTER_SALE_ORDER_STATUSES,
+  LOST_PARCEL_STATUSES,
   MAX_EVIDENCE,
   previewAfterSale,
   type RequestAfterSaleInput,
@@ -24,6 +33,7 @@ export {
 } from './request.js';
 export {
   type AfterSaleEvent,
+  type AfterSaleGoods,
   type AfterSaleKind,
   type AfterSaleStatus,
   afterSaleKinds,

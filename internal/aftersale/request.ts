@@ -1,8 +1,17 @@
 import { AppError, rejectInvalidText } from '../errorx/index.js';
-import { getItems, getOrder, type OrderItemRow, type OrderRow, type Seal, type Tx } from '../order/index.js';
+import {
+  type Actor,
+  getItems,
+  getOrder,
+  type OrderItemRow,
+  type OrderRow,
+  type Seal,
+  type Tx,
+} from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { type Held, type Quote, quote } from './allocation.js';
 import { afterSaleEnvelope } from './events.js';
+import { parcelUnits, readFulfilment } from './fulfilment.js';
 import {
   type AfterSaleLineRow,
   type AfterSaleRow,
@@ -10,7 +19,13 @@ import {
   insertAfterSaleLog,
   liveOfOrder,
 } from './repository.js';
-import { type AfterSaleKind, type AfterSaleStatus, isAfterSaleKind, OPEN_STATUSES } from './rules.js';
+import {
+  type AfterSaleGoods,
+  type AfterSaleKind,
+  type AfterSaleStatus,
+  isAfterSaleKind,
+  OPEN_STATUSES,
+} from './rules.js';
 import { type AfterSaleResult, commitOnOrder, retryingLostRaces } from './transition.js';
 
 export interface RequestAfterSaleInput {
@@ -22,10 +37,23 @@ export interface RequestAfterSaleInput {
   lines: Array<{ orderItemId: bigint; quantity: number }>;
   now?: Date;
   seal?: Seal<AfterSaleResult>;
+  /** An operator's loss report opens the request for this parcel's units (internal/delivery). */
+  lostShipmentId?: bigint;
+  /** Who asks: the buyer (USER, the default) or the operator reporting a loss. */
+  actor?: Actor;
 }
 
-/** Orders an after-sale may be opened on: delivered (or completed), within the window after delivery. */
+/**
+ * Orders an after-sale may be opened on, for goods the buyer has: delivered (or completed), within the
+ * window after delivery. Before anything ships (PAID) and while parcels are still to go
+ * (PARTIALLY_SHIPPED), units not shipped can be refunded (REFUND_ONLY); a lost parcel's units any time
+ * after it left.
+ */
 export const AFTER_SALE_ORDER_STATUSES = ['DELIVERED', 'COMPLETED'] as const;
+export const UNSHIPPED_REFUND_STATUSES = ['PAID', 'PARTIALLY_SHIPPED'] as const;
+export const LOST_PARCEL_STATUSES = ['PARTIALLY_SHIPPED', 'SHIPPED', 'DELIVERED', 'COMPLETED'] as const;
+/** Every order status in which an after-sale's refund may still be paid out. */
+export const REFUNDABLE_ORDER_STATUSES: readonly string[] = [...UNSHIPPED_REFUND_STATUSES, ...LOST_PARCEL_STATUSES];
 export const MAX_EVIDENCE = 9;
 
 /**
@@ -49,6 +77,8 @@ export async function requestAfterSale(ctx: ServiceContext, input: RequestAfterS
       userId: input.userId,
       kind,
       status: 'REQUESTED',
+      goods: planned.goods,
+      shipmentId: input.lostShipmentId ?? null,
       reason: input.reason.trim(),
       evidence: input.evidence ?? [],
       itemsAmount: planned.quote.itemsAmount,
@@ -72,7 +102,10 @@ export async function requestAfterSale(ctx: ServiceContext, input: RequestAfterS
       [afterSaleEnvelope(row, lines, 'REQUESTED', null, 0, row.reason)],
       async (tx): Promise<AfterSaleResult> => {
         const again = await plan(ctx, tx, input, want);
-        if (JSON.stringify(again.quote, jsonBigint) !== JSON.stringify(planned.quote, jsonBigint)) {
+        if (
+          again.goods !== planned.goods ||
+          JSON.stringify(again.quote, jsonBigint) !== JSON.stringify(planned.quote, jsonBigint)
+        ) {
           throw new AppError('CONCURRENT_MODIFICATION', 'the order changed while this request ran; retry');
         }
         await insertAfterSale(tx, row, lines);
@@ -83,8 +116,8 @@ export async function requestAfterSale(ctx: ServiceContext, input: RequestAfterS
             fromStatus: null,
             toStatus: 'REQUESTED',
             version: 0,
-            actorType: 'USER',
-            actorId: input.userId.toString(),
+            actorType: input.actor?.type ?? 'USER',
+            actorId: input.actor?.id ?? input.userId.toString(),
             reason: row.reason,
           },
         ]);
@@ -101,33 +134,28 @@ export async function previewAfterSale(
   input: { orderId: bigint; userId?: bigint; lines: Array<{ orderItemId: bigint; quantity: number }>; now?: Date },
 ): Promise<Quote> {
   const want = wantOf(input.lines);
-  return (await plan(ctx, ctx.db, { ...input, userId: input.userId }, want)).quote;
+  return (await plan(ctx, ctx.db, { ...input, userId: input.userId, kind: 'REFUND_ONLY' }, want)).quote;
 }
 
 async function plan(
   ctx: ServiceContext,
   tx: Tx,
-  input: { orderId: bigint; userId?: bigint; lines: Array<{ orderItemId: bigint }>; now?: Date },
+  input: {
+    orderId: bigint;
+    userId?: bigint;
+    kind: string;
+    lines: Array<{ orderItemId: bigint }>;
+    now?: Date;
+    lostShipmentId?: bigint;
+  },
   want: Map<bigint, number>,
-): Promise<{ order: OrderRow; items: OrderItemRow[]; quote: Quote }> {
+): Promise<{ order: OrderRow; items: OrderItemRow[]; quote: Quote; goods: AfterSaleGoods }> {
   const order = await getOrder(tx, input.orderId);
   if (!order || (input.userId !== undefined && order.userId !== input.userId)) {
     throw new AppError('ORDER_NOT_FOUND', `order ${input.orderId} not found`);
   }
-  if (!(AFTER_SALE_ORDER_STATUSES as readonly string[]).includes(order.status)) {
-    throw new AppError(
-      'ORDER_STATE_CONFLICT',
-      `an after-sale needs a delivered order; this one is ${order.status}` +
-        (order.status === 'PAID' ? ' (cancel it with POST /v1/orders/{id}/refunds instead)' : ''),
-      { currentStatus: order.status },
-    );
-  }
-  const days = ctx.config.order.refundWindowDays;
-  const since = order.deliveredAt ?? order.completedAt;
-  if (!since || (input.now ?? new Date()).getTime() - since.getTime() > days * 86_400_000) {
-    throw new AppError('REFUND_WINDOW_CLOSED', `after-sales are accepted within ${days} days of delivery`);
-  }
   const items = await getItems(tx, order.id);
+  const goods = await whereGoodsAre(ctx, tx, order, items, input, want);
   const { live, lines } = await liveOfOrder(tx, order.id);
   const open = new Set(live.filter((a) => OPEN_STATUSES.includes(a.status as AfterSaleStatus)).map((a) => a.id));
   for (const l of lines) {
@@ -156,11 +184,70 @@ async function plan(
         `after-sale allocation broken: order ${order.id} would refund ${liveTotal + q.total} of ${order.paidAmount}`,
       );
     }
-    return { order, items, quote: q };
+    return { order, items, quote: q, goods };
   } catch (err) {
     if (err instanceof RangeError) throw new AppError('AFTER_SALE_UNITS_TAKEN', err.message);
     throw err;
   }
+}
+
+/**
+ * Which goods the request is for, and whether they may be asked for now: a lost parcel's units (an
+ * operator's report), units not shipped yet (refund only, PAID or PARTIALLY_SHIPPED, at most what is left
+ * to ship), or delivered goods within the window after delivery.
+ */
+async function whereGoodsAre(
+  ctx: ServiceContext,
+  tx: Tx,
+  order: OrderRow,
+  items: OrderItemRow[],
+  input: { kind: string; now?: Date; lostShipmentId?: bigint },
+  want: Map<bigint, number>,
+): Promise<AfterSaleGoods> {
+  const status = order.status;
+  const conflict = (message: string) => new AppError('ORDER_STATE_CONFLICT', message, { currentStatus: status });
+  if (input.lostShipmentId !== undefined) {
+    if (!(LOST_PARCEL_STATUSES as readonly string[]).includes(status)) {
+      throw conflict(`a lost parcel's refund needs a shipped order; this one is ${status}`);
+    }
+    const parcel = new Map(
+      (await parcelUnits(tx, input.lostShipmentId)).map((l) => [BigInt(l.orderItemId), l.quantity]),
+    );
+    for (const [line, n] of want) {
+      if (n > (parcel.get(line) ?? 0)) {
+        throw new AppError('VALIDATION_FAILED', `line ${line}: the parcel carries ${parcel.get(line) ?? 0} of it`);
+      }
+    }
+    return 'LOST';
+  }
+  if ((UNSHIPPED_REFUND_STATUSES as readonly string[]).includes(status)) {
+    if (input.kind !== 'REFUND_ONLY') {
+      throw conflict(`goods not shipped yet can only be refunded (REFUND_ONLY); this order is ${status}`);
+    }
+    const left = new Map((await readFulfilment(tx, order.id, items)).map((l) => [l.orderItemId, l.leftToShip]));
+    for (const [line, n] of want) {
+      if (left.has(line) && n > left.get(line)!) {
+        throw new AppError(
+          'AFTER_SALE_UNITS_TAKEN',
+          `line ${line} has ${left.get(line)} unit(s) not shipped; shipped ones can be asked for after delivery`,
+        );
+      }
+    }
+    return 'UNSHIPPED';
+  }
+  if (!(AFTER_SALE_ORDER_STATUSES as readonly string[]).includes(status)) {
+    throw conflict(
+      status === 'SHIPPED'
+        ? 'the order is on its way: ask after delivery (support reports a lost parcel)'
+        : `an after-sale needs a paid order; this one is ${status}`,
+    );
+  }
+  const days = ctx.config.order.refundWindowDays;
+  const since = order.deliveredAt ?? order.completedAt;
+  if (!since || (input.now ?? new Date()).getTime() - since.getTime() > days * 86_400_000) {
+    throw new AppError('REFUND_WINDOW_CLOSED', `after-sales are accepted within ${days} days of delivery`);
+  }
+  return 'DELIVERED';
 }
 
 function validate(input: RequestAfterSaleInput): Map<bigint, number> {

@@ -22,6 +22,9 @@ export type AfterSaleStatus = (typeof afterSaleStatuses)[number];
 export const afterSaleKinds = ['REFUND_ONLY', 'RETURN_AND_REFUND'] as const;
 export type AfterSaleKind = (typeof afterSaleKinds)[number];
 
+/** Where an after-sale's goods are (after_sales.goods): with the buyer, never shipped, or in a lost parcel. */
+export type AfterSaleGoods = 'DELIVERED' | 'UNSHIPPED' | 'LOST';
+
 export type AfterSaleEvent =
   | 'approve'
   | 'reject'

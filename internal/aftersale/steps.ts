@@ -1,8 +1,8 @@
 import { AppError, rejectInvalidText } from '../errorx/index.js';
 import { type Actor, getItems, type OrderRow, restockSold, type Seal, type Tx } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
-import type { AfterSaleRow } from './repository.js';
-import { AFTER_SALE_ORDER_STATUSES } from './request.js';
+import type { AfterSaleLineRow, AfterSaleRow } from './repository.js';
+import { REFUNDABLE_ORDER_STATUSES } from './request.js';
 import { type AfterSaleResult, transitionAfterSale } from './transition.js';
 
 /** Writes the refund of an after-sale in the step's transaction (internal/payment) and returns its id. */
@@ -10,7 +10,7 @@ export type RecordRefund = (tx: Tx, a: AfterSaleRow, amount: number) => Promise<
 
 /** The order must still be one whose money can go back by after-sale (not refunded whole meanwhile). */
 function refundableOrder(_a: AfterSaleRow, order: OrderRow) {
-  if (!(AFTER_SALE_ORDER_STATUSES as readonly string[]).includes(order.status)) {
+  if (!REFUNDABLE_ORDER_STATUSES.includes(order.status)) {
     throw new AppError('ORDER_STATE_CONFLICT', `the order is ${order.status}; its after-sales cannot refund`, {
       currentStatus: order.status,
     });
@@ -26,7 +26,8 @@ function note(text: string | undefined, what: string): string {
 
 /**
  * The merchant approves. A refund-only request starts its refund in the same transaction (APPROVED ->
- * REFUNDING); a return waits for the goods (APPROVED, then the buyer ships them back).
+ * REFUNDING), and units that never shipped go back to stock then, once; a return waits for the goods
+ * (APPROVED, then the buyer ships them back).
  */
 export async function approveAfterSale(
   ctx: ServiceContext,
@@ -39,10 +40,11 @@ export async function approveAfterSale(
     actor: input.actor,
     reason: reviewNote || 'approved',
     guard: refundableOrder,
-    apply: async (tx, a) =>
-      a.kind === 'REFUND_ONLY'
-        ? { reviewNote, refundId: await input.recordRefund(tx, a, a.itemsAmount + a.shippingAmount) }
-        : { reviewNote },
+    apply: async (tx, a, lines) => {
+      if (a.kind !== 'REFUND_ONLY') return { reviewNote };
+      if (a.goods === 'UNSHIPPED') await restockLines(tx, a, lines);
+      return { reviewNote, refundId: await input.recordRefund(tx, a, a.itemsAmount + a.shippingAmount) };
+    },
     seal: input.seal,
   });
 }
@@ -124,15 +126,20 @@ export async function receiveReturn(
     reason: 'return received',
     guard: refundableOrder,
     apply: async (tx, a, lines) => {
-      const items = new Map((await getItems(tx, a.orderId)).map((i) => [i.id, i]));
-      for (const l of lines) {
-        const item = items.get(l.orderItemId)!;
-        if (!(await restockSold(tx, item.skuId, l.quantity))) {
-          throw new Error(`stock invariant broken: SKU ${item.skuId} has less sold than return ${a.id} brings back`);
-        }
-      }
+      await restockLines(tx, a, lines);
       return { refundId: await input.recordRefund(tx, a, a.itemsAmount + a.shippingAmount) };
     },
     seal: input.seal,
   });
+}
+
+/** The after-sale's units go back to stock (returned goods received, or goods that never shipped). */
+async function restockLines(tx: Tx, a: AfterSaleRow, lines: AfterSaleLineRow[]) {
+  const items = new Map((await getItems(tx, a.orderId)).map((i) => [i.id, i]));
+  for (const l of lines) {
+    const item = items.get(l.orderItemId)!;
+    if (!(await restockSold(tx, item.skuId, l.quantity))) {
+      throw new Error(`stock invariant broken: SKU ${item.skuId} has less sold than after-sale ${a.id} brings back`);
+    }
+  }
 }

@@ -179,7 +179,11 @@ export const configSchema = z
     order: z.strictObject({
       paymentTimeoutMinutes: int(1, 24 * 60).default(30),
       autoConfirmDays: int(1, 60).default(10),
+      /** A SHIPPED order with no delivery signal completes this many days after its last parcel left. */
+      autoCompleteShippedDays: int(1, 90).default(15),
       refundWindowDays: int(0, 365).default(7),
+      /** A buyer's refund of units not shipped yet is approved without review (otherwise the merchant reviews it). */
+      autoApproveUnshippedRefunds: bool.default(false),
       /** An approved return not sent back within this many days is closed (job close-stale-after-sales). */
       returnShipDays: int(1, 60).default(7),
       /** Orders one buyer may have in PENDING_PAYMENT at once; the next create is refused (TOO_MANY_PENDING_ORDERS). */

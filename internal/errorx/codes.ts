@@ -37,6 +37,9 @@ export const errorCodes = {
   AFTER_SALE_NOT_FOUND: 'not_found',
   AFTER_SALE_STATE_CONFLICT: 'precondition', // the request is not in a state that allows this step
   AFTER_SALE_UNITS_TAKEN: 'precondition', // more units asked than are left to refund on a line
+  SHIPMENT_NOT_FOUND: 'not_found', // no such parcel on this order
+  SHIPMENT_UNITS_UNAVAILABLE: 'precondition', // more units in a parcel than are left to ship on a line
+  SHIPMENT_STATE_CONFLICT: 'precondition', // the parcel is not on its way (delivered or lost already)
   WEBHOOK_REPLAYED: 'conflict',
   WEBHOOK_NOT_OURS: 'invalid', // a verified notification for another merchant id or app id
   PAYMENT_PROVIDER_REFUSED: 'unprocessable', // the provider declined to open, close or refund a charge

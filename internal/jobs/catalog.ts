@@ -35,7 +35,7 @@ export const jobs: JobDef[] = [
     name: 'auto-confirm-receipts',
     configKey: 'autoConfirmReceipts',
     leaseMs: 30_000,
-    does: 'complete orders delivered more than order.autoConfirmDays ago, 500 per run',
+    does: 'complete orders delivered more than order.autoConfirmDays ago, and orders shipped more than order.autoCompleteShippedDays ago with no delivery signal, 500 of each per run',
     run: (ctx) => autoConfirmReceipts(ctx),
     items: (r: { confirmed: number }) => r.confirmed,
   },

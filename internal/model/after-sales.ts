@@ -20,6 +20,13 @@ export const afterSales = mysqlTable(
     /** The order's shipping fee, refunded with the request that leaves nothing of the order unrefunded. */
     shippingAmount: money('shipping_amount').notNull().default(0),
     refundId: id('refund_id'),
+    /** The lost parcel this after-sale refunds (opened by an operator's loss report), or null. */
+    shipmentId: id('shipment_id'),
+    /**
+     * Where the goods are: DELIVERED (the buyer has them), UNSHIPPED (never left: they go back to stock when
+     * the refund starts) or LOST (a lost parcel's).
+     */
+    goods: varchar('goods', { length: 16 }).notNull().default('DELIVERED'),
     returnCarrier: varchar('return_carrier', { length: 32 }),
     returnTrackingNo: varchar('return_tracking_no', { length: 64 }),
     reviewNote: varchar('review_note', { length: 200 }).notNull().default(''),

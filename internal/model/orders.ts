@@ -59,6 +59,8 @@ export const orders = mysqlTable(
     index('idx_orders_user_status').on(t.userId, t.status),
     index('idx_orders_status_deadline').on(t.status, t.payDeadline),
     index('idx_orders_status_delivered').on(t.status, t.deliveredAt),
+    // Orders shipped long ago with no delivery signal (auto-complete).
+    index('idx_orders_status_shipped').on(t.status, t.shippedAt),
     index('idx_orders_created_at').on(t.createdAt),
     // Admin search (internal/order/search-orders.ts): each filter a range of one index, newest id first.
     index('idx_orders_status_id').on(t.status, t.id),

@@ -13,5 +13,5 @@ export type { AddressSnapshot } from './orders.js';
 export { orders } from './orders.js';
 export { payments } from './payments.js';
 export { refunds } from './refunds.js';
-export { shipments } from './shipments.js';
+export { shipmentItems, shipments } from './shipments.js';
 export { skus } from './skus.js';

@@ -1,5 +1,5 @@
 import { inArray } from 'drizzle-orm';
-import { shipmentProblem, shipOrder } from '../delivery/index.js';
+import { SHIPPABLE_STATUSES, shipmentProblem, shipOrder } from '../delivery/index.js';
 import { AppError } from '../errorx/index.js';
 import { orders, selectSql } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
@@ -28,8 +28,8 @@ export interface ShipCheck {
 /**
  * Validates a whole tracking-number CSV (header `order_id,carrier,tracking_no`) before anything ships:
  * each line's fields, an order or a parcel listed twice, a parcel already recorded for another order,
- * and every order's state (PAID; or already SHIPPED with the same parcel, which a re-run of the file
- * skips). Reads only.
+ * and every order's state (PAID or PARTIALLY_SHIPPED: the line's parcel takes every unit left; or
+ * already carrying the same parcel, which a re-run of the file skips). Reads only.
  */
 export async function checkShipCsv(ctx: ServiceContext, text: string): Promise<ShipCheck> {
   const rows = text.replace(/^\uFEFF/, '').split(/\r?\n/);
@@ -89,9 +89,12 @@ export async function checkShipCsv(ctx: ServiceContext, text: string): Promise<S
       if (s === undefined) errors.push({ line: l.line, message: `order ${l.orderId} does not exist` });
       else if (usedBy !== undefined && usedBy !== l.orderId)
         errors.push({ line: l.line, message: `${l.carrier} ${l.trackingNo} is already the parcel of order ${usedBy}` });
-      else if (s !== 'PAID' && sameParcel) l.done = true;
-      else if (s !== 'PAID')
-        errors.push({ line: l.line, message: `order ${l.orderId} is ${s}; only PAID orders ship` });
+      else if (sameParcel) l.done = true;
+      else if (!(SHIPPABLE_STATUSES as readonly string[]).includes(s))
+        errors.push({
+          line: l.line,
+          message: `order ${l.orderId} is ${s}; only PAID or PARTIALLY_SHIPPED orders ship`,
+        });
     }
   }
   errors.sort((a, b) => a.line - b.line);

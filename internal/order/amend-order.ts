@@ -1,20 +1,20 @@
-import { AppError, isRetryableLock, rejectInvalidText } from '../errorx/index.js';
+import { AppError, rejectInvalidText } from '../errorx/index.js';
 import type { AddressSnapshot } from '../model/index.js';
 import type { ServiceContext } from '../svc/index.js';
-import { commitWithEvent, type Seal } from './commit-with-event.js';
+import { type Actor, changeOrder, type TransitionResult } from './change.js';
+import type { Seal } from './commit-with-event.js';
 import { validateAddress } from './create-order.js';
-import { orderDetailCache, orderRevision } from './detail-cache.js';
-import { orderEnvelope } from './events.js';
-import { invalidateOrderLists } from './list-cache.js';
-import { getItems, getOrder, insertStatusLog, type OrderRow, updateOrderIf } from './repository.js';
+import type { OrderRow } from './repository.js';
 import type { OrderStatus } from './rules.js';
-import type { Actor, TransitionResult } from './transition.js';
-import { announceOrderChange } from './watch.js';
 
 /** Event types of changes that keep the order's status (docs/events.md). */
 export const AMENDMENT_EVENTS = {
   addressChanged: 'order.address_changed',
   priceAdjusted: 'order.price_adjusted',
+  // Parcels (internal/delivery): one more sent, one delivered or lost while the order's status stays.
+  parcelShipped: 'order.parcel_shipped',
+  parcelDelivered: 'order.parcel_delivered',
+  parcelLost: 'order.parcel_lost',
 } as const;
 
 /** Statuses in which the receiver's address may still change: nothing has shipped. */
@@ -22,7 +22,6 @@ export const ADDRESS_CHANGEABLE: readonly OrderStatus[] = ['PENDING_PAYMENT', 'P
 
 /** Largest shipping fee or discount an adjustment may set (fen): ¥10,000,000. */
 const MAX_ADJUST = 1_000_000_000;
-const MAX_ATTEMPTS = 4;
 
 interface AmendInput {
   orderId: bigint;
@@ -102,9 +101,9 @@ export function adjustOrderPrice(
 }
 
 /**
- * A change of an order that keeps its status: a conditional UPDATE on status and version, a history line
- * from the status to itself, and the event, in one transaction published as a transaction message (as
- * transitionOrder does). A lost race reads the order again and decides again.
+ * A change of an order that keeps its status: a new version with a history line from the status to itself
+ * and the event, one order change (changeOrder) like a transition. Nothing to change (a retry of a change
+ * that committed, say) is no new version and no event.
  */
 async function amendOrder(
   ctx: ServiceContext,
@@ -120,62 +119,37 @@ async function amendOrder(
   if (reason.length < 1 || reason.length > 120)
     throw new AppError('VALIDATION_FAILED', 'reason must be 1 to 120 characters');
   rejectInvalidText(reason, 'reason');
-  for (let attempt = 1; ; attempt++) {
-    const order = await getOrder(ctx.db, input.orderId);
-    if (!order) throw new AppError('ORDER_NOT_FOUND', `order ${input.orderId} not found`);
-    const status = order.status as OrderStatus;
-    if (!how.allowed.includes(status)) {
-      throw new AppError('ORDER_STATE_CONFLICT', `cannot ${how.what} an order that is ${status}`, {
-        currentStatus: status,
-      });
-    }
-    const { set, note } = how.change(order);
-    // Nothing to change (a retry of a change that committed, say): no new version, no event.
-    const same = Object.entries(set).every(
-      ([k, v]) => JSON.stringify(v) === JSON.stringify(order[k as keyof OrderRow]),
+  const result = await changeOrder(ctx, {
+    orderId: input.orderId,
+    actor: input.actor,
+    reason,
+    seal: input.seal,
+    plan: (order) => {
+      const status = order.status as OrderStatus;
+      if (!how.allowed.includes(status)) {
+        throw new AppError('ORDER_STATE_CONFLICT', `cannot ${how.what} an order that is ${status}`, {
+          currentStatus: status,
+        });
+      }
+      const { set, note } = how.change(order);
+      const same = Object.entries(set).every(
+        ([k, v]) => JSON.stringify(v) === JSON.stringify(order[k as keyof OrderRow]),
+      );
+      if (same) return { kind: 'noop' };
+      return { kind: 'move', to: status, type: how.eventType, set, reason: `${note} (${reason})` };
+    },
+  });
+  if (result.changed) {
+    ctx.logger.info(
+      {
+        orderId: String(input.orderId),
+        version: result.order.version,
+        actor: input.actor,
+        change: how.eventType,
+        reason,
+      },
+      'order amended',
     );
-    if (same) return { order, items: await getItems(ctx.db, order.id), changed: false };
-    const version = order.version + 1;
-    const changed = { ...order, ...set, version } as OrderRow;
-    const history = `${note} (${reason})`.slice(0, 200);
-    const msg = orderEnvelope(changed, status, status, version, history, how.eventType);
-    try {
-      const items = await getItems(ctx.db, order.id);
-      const result = await commitWithEvent(
-        ctx,
-        msg,
-        async (tx): Promise<TransitionResult> => {
-          if (!(await updateOrderIf(tx, order.id, { status, version: order.version }, set))) {
-            throw new AppError('CONCURRENT_MODIFICATION', 'the order changed while this request ran; retry');
-          }
-          await insertStatusLog(tx, {
-            id: ctx.ids.next(),
-            orderId: order.id,
-            fromStatus: status,
-            toStatus: status,
-            version,
-            actorType: input.actor.type,
-            actorId: input.actor.id,
-            reason: history,
-          });
-          return { order: changed, items, changed: true };
-        },
-        input.seal,
-      );
-      await Promise.all([
-        orderDetailCache(ctx).invalidate(order.id.toString(), orderRevision(version, 0)),
-        invalidateOrderLists(ctx, [order.userId]),
-        announceOrderChange(ctx, order.id, version),
-      ]);
-      ctx.logger.info(
-        { orderId: String(order.id), version, actor: input.actor, change: how.eventType, reason },
-        'order amended',
-      );
-      return result;
-    } catch (err) {
-      const retry = (err instanceof AppError && err.code === 'CONCURRENT_MODIFICATION') || isRetryableLock(err);
-      if (retry && attempt < MAX_ATTEMPTS) continue;
-      throw err;
-    }
   }
+  return result;
 }

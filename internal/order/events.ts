@@ -6,6 +6,7 @@ import type { OrderStatus } from './rules.js';
 export const orderEventType: Record<OrderStatus, string> = {
   PENDING_PAYMENT: 'order.created',
   PAID: 'order.paid',
+  PARTIALLY_SHIPPED: 'order.partially_shipped',
   SHIPPED: 'order.shipped',
   DELIVERED: 'order.delivered',
   COMPLETED: 'order.completed',

@@ -5,6 +5,7 @@ export {
   changeOrderAddress,
 } from './amend-order.js';
 export { type CancelOrderInput, type CancelReason, cancelOrder } from './cancel-order.js';
+export { changeOrder, type OrderChangeInput, type OrderPlan } from './change.js';
 export { closeExpiredOrders } from './close-expired.js';
 export { commitWithEvent, type Seal } from './commit-with-event.js';
 export { type CreatedOrder, type CreateOrderInput, createOrder, LIMITS, validateAddress } from './create-order.js';
@@ -35,6 +36,7 @@ export {
   insertOrders,
   releaseStock,
   restockSold,
+  shippedBefore,
   type Tx,
 } from './repository.js';
 export {

@@ -253,6 +253,17 @@ export async function deliveredBefore(tx: Db, before: Date, limit: number): Prom
   return rows.map((r) => r.id);
 }
 
+/** SHIPPED orders whose last parcel left before `before` (no delivery signal since), oldest first. */
+export async function shippedBefore(tx: Db, before: Date, limit: number): Promise<bigint[]> {
+  const rows = await tx
+    .select({ id: orders.id })
+    .from(orders)
+    .where(and(eq(orders.status, 'SHIPPED'), lt(orders.shippedAt, before)))
+    .orderBy(asc(orders.shippedAt))
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
 /** Multi-row inserts of new orders with their items and first status-log rows (plain SQL: every create runs them). */
 export async function insertOrders(
   tx: Tx,

@@ -2,14 +2,17 @@
  * The order state machine and pricing: pure functions, no I/O.
  *
  *   PENDING_PAYMENT -> PAID -> SHIPPED -> DELIVERED -> COMPLETED
+ *   PAID -> PARTIALLY_SHIPPED -> SHIPPED         (some parcels sent, then the last unit)
+ *   SHIPPED -> COMPLETED                         (the buyer confirms, or no delivery signal for N days)
  *   PENDING_PAYMENT -> CANCELLED                 (user, timeout, admin)
  *   PAID | DELIVERED | COMPLETED -> REFUNDING -> REFUNDED   (cancel after payment, after-sale)
  *   REFUNDING -> REFUND_FAILED -> REFUNDING                  (the provider refused; an operator retries)
- *   DELIVERED | COMPLETED -> REFUNDED                        (after-sales refunded the whole order)
+ *   PAID | PARTIALLY_SHIPPED | SHIPPED | DELIVERED | COMPLETED -> REFUNDED   (after-sales refunded it all)
  */
 export const orderStatuses = [
   'PENDING_PAYMENT',
   'PAID',
+  'PARTIALLY_SHIPPED',
   'SHIPPED',
   'DELIVERED',
   'COMPLETED',
@@ -24,6 +27,7 @@ export type OrderEvent =
   | 'pay'
   | 'cancel'
   | 'ship'
+  | 'ship_part'
   | 'deliver'
   | 'confirm'
   | 'request_refund'
@@ -34,9 +38,12 @@ export type OrderEvent =
 /** The one transition table: (state, event) -> next state. Anything absent is illegal. */
 export const transitions: Record<OrderStatus, Partial<Record<OrderEvent, OrderStatus>>> = {
   PENDING_PAYMENT: { pay: 'PAID', cancel: 'CANCELLED' },
-  PAID: { ship: 'SHIPPED', request_refund: 'REFUNDING' },
-  SHIPPED: { deliver: 'DELIVERED' },
-  // complete_refund here: after-sales have refunded every unit and the shipping (internal/aftersale).
+  // complete_refund from PAID, PARTIALLY_SHIPPED, SHIPPED, DELIVERED and COMPLETED: after-sales have
+  // refunded every unit and the shipping (internal/aftersale).
+  PAID: { ship: 'SHIPPED', ship_part: 'PARTIALLY_SHIPPED', request_refund: 'REFUNDING', complete_refund: 'REFUNDED' },
+  // More parcels keep the status (internal/delivery: same-status changes with events of their own).
+  PARTIALLY_SHIPPED: { ship: 'SHIPPED', complete_refund: 'REFUNDED' },
+  SHIPPED: { deliver: 'DELIVERED', confirm: 'COMPLETED', complete_refund: 'REFUNDED' },
   DELIVERED: { confirm: 'COMPLETED', request_refund: 'REFUNDING', complete_refund: 'REFUNDED' },
   COMPLETED: { request_refund: 'REFUNDING', complete_refund: 'REFUNDED' },
   CANCELLED: {},

@@ -1,5 +1,14 @@
 import { asc, eq, inArray } from 'drizzle-orm';
-import { afterSaleLines, afterSales, type Db, orderStatusLog, payments, refunds, shipments } from '../model/index.js';
+import {
+  afterSaleLines,
+  afterSales,
+  type Db,
+  orderStatusLog,
+  payments,
+  refunds,
+  shipmentItems,
+  shipments,
+} from '../model/index.js';
 
 // The parts of an order that live in other tables, in the shape every transport shows them: ids as
 // strings, money in fen, times in ISO 8601 UTC. They are cached with the order (detail-cache.ts).
@@ -35,6 +44,8 @@ export interface ShipmentView {
   status: string;
   shippedAt: string;
   deliveredAt: string | null;
+  /** The units of each line this parcel carries (absent in a cached entry written by an older release). */
+  items?: Array<{ orderItemId: string; quantity: number }>;
 }
 
 export interface TimelineEntry {
@@ -53,6 +64,9 @@ export interface AfterSaleSummary {
   id: string;
   kind: string;
   status: string;
+  /** DELIVERED, UNSHIPPED or LOST (absent in a cached entry written by an older release). */
+  goods?: string;
+  shipmentId?: string | null;
   reason: string;
   lines: Array<{ orderItemId: string; quantity: number; amount: number }>;
   itemsAmount: number;
@@ -83,6 +97,8 @@ export async function loadOrderExtras(db: Db, orderId: bigint): Promise<OrderExt
     db.select().from(orderStatusLog).where(eq(orderStatusLog.orderId, orderId)).orderBy(asc(orderStatusLog.id)),
     db.select().from(afterSales).where(eq(afterSales.orderId, orderId)).orderBy(asc(afterSales.id)),
   ]);
+  const parcelItems =
+    ships.length === 0 ? [] : await db.select().from(shipmentItems).where(eq(shipmentItems.orderId, orderId));
   const saleLines =
     sales.length === 0
       ? []
@@ -124,6 +140,9 @@ export async function loadOrderExtras(db: Db, orderId: bigint): Promise<OrderExt
       status: s.status,
       shippedAt: s.shippedAt.toISOString(),
       deliveredAt: iso(s.deliveredAt),
+      items: parcelItems
+        .filter((i) => i.shipmentId === s.id)
+        .map((i) => ({ orderItemId: String(i.orderItemId), quantity: i.quantity })),
     })),
     timeline: log.map((h) => ({
       version: h.version,
@@ -138,6 +157,8 @@ export async function loadOrderExtras(db: Db, orderId: bigint): Promise<OrderExt
       id: String(a.id),
       kind: a.kind,
       status: a.status,
+      goods: a.goods,
+      shipmentId: a.shipmentId === null ? null : String(a.shipmentId),
       reason: a.reason,
       lines: saleLines
         .filter((l) => l.afterSaleId === a.id)

@@ -3,7 +3,9 @@ import {
   approveAfterSale,
   finishAfterSaleRefund,
   type RecordRefund,
+  type RequestAfterSaleInput,
   receiveReturn,
+  requestAfterSale,
 } from '../aftersale/index.js';
 import { AppError } from '../errorx/index.js';
 import type { Actor, Seal, Tx } from '../order/index.js';
@@ -63,6 +65,31 @@ export async function approveAfterSaleRequest(
   const refundId = ctx.ids.next();
   const res = await approveAfterSale(ctx, { ...input, recordRefund: recorder(refundId) });
   await sendIfStarted(ctx, res, refundId);
+  return res;
+}
+
+/**
+ * The buyer's after-sale request. With order.autoApproveUnshippedRefunds, a refund of units not shipped yet
+ * is approved right after it is recorded (actor SYSTEM), so its refund goes out without a review; the answer
+ * is the request as recorded (a replay gives the same). Should the approval fail, the request waits in
+ * the review queue like any other.
+ */
+export async function openAfterSaleRequest(
+  ctx: ServiceContext,
+  input: RequestAfterSaleInput,
+): Promise<AfterSaleResult> {
+  const res = await requestAfterSale(ctx, input);
+  if (!res.changed || res.afterSale.goods !== 'UNSHIPPED' || !ctx.config.order.autoApproveUnshippedRefunds) return res;
+  await approveAfterSaleRequest(ctx, {
+    afterSaleId: res.afterSale.id,
+    actor: { type: 'SYSTEM', id: 'auto-approve' },
+    note: 'approved automatically: not shipped yet',
+  }).catch((err: unknown) =>
+    ctx.logger.warn(
+      { err, afterSaleId: String(res.afterSale.id) },
+      'auto-approval failed; the request waits for review',
+    ),
+  );
   return res;
 }
 

@@ -1,4 +1,9 @@
-export { AFTER_SALE_REFUND, approveAfterSaleRequest, receiveAfterSaleReturn } from './after-sale-refunds.js';
+export {
+  AFTER_SALE_REFUND,
+  approveAfterSaleRequest,
+  openAfterSaleRequest,
+  receiveAfterSaleReturn,
+} from './after-sale-refunds.js';
 export { type ApplyOutcome, applyPaymentResult, type PaymentResult } from './apply-payment-result.js';
 export { closePaymentAtProvider, closeUnkeepablePayments } from './close-payments.js';
 export { completeRefund } from './complete-refund.js';

@@ -225,4 +225,13 @@ export async function paidOrdersWithoutKeptPayment(tx: Db, since: Date, limit: n
 }
 
 /** States an order reaches only through a kept payment. */
-const PAID_STATES = ['PAID', 'SHIPPED', 'DELIVERED', 'COMPLETED', 'REFUNDING', 'REFUNDED', 'REFUND_FAILED'];
+const PAID_STATES = [
+  'PAID',
+  'PARTIALLY_SHIPPED',
+  'SHIPPED',
+  'DELIVERED',
+  'COMPLETED',
+  'REFUNDING',
+  'REFUNDED',
+  'REFUND_FAILED',
+];

@@ -10,6 +10,8 @@ export const TOPICS = {
 export const ORDER_EVENT_TYPES = {
   created: 'order.created',
   paid: 'order.paid',
+  /** The first parcel of an order that ships as several left; status PARTIALLY_SHIPPED. */
+  partiallyShipped: 'order.partially_shipped',
   shipped: 'order.shipped',
   delivered: 'order.delivered',
   completed: 'order.completed',
@@ -21,6 +23,12 @@ export const ORDER_EVENT_TYPES = {
   addressChanged: 'order.address_changed',
   /** An unpaid order's total changed (`totalAmount` is the new one); pay attempts for the old are closed. */
   priceAdjusted: 'order.price_adjusted',
+  /** One more parcel left and units remain to ship; `status` and `previousStatus` are PARTIALLY_SHIPPED. */
+  parcelShipped: 'order.parcel_shipped',
+  /** A parcel was delivered while others are still on their way; the status is unchanged. */
+  parcelDelivered: 'order.parcel_delivered',
+  /** An operator reported a parcel lost; a refund-only after-sale for its units follows. Status unchanged. */
+  parcelLost: 'order.parcel_lost',
 } as const;
 
 export type OrderEventType = (typeof ORDER_EVENT_TYPES)[keyof typeof ORDER_EVENT_TYPES];
@@ -82,6 +90,7 @@ export interface OrderCreatedBatchData {
 export type OrderStatus =
   | 'PENDING_PAYMENT'
   | 'PAID'
+  | 'PARTIALLY_SHIPPED'
   | 'SHIPPED'
   | 'DELIVERED'
   | 'COMPLETED'

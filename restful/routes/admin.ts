@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hasPermission } from '../../internal/auth/index.js';
 import type { Permission } from '../../internal/config/index.js';
-import { markDelivered, shipOrder } from '../../internal/delivery/index.js';
+import { markDelivered, reportParcelLost, shipOrder } from '../../internal/delivery/index.js';
 import { AppError } from '../../internal/errorx/index.js';
 import {
   addOrderNote,
@@ -30,6 +30,7 @@ import {
   errorResponses,
   IdempotencyHeader,
   IdParams,
+  LostParcelBody,
   NoteBody,
   Order,
   OrderNote,
@@ -43,6 +44,7 @@ import {
   SearchQuery,
   SearchSummary,
   ShipBody,
+  ShipmentParams,
   SummaryQuery,
 } from '../schemas.js';
 
@@ -192,22 +194,67 @@ export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
       response: { 200: reply(Order, 'The order, whole'), ...errorResponses },
     },
   });
-  const ship = mutation('shipOrder', 'Ship a paid order (PAID → SHIPPED)');
+  const ship = mutation('shipOrder', 'Ship a parcel: some units, or all left (PAID → PARTIALLY_SHIPPED → SHIPPED)');
 
   app.post('/v1/admin/orders/:id/ship', { ...ship, schema: { ...ship.schema, body: ref(ShipBody) } }, (req, reply) =>
     idempotent(ctx, req, reply, async () => {
-      const r = await shipOrder(ctx, { orderId: BigInt(req.params.id), ...req.body, actor: actor(req) });
+      const { carrier, trackingNo, lines } = req.body;
+      const r = await shipOrder(ctx, {
+        orderId: BigInt(req.params.id),
+        carrier,
+        trackingNo,
+        lines: lines?.map((l) => ({ orderItemId: BigInt(l.orderItemId), quantity: l.quantity })),
+        actor: actor(req),
+      });
       return { status: 200, body: orderJson(r.order, r.items) };
     }),
   );
 
   app.post(
     '/v1/admin/orders/:id/deliver',
-    mutation('markDelivered', 'Mark delivered (SHIPPED → DELIVERED)'),
+    mutation('markDelivered', 'Mark every parcel on its way delivered (SHIPPED → DELIVERED)'),
     (req, reply) =>
       idempotent(ctx, req, reply, async () => {
         const r = await markDelivered(ctx, { orderId: BigInt(req.params.id), actor: actor(req) });
         return { status: 200, body: orderJson(r.order, r.items) };
+      }),
+  );
+
+  const parcel = mutation(
+    'markParcelDelivered',
+    'Mark one parcel delivered; the order is DELIVERED when it is SHIPPED and every parcel not lost has arrived',
+  );
+  app.post(
+    '/v1/admin/orders/:id/shipments/:shipmentId/deliver',
+    { ...parcel, schema: { ...parcel.schema, params: ShipmentParams } },
+    (req, reply) =>
+      idempotent(ctx, req, reply, async () => {
+        const r = await markDelivered(ctx, {
+          orderId: BigInt(req.params.id),
+          shipmentId: BigInt(req.params.shipmentId),
+          actor: actor(req),
+        });
+        return { status: 200, body: orderJson(r.order, r.items) };
+      }),
+  );
+
+  const lost = mutation(
+    'reportParcelLost',
+    'Report a parcel lost in transit: a refund-only after-sale for its units is opened and approved',
+    'aftersale:review',
+  );
+  app.post(
+    '/v1/admin/orders/:id/shipments/:shipmentId/lost',
+    { ...lost, schema: { ...lost.schema, params: ShipmentParams, body: ref(LostParcelBody) } },
+    (req, reply) =>
+      idempotent(ctx, req, reply, async () => {
+        const r = await reportParcelLost(ctx, {
+          orderId: BigInt(req.params.id),
+          shipmentId: BigInt(req.params.shipmentId),
+          reason: req.body.reason,
+          actor: actor(req),
+        });
+        return { status: 200, body: orderJson(r.order.order, r.order.items) };
       }),
   );
 

@@ -7,11 +7,10 @@ import {
   previewAfterSale,
   readAfterSale,
   rejectAfterSale,
-  requestAfterSale,
   shipReturn,
   withdrawAfterSale,
 } from '../../internal/aftersale/index.js';
-import { approveAfterSaleRequest, receiveAfterSaleReturn } from '../../internal/payment/index.js';
+import { approveAfterSaleRequest, openAfterSaleRequest, receiveAfterSaleReturn } from '../../internal/payment/index.js';
 import type { ServiceContext } from '../../internal/svc/index.js';
 import { afterSaleJson, quoteJson } from '../after-sale-presenter.js';
 import { principalOf, requirePermission, requireUser } from '../auth.js';
@@ -106,7 +105,7 @@ export function afterSaleRoutes(root: FastifyInstance, ctx: ServiceContext): voi
           body: afterSaleJson(r.afterSale, r.lines),
           headers: { location: `/v1/after-sales/${r.afterSale.id}` },
         });
-        const r = await requestAfterSale(ctx, {
+        const r = await openAfterSaleRequest(ctx, {
           orderId: BigInt(req.params.id),
           userId: me(req),
           kind: req.body.kind,

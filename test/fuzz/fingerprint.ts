@@ -16,6 +16,7 @@ export async function writeFingerprint(ctx: ServiceContext, saleId: string): Pro
       (SELECT CONCAT(COUNT(*), '/', COALESCE(MAX(updated_at), '')) FROM payments) AS payments,
       (SELECT CONCAT(COUNT(*), '/', COALESCE(MAX(updated_at), '')) FROM refunds) AS refunds,
       (SELECT CONCAT(COUNT(*), '/', COALESCE(MAX(updated_at), '')) FROM shipments) AS shipments,
+      (SELECT COALESCE(SUM(quantity), 0) FROM shipment_items) AS shipmentItems,
       (SELECT CONCAT(COUNT(*), '/', COALESCE(MAX(updated_at), '')) FROM after_sales) AS afterSales,
       (SELECT CONCAT(COALESCE(SUM(available), 0), '/', COALESCE(SUM(reserved), 0), '/', COALESCE(SUM(version), 0)) FROM skus) AS skus,
       (SELECT CONCAT(COUNT(*), '/', COALESCE(MAX(updated_at), '')) FROM flash_sales) AS sales,

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
 import { signDevToken } from '../../internal/auth/index.js';
 import { markDelivered, shipOrder } from '../../internal/delivery/index.js';
+import { selectSql } from '../../internal/model/index.js';
 import { createOrder } from '../../internal/order/index.js';
 import { applyPaymentResult, signWebhook, startPayment } from '../../internal/payment/index.js';
 import { createServiceContext, type ServiceContext } from '../../internal/svc/index.js';
@@ -70,6 +71,8 @@ describe(`HTTP fuzz: ${RUNS} requests from the OpenAPI document (seed ${SEED})`,
     tickets: [] as string[],
     /** Lines of the buyer's delivered order: the after-sale routes' `orderItemId`. */
     items: [] as string[],
+    /** That order's parcel: the parcel routes' `shipmentId`. */
+    shipments: [] as string[],
   };
   const sent: Array<{ body: string; ts: string; sig: string }> = [];
   const counts = new Map<string, number>();
@@ -162,6 +165,8 @@ describe(`HTTP fuzz: ${RUNS} requests from the OpenAPI document (seed ${SEED})`,
       await markDelivered(ctx, { orderId: o.id, actor: { type: 'ADMIN', id: 'fuzz' } });
       fx.buyerOrders.push(String(o.id));
       fx.items.push(...items.map((i) => String(i.id)));
+      const parcels = await selectSql<{ id: string }>(ctx.db, 'SELECT id FROM shipments WHERE order_id = ?', [o.id]);
+      fx.shipments.push(...parcels.map((p) => String(p.id)));
     }
     const pay = await app.inject({
       method: 'POST',
@@ -290,6 +295,7 @@ describe(`HTTP fuzz: ${RUNS} requests from the OpenAPI document (seed ${SEED})`,
         fc.stringMatching(/^\d{1,21}-\d{1,21}$/),
         hostileString,
       ),
+      shipmentId: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...fx.shipments) }, idLike),
       outcome: fc.oneof(fc.constantFrom('succeed', 'fail'), hostileString),
       provider: fc.oneof({ weight: 4, arbitrary: fc.constant('sandbox') }, hostileString),
     };

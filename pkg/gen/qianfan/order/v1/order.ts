@@ -57,6 +57,8 @@ export const OrderStatus = {
   REFUNDED: "ORDER_STATUS_REFUNDED",
   /** REFUND_FAILED - The provider refused the refund; an operator retries it (`qianfan-order refund retry`). */
   REFUND_FAILED: "ORDER_STATUS_REFUND_FAILED",
+  /** PARTIALLY_SHIPPED - Some parcels sent, some units still to ship; SHIPPED once every unit not refunded has left. */
+  PARTIALLY_SHIPPED: "ORDER_STATUS_PARTIALLY_SHIPPED",
   UNRECOGNIZED: "UNRECOGNIZED",
 } as const;
 
@@ -73,6 +75,7 @@ export namespace OrderStatus {
   export type REFUNDING = typeof OrderStatus.REFUNDING;
   export type REFUNDED = typeof OrderStatus.REFUNDED;
   export type REFUND_FAILED = typeof OrderStatus.REFUND_FAILED;
+  export type PARTIALLY_SHIPPED = typeof OrderStatus.PARTIALLY_SHIPPED;
   export type UNRECOGNIZED = typeof OrderStatus.UNRECOGNIZED;
 }
 
@@ -108,6 +111,9 @@ export function orderStatusFromJSON(object: any): OrderStatus {
     case 9:
     case "ORDER_STATUS_REFUND_FAILED":
       return OrderStatus.REFUND_FAILED;
+    case 10:
+    case "ORDER_STATUS_PARTIALLY_SHIPPED":
+      return OrderStatus.PARTIALLY_SHIPPED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -137,6 +143,8 @@ export function orderStatusToJSON(object: OrderStatus): string {
       return "ORDER_STATUS_REFUNDED";
     case OrderStatus.REFUND_FAILED:
       return "ORDER_STATUS_REFUND_FAILED";
+    case OrderStatus.PARTIALLY_SHIPPED:
+      return "ORDER_STATUS_PARTIALLY_SHIPPED";
     case OrderStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -165,6 +173,8 @@ export function orderStatusToNumber(object: OrderStatus): number {
       return 8;
     case OrderStatus.REFUND_FAILED:
       return 9;
+    case OrderStatus.PARTIALLY_SHIPPED:
+      return 10;
     case OrderStatus.UNRECOGNIZED:
     default:
       return -1;
@@ -255,6 +265,8 @@ export interface OrderItem {
   quantity: number;
   /** Fen: unit_price * quantity. */
   lineTotal: string;
+  /** The line's id: after-sale requests and parcels name lines by it (order_item_id). */
+  id: string;
 }
 
 /** One order; every RPC that returns an order returns this whole message, items included. */
@@ -368,10 +380,20 @@ export interface Shipment {
   id: string;
   carrier: string;
   trackingNo: string;
-  /** SHIPPED or DELIVERED. */
+  /** SHIPPED, DELIVERED or LOST. */
   status: string;
   shippedAt: string | undefined;
-  deliveredAt: string | undefined;
+  deliveredAt:
+    | string
+    | undefined;
+  /** The units of each order line the parcel carries. */
+  items: ShipmentLine[];
+}
+
+/** Units of one order line in a parcel. */
+export interface ShipmentLine {
+  orderItemId: string;
+  quantity: number;
 }
 
 /** One line of the order's status history. */
@@ -524,6 +546,11 @@ export interface ShipOrderRequest {
   carrier: string;
   /** 4 to 64 of [A-Za-z0-9-]. */
   trackingNo: string;
+  /**
+   * The units this parcel carries; empty: every unit left to ship. The order is PARTIALLY_SHIPPED while
+   * units are left, SHIPPED with the parcel that takes the last.
+   */
+  lines: ShipmentLine[];
 }
 
 export interface ShipOrderResponse {
@@ -533,6 +560,8 @@ export interface ShipOrderResponse {
 export interface MarkDeliveredRequest {
   requestId: string;
   orderId: string;
+  /** One parcel (its id); empty: every parcel still on its way. */
+  shipmentId: string;
 }
 
 export interface MarkDeliveredResponse {
@@ -869,7 +898,7 @@ export const Address: MessageFns<Address> = {
 };
 
 function createBaseOrderItem(): OrderItem {
-  return { skuId: "", title: "", unitPrice: "0", quantity: 0, lineTotal: "0" };
+  return { skuId: "", title: "", unitPrice: "0", quantity: 0, lineTotal: "0", id: "" };
 }
 
 export const OrderItem: MessageFns<OrderItem> = {
@@ -888,6 +917,9 @@ export const OrderItem: MessageFns<OrderItem> = {
     }
     if (message.lineTotal !== "0") {
       writer.uint32(40).int64(message.lineTotal);
+    }
+    if (message.id !== "") {
+      writer.uint32(50).string(message.id);
     }
     return writer;
   },
@@ -945,6 +977,14 @@ export const OrderItem: MessageFns<OrderItem> = {
             message.lineTotal = reader.int64().toString();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -976,6 +1016,7 @@ export const OrderItem: MessageFns<OrderItem> = {
         : isSet(object.line_total)
         ? globalThis.String(object.line_total)
         : "0",
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
     };
   },
 
@@ -996,6 +1037,9 @@ export const OrderItem: MessageFns<OrderItem> = {
     if (message.lineTotal !== "0") {
       obj.lineTotal = message.lineTotal;
     }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
     return obj;
   },
 
@@ -1009,6 +1053,7 @@ export const OrderItem: MessageFns<OrderItem> = {
     message.unitPrice = object.unitPrice ?? "0";
     message.quantity = object.quantity ?? 0;
     message.lineTotal = object.lineTotal ?? "0";
+    message.id = object.id ?? "";
     return message;
   },
 };
@@ -2104,7 +2149,7 @@ export const Refund: MessageFns<Refund> = {
 };
 
 function createBaseShipment(): Shipment {
-  return { id: "", carrier: "", trackingNo: "", status: "", shippedAt: undefined, deliveredAt: undefined };
+  return { id: "", carrier: "", trackingNo: "", status: "", shippedAt: undefined, deliveredAt: undefined, items: [] };
 }
 
 export const Shipment: MessageFns<Shipment> = {
@@ -2126,6 +2171,9 @@ export const Shipment: MessageFns<Shipment> = {
     }
     if (message.deliveredAt !== undefined) {
       Timestamp.encode(toTimestamp(message.deliveredAt), writer.uint32(50).fork()).join();
+    }
+    for (const v of message.items) {
+      ShipmentLine.encode(v!, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -2191,6 +2239,14 @@ export const Shipment: MessageFns<Shipment> = {
             message.deliveredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.items.push(ShipmentLine.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2223,6 +2279,9 @@ export const Shipment: MessageFns<Shipment> = {
         : isSet(object.delivered_at)
         ? globalThis.String(object.delivered_at)
         : undefined,
+      items: globalThis.Array.isArray(object?.items)
+        ? object.items.map((e: any) => ShipmentLine.fromJSON(e))
+        : [],
     };
   },
 
@@ -2246,6 +2305,9 @@ export const Shipment: MessageFns<Shipment> = {
     if (message.deliveredAt !== undefined) {
       obj.deliveredAt = message.deliveredAt;
     }
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => ShipmentLine.toJSON(e));
+    }
     return obj;
   },
 
@@ -2260,6 +2322,96 @@ export const Shipment: MessageFns<Shipment> = {
     message.status = object.status ?? "";
     message.shippedAt = object.shippedAt ?? undefined;
     message.deliveredAt = object.deliveredAt ?? undefined;
+    message.items = object.items?.map((e) => ShipmentLine.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseShipmentLine(): ShipmentLine {
+  return { orderItemId: "", quantity: 0 };
+}
+
+export const ShipmentLine: MessageFns<ShipmentLine> = {
+  encode(message: ShipmentLine, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderItemId !== "") {
+      writer.uint32(10).string(message.orderItemId);
+    }
+    if (message.quantity !== 0) {
+      writer.uint32(16).int32(message.quantity);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShipmentLine {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShipmentLine();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderItemId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.quantity = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShipmentLine {
+    return {
+      orderItemId: isSet(object.orderItemId)
+        ? globalThis.String(object.orderItemId)
+        : isSet(object.order_item_id)
+        ? globalThis.String(object.order_item_id)
+        : "",
+      quantity: isSet(object.quantity) ? globalThis.Number(object.quantity) : 0,
+    };
+  },
+
+  toJSON(message: ShipmentLine): unknown {
+    const obj: any = {};
+    if (message.orderItemId !== "") {
+      obj.orderItemId = message.orderItemId;
+    }
+    if (message.quantity !== 0) {
+      obj.quantity = Math.round(message.quantity);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ShipmentLine>, I>>(base?: I): ShipmentLine {
+    return ShipmentLine.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ShipmentLine>, I>>(object: I): ShipmentLine {
+    const message = createBaseShipmentLine();
+    message.orderItemId = object.orderItemId ?? "";
+    message.quantity = object.quantity ?? 0;
     return message;
   },
 };
@@ -4060,7 +4212,7 @@ export const ApplyPaymentResultResponse: MessageFns<ApplyPaymentResultResponse> 
 };
 
 function createBaseShipOrderRequest(): ShipOrderRequest {
-  return { requestId: "", orderId: "", carrier: "", trackingNo: "" };
+  return { requestId: "", orderId: "", carrier: "", trackingNo: "", lines: [] };
 }
 
 export const ShipOrderRequest: MessageFns<ShipOrderRequest> = {
@@ -4076,6 +4228,9 @@ export const ShipOrderRequest: MessageFns<ShipOrderRequest> = {
     }
     if (message.trackingNo !== "") {
       writer.uint32(34).string(message.trackingNo);
+    }
+    for (const v of message.lines) {
+      ShipmentLine.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -4125,6 +4280,14 @@ export const ShipOrderRequest: MessageFns<ShipOrderRequest> = {
             message.trackingNo = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.lines.push(ShipmentLine.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4155,6 +4318,7 @@ export const ShipOrderRequest: MessageFns<ShipOrderRequest> = {
         : isSet(object.tracking_no)
         ? globalThis.String(object.tracking_no)
         : "",
+      lines: globalThis.Array.isArray(object?.lines) ? object.lines.map((e: any) => ShipmentLine.fromJSON(e)) : [],
     };
   },
 
@@ -4172,6 +4336,9 @@ export const ShipOrderRequest: MessageFns<ShipOrderRequest> = {
     if (message.trackingNo !== "") {
       obj.trackingNo = message.trackingNo;
     }
+    if (message.lines?.length) {
+      obj.lines = message.lines.map((e) => ShipmentLine.toJSON(e));
+    }
     return obj;
   },
 
@@ -4184,6 +4351,7 @@ export const ShipOrderRequest: MessageFns<ShipOrderRequest> = {
     message.orderId = object.orderId ?? "";
     message.carrier = object.carrier ?? "";
     message.trackingNo = object.trackingNo ?? "";
+    message.lines = object.lines?.map((e) => ShipmentLine.fromPartial(e)) || [];
     return message;
   },
 };
@@ -4256,7 +4424,7 @@ export const ShipOrderResponse: MessageFns<ShipOrderResponse> = {
 };
 
 function createBaseMarkDeliveredRequest(): MarkDeliveredRequest {
-  return { requestId: "", orderId: "" };
+  return { requestId: "", orderId: "", shipmentId: "" };
 }
 
 export const MarkDeliveredRequest: MessageFns<MarkDeliveredRequest> = {
@@ -4266,6 +4434,9 @@ export const MarkDeliveredRequest: MessageFns<MarkDeliveredRequest> = {
     }
     if (message.orderId !== "") {
       writer.uint32(18).string(message.orderId);
+    }
+    if (message.shipmentId !== "") {
+      writer.uint32(26).string(message.shipmentId);
     }
     return writer;
   },
@@ -4299,6 +4470,14 @@ export const MarkDeliveredRequest: MessageFns<MarkDeliveredRequest> = {
             message.orderId = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.shipmentId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4323,6 +4502,11 @@ export const MarkDeliveredRequest: MessageFns<MarkDeliveredRequest> = {
         : isSet(object.order_id)
         ? globalThis.String(object.order_id)
         : "",
+      shipmentId: isSet(object.shipmentId)
+        ? globalThis.String(object.shipmentId)
+        : isSet(object.shipment_id)
+        ? globalThis.String(object.shipment_id)
+        : "",
     };
   },
 
@@ -4334,6 +4518,9 @@ export const MarkDeliveredRequest: MessageFns<MarkDeliveredRequest> = {
     if (message.orderId !== "") {
       obj.orderId = message.orderId;
     }
+    if (message.shipmentId !== "") {
+      obj.shipmentId = message.shipmentId;
+    }
     return obj;
   },
 
@@ -4344,6 +4531,7 @@ export const MarkDeliveredRequest: MessageFns<MarkDeliveredRequest> = {
     const message = createBaseMarkDeliveredRequest();
     message.requestId = object.requestId ?? "";
     message.orderId = object.orderId ?? "";
+    message.shipmentId = object.shipmentId ?? "";
     return message;
   },
 };
