@@ -23,7 +23,13 @@ describe('HTTP API through buildApp (real MariaDB, Redis, RocketMQ)', () => {
   let app: FastifyInstance;
   let paymentLoop: ConsumerLoop;
   before(async () => {
-    ctx = await createServiceContext(testConfig(), { process: 'restful', mq: true, logger: testLogger });
+    // Some tests here build a second app in this process; compiling its routes blocks the event loop for a
+    // second or more on a loaded host, which this app would rightly shed. Shedding is tested below.
+    ctx = await createServiceContext(testConfig({ QIANFAN_HTTP__MAX_EVENT_LOOP_DELAY_MS: '30000' }), {
+      process: 'restful',
+      mq: true,
+      logger: testLogger,
+    });
     app = await buildApp(ctx);
     paymentLoop = await startPaymentConsumer(ctx);
   });
@@ -421,7 +427,11 @@ describe('HTTP API through buildApp (real MariaDB, Redis, RocketMQ)', () => {
 
   it('the sandbox payer routes exist only when payment.sandbox.enabled is true', async () => {
     const off = await createServiceContext(
-      testConfig({ QIANFAN_PAYMENT__SANDBOX__ENABLED: 'false', QIANFAN_PAYMENT__PROVIDERS: '' }),
+      testConfig({
+        QIANFAN_PAYMENT__SANDBOX__ENABLED: 'false',
+        QIANFAN_PAYMENT__PROVIDERS: '',
+        QIANFAN_HTTP__MAX_EVENT_LOOP_DELAY_MS: '30000',
+      }),
       {
         process: 'restful',
         logger: testLogger,
@@ -430,7 +440,7 @@ describe('HTTP API through buildApp (real MariaDB, Redis, RocketMQ)', () => {
     const offApp = await buildApp(off);
     try {
       const r = await offApp.inject({ method: 'POST', url: '/v1/sandbox/payments/1/succeed' });
-      assert.equal(r.statusCode, 404);
+      assert.equal(r.statusCode, 404, r.body);
       const doc = offApp.swagger() as { paths: Record<string, unknown> };
       assert.ok(!Object.keys(doc.paths).some((p) => p.startsWith('/v1/sandbox')));
     } finally {
@@ -438,7 +448,7 @@ describe('HTTP API through buildApp (real MariaDB, Redis, RocketMQ)', () => {
       await off.close();
     }
     const on = await app.inject({ method: 'POST', url: '/v1/sandbox/payments/1/succeed' });
-    assert.equal(on.statusCode, 404);
+    assert.equal(on.statusCode, 404, on.body);
     assert.equal(JSON.parse(on.body).code, 'PAYMENT_NOT_FOUND'); // the route exists here
   });
 });

@@ -35,6 +35,8 @@ export interface Ledger {
   purchases: Array<{ key: string; userId: string; answer?: Answer; ticketId?: string }>;
   cancels: Array<{ orderId: string; answer?: Answer }>;
   refundRequests: Array<{ orderId: string; answer?: Answer }>;
+  /** After-sales the merchant approved (answer 200): each must end REFUNDED. */
+  approvedAfterSales: Array<{ orderId: string; afterSaleId: string }>;
   requests: number;
   retried: number;
   unanswered: number;
@@ -47,6 +49,7 @@ export const newLedger = (): Ledger => ({
   purchases: [],
   cancels: [],
   refundRequests: [],
+  approvedAfterSales: [],
   requests: 0,
   retried: 0,
   unanswered: 0,
@@ -255,16 +258,53 @@ export async function orderStory(w: World, userId: string): Promise<void> {
     });
     w.ledger.refundRequests.push({ orderId, answer: a });
   } else if (next < 0.7) {
-    const admin = { token: w.admin };
-    await call(w.ledger, 'POST', `/v1/admin/orders/${orderId}/ship`, {
+    await shipStory(w, token, orderId, paid.items);
+  }
+}
+
+/**
+ * Ships a paid order as one parcel, or (units allowing, half the time) as two with the buyer sometimes
+ * asking for a refund of a unit not yet shipped in between (approved or rejected); then delivery, a
+ * confirmation, and sometimes a refund-only after-sale of a delivered unit that the merchant approves.
+ */
+async function shipStory(w: World, token: string, orderId: string, items: Array<{ id: string; quantity: number }>) {
+  const admin = { token: w.admin };
+  const ship = (trackingNo: string, lines?: Array<{ orderItemId: string; quantity: number }>) =>
+    call(w.ledger, 'POST', `/v1/admin/orders/${orderId}/ship`, {
       ...admin,
       key: randomUUID(),
-      body: { carrier: 'SF', trackingNo: `SF${orderId}` },
+      body: { carrier: 'SF', trackingNo, ...(lines ? { lines } : {}) },
     });
-    await call(w.ledger, 'POST', `/v1/admin/orders/${orderId}/deliver`, { ...admin, key: randomUUID() });
-    if (w.rng.chance(0.5))
-      await call(w.ledger, 'POST', `/v1/orders/${orderId}/confirm-receipt`, { token, key: randomUUID() });
+  const units = items.reduce((n, i) => n + i.quantity, 0);
+  if (units >= 2 && w.rng.chance(0.5)) {
+    await ship(`SFA${orderId}`, [{ orderItemId: items[0]!.id, quantity: 1 }]);
+    if (w.rng.chance(0.4)) {
+      const last = items.at(-1)!;
+      await afterSale(w, token, orderId, last.id, w.rng.chance(0.7));
+    }
   }
+  await ship(`SF${orderId}`);
+  await call(w.ledger, 'POST', `/v1/admin/orders/${orderId}/deliver`, { ...admin, key: randomUUID() });
+  if (w.rng.chance(0.3)) await afterSale(w, token, orderId, items[0]!.id, true);
+  if (w.rng.chance(0.5))
+    await call(w.ledger, 'POST', `/v1/orders/${orderId}/confirm-receipt`, { token, key: randomUUID() });
+}
+
+/** The buyer asks for one unit of a line back (refund only); the merchant approves or rejects. */
+async function afterSale(w: World, token: string, orderId: string, orderItemId: string, approve: boolean) {
+  const asked = await call(w.ledger, 'POST', `/v1/orders/${orderId}/after-sales`, {
+    token,
+    key: randomUUID(),
+    body: { kind: 'REFUND_ONLY', reason: 'chaos', lines: [{ orderItemId, quantity: 1 }] },
+  });
+  if (asked?.status !== 201) return;
+  const id = asked.body.id as string;
+  const review = await call(w.ledger, 'POST', `/v1/admin/after-sales/${id}/${approve ? 'approve' : 'reject'}`, {
+    token: w.admin,
+    key: randomUUID(),
+    body: approve ? {} : { note: 'already packed' },
+  });
+  if (approve && review?.status === 200) w.ledger.approvedAfterSales.push({ orderId, afterSaleId: id });
 }
 
 async function waitForStatus(w: World, token: string, orderId: string, want: string[], ms: number) {

@@ -278,6 +278,64 @@ export async function checkInvariants(
     if (o?.status !== 'REFUNDED') bad('an accepted refund request ends REFUNDED', [r.orderId], `status ${o?.status}`);
   }
 
+  for (const a of input.ledger.approvedAfterSales) {
+    const [r] = await rows(ctx, sql`SELECT status FROM after_sales WHERE id = ${a.afterSaleId}`);
+    if (r?.status !== 'REFUNDED') bad('an approved after-sale ends REFUNDED', [a.afterSaleId], `status ${r?.status}`);
+  }
+
+  // 7b. Partial refunds and parcels, per payment and per line: captured = kept + refunded; no line gives
+  //     back more units or money than it had; no unit both ships and is refunded before shipping.
+  const kept = await rows(
+    ctx,
+    sql`SELECT p.id, p.amount, p.status, COALESCE(SUM(CASE WHEN r.status = 'SUCCEEDED' THEN r.amount END), 0) AS back
+          FROM payments p LEFT JOIN refunds r ON r.payment_id = p.id
+         WHERE p.succeeded_order_id IS NOT NULL GROUP BY p.id, p.amount, p.status`,
+  );
+  for (const p of kept) {
+    const back = Number(p.back);
+    if (back > Number(p.amount)) bad('captured = kept + refunded', [p.id], `refunded ${back} of ${p.amount}`);
+    if ((p.status === 'REFUNDED') !== (back === Number(p.amount)))
+      bad('a kept payment is REFUNDED exactly when refunded in full', [p.id], `${p.status}, ${back} of ${p.amount}`);
+  }
+  const lines = await rows(
+    ctx,
+    sql`SELECT i.id, i.quantity, i.line_total,
+          (SELECT COALESCE(SUM(l.quantity), 0) FROM after_sale_lines l JOIN after_sales a ON a.id = l.after_sale_id
+            WHERE l.order_item_id = i.id AND a.status NOT IN ('REJECTED', 'CLOSED')) AS held,
+          (SELECT COALESCE(SUM(l.amount), 0) FROM after_sale_lines l JOIN after_sales a ON a.id = l.after_sale_id
+            WHERE l.order_item_id = i.id AND a.status NOT IN ('REJECTED', 'CLOSED')) AS held_amount,
+          (SELECT COALESCE(SUM(l.quantity), 0) FROM after_sale_lines l JOIN after_sales a ON a.id = l.after_sale_id
+            WHERE l.order_item_id = i.id AND a.goods = 'UNSHIPPED' AND a.status NOT IN ('REJECTED', 'CLOSED')) AS unshipped,
+          (SELECT COALESCE(SUM(s.quantity), 0) FROM shipment_items s WHERE s.order_item_id = i.id) AS shipped
+        FROM order_items i WHERE i.order_id IN (SELECT DISTINCT order_id FROM after_sales UNION SELECT DISTINCT order_id FROM shipments)`,
+  );
+  for (const l of lines) {
+    if (Number(l.held) > Number(l.quantity) || Number(l.held_amount) > Number(l.line_total))
+      bad('a line never refunds more than it had', [l.id], JSON.stringify(l));
+    if (Number(l.shipped) + Number(l.unshipped) > Number(l.quantity))
+      bad('a unit either ships or is refunded before shipping', [l.id], JSON.stringify(l));
+  }
+  const refundedSales = await rows(
+    ctx,
+    sql`SELECT a.order_id, SUM(a.items_amount + a.shipping_amount) AS s FROM after_sales a
+         WHERE a.status = 'REFUNDED' GROUP BY a.order_id`,
+  );
+  for (const a of refundedSales) {
+    const [r] = await rows(
+      ctx,
+      sql`SELECT COALESCE(SUM(amount), 0) AS s FROM refunds WHERE order_id = ${a.order_id} AND after_sale_id IS NOT NULL AND status = 'SUCCEEDED'`,
+    );
+    if (Number(r.s) !== Number(a.s))
+      bad('refunded after-sales = their succeeded refunds', [a.order_id], `after-sales ${a.s}, refunds ${r.s}`);
+  }
+  const stuck = await rows(ctx, sql`SELECT id FROM orders WHERE status = 'PARTIALLY_SHIPPED'`);
+  if (stuck.length)
+    bad(
+      'every order the load shipped is fully shipped',
+      stuck.map((o) => o.id),
+      `${stuck.length} PARTIALLY_SHIPPED`,
+    );
+
   // 8. Dead letters: a correct system parks nothing for this traffic (every message is well formed).
   // (Messages published before this run, left on a broker that earlier runs used, are not this run's.)
   const dead = (await rows(ctx, sql`SELECT id, topic, consumer_group, error_code, body FROM dead_letters`))
