@@ -44,6 +44,8 @@ export function afterSaleMessage(a: AfterSaleRow, lines: AfterSaleLineRow[]): Af
     version: a.version,
     createdAt: a.createdAt.toISOString(),
     updatedAt: a.updatedAt.toISOString(),
+    goods: a.goods,
+    shipmentId: a.shipmentId?.toString() ?? '',
   };
 }
 

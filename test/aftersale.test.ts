@@ -651,6 +651,12 @@ describe('after-sales: returns and partial refunds (real MariaDB, Redis, RocketM
         listed.res.afterSales.map((x: any) => [x.id, x.status]),
         [[a.id, 'REFUNDING']],
       );
+      // The whole order over gRPC carries its after-sales too.
+      const got = await call<any, any>('getOrder', { orderId: String(o.order.id), userId: String(o.buyer) });
+      assert.deepEqual(
+        got.res.order.afterSales.map((x: any) => [x.id, x.status, x.goods, x.total]),
+        [[a.id, 'REFUNDING', 'DELIVERED', a.total]],
+      );
     } finally {
       client.close();
       await rpc.shutdown(1000);

@@ -66,7 +66,7 @@ describe('order state machine (pure)', () => {
         } else assert.equal(d.kind, 'illegal', `${s}:${e}`);
       }
     }
-    assert.equal(moves, 20);
+    assert.equal(moves, 18);
     // After-sales that refunded everything move a paid order of any shipping state straight to REFUNDED.
     assert.equal(decide('DELIVERED', 'complete_refund').kind, 'move');
     assert.equal(decide('SHIPPED', 'complete_refund').kind, 'move');
@@ -78,6 +78,10 @@ describe('order state machine (pure)', () => {
     assert.equal(decide('PARTIALLY_SHIPPED', 'ship_part').kind, 'noop');
     assert.equal(decide('PARTIALLY_SHIPPED', 'deliver').kind, 'illegal');
     assert.equal(decide('PARTIALLY_SHIPPED', 'request_refund').kind, 'illegal');
+    // The whole-order refund is a cancel after payment; delivered goods go back by after-sale.
+    assert.equal(decide('PAID', 'request_refund').kind, 'move');
+    assert.equal(decide('DELIVERED', 'request_refund').kind, 'illegal');
+    assert.equal(decide('COMPLETED', 'request_refund').kind, 'illegal');
     assert.equal(decide('SHIPPED', 'confirm').kind, 'move');
     assert.equal(decide('REFUNDING', 'fail_refund').kind, 'move');
     assert.equal(decide('REFUND_FAILED', 'retry_refund').kind, 'move');

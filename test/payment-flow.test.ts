@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
+import { requestAfterSale } from '../internal/aftersale/index.js';
 import { confirmReceipt, markDelivered, shipOrder } from '../internal/delivery/index.js';
 import { AppError } from '../internal/errorx/index.js';
 import { refunds } from '../internal/model/index.js';
-import { cancelOrder, createOrder, getOrderDetail } from '../internal/order/index.js';
+import { cancelOrder, createOrder, getItems, getOrderDetail } from '../internal/order/index.js';
 import {
   applyPaymentResult,
   completeRefund,
@@ -135,27 +136,32 @@ describe('payment, delivery and refunds (real MariaDB, Redis, RocketMQ)', () => 
     assert.equal(o.refundedAmount, o.paidAmount);
   });
 
-  it('after-sale refunds are accepted within the window after delivery, without restocking', async () => {
-    const { sku, userId, order } = await paidOrder();
+  it('once goods have shipped, the whole-order refund is refused: money goes back by after-sale, within the window after delivery', async () => {
+    const { userId, order } = await paidOrder();
     await shipOrder(ctx, { orderId: order.id, carrier: 'YTO', trackingNo: `YT${order.id}`, actor: admin });
+    const user = { type: 'USER' as const, id: String(userId) };
+    await assert.rejects(
+      requestRefund(ctx, { orderId: order.id, userId, actor: user, reason: 'on its way' }),
+      (err: unknown) =>
+        err instanceof AppError && err.code === 'ORDER_STATE_CONFLICT' && /after-sale/.test(err.message),
+    );
     await markDelivered(ctx, { orderId: order.id, actor: admin, at: new Date(Date.now() - 30 * 86_400_000) });
     await assert.rejects(
-      requestRefund(ctx, { orderId: order.id, userId, actor: { type: 'USER', id: '' }, reason: 'late' }),
+      requestRefund(ctx, { orderId: order.id, userId, actor: user, reason: 'broken' }),
+      isCode('ORDER_STATE_CONFLICT'),
+    );
+    const [line] = await getItems(ctx.db, order.id);
+    await assert.rejects(
+      requestAfterSale(ctx, {
+        orderId: order.id,
+        userId,
+        kind: 'REFUND_ONLY',
+        reason: 'late',
+        lines: [{ orderItemId: line!.id, quantity: 1 }],
+      }),
       isCode('REFUND_WINDOW_CLOSED'),
     );
-    const { sku: sku2, userId: u2, order: o2 } = await paidOrder();
-    await shipOrder(ctx, { orderId: o2.id, carrier: 'YTO', trackingNo: `YT${o2.id}`, actor: admin });
-    await markDelivered(ctx, { orderId: o2.id, actor: admin });
-    const res = await requestRefund(ctx, {
-      orderId: o2.id,
-      userId: u2,
-      actor: { type: 'USER', id: '' },
-      reason: 'broken',
-    });
-    assert.equal(res.order.status, 'REFUNDING');
-    assert.equal((await refundOf(o2.id)).kind, 'AFTER_SALE');
-    assert.deepEqual(await stockOf(ctx, sku2), { available: 8, reserved: 0, sold: 2 });
-    void sku;
+    assert.equal((await refundsOfOrder(ctx.db, order.id)).length, 0, 'nothing recorded');
   });
 
   it('a success that lands on a cancelled order is kept on record and refunded automatically', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { closeFullyRefunded } from '../internal/aftersale/index.js';
 import { auditInvariants } from '../internal/audit/index.js';
 import { signDevToken } from '../internal/auth/index.js';
 import { autoConfirmReceipts, parseDeliveryUpdate } from '../internal/delivery/index.js';
@@ -287,6 +288,26 @@ describe('split shipments: parcels, partial shipping, lost parcels (real MariaDB
       await autoApp.close();
       await auto.close();
     }
+  });
+
+  it('an order left SHIPPED with every parcel arrived (a crash between two moves) is delivered by a repeated refund confirmation, or by /deliver', async () => {
+    const arrivedBehind = async () => {
+      const o = await paidOrder();
+      assert.equal((await ship(o.id, `M1${o.id}`)).body.status, 'SHIPPED');
+      await executeSql(ctx.db, "UPDATE shipments SET status = 'DELIVERED', delivered_at = ? WHERE order_id = ?", [
+        new Date(),
+        o.id,
+      ]);
+      return o;
+    };
+    const a = await arrivedBehind();
+    await closeFullyRefunded(ctx, a.id);
+    assert.equal((await getOrder(ctx.db, a.id))!.status, 'DELIVERED');
+    const b = await arrivedBehind();
+    const fixed = await call('POST', `/v1/admin/orders/${b.id}/deliver`, staff);
+    assert.equal(fixed.body.status, 'DELIVERED', JSON.stringify(fixed.body));
+    await auditClean(a.id);
+    await auditClean(b.id);
   });
 
   it('a rejected refund of unshipped units frees them: the order, not yet fully shipped, ships them', async () => {

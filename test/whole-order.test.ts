@@ -148,10 +148,18 @@ describe('the whole order in one read (HTTP and gRPC; real MariaDB, Redis, Rocke
       (await call('POST', `/v1/admin/orders/${created.body.id}/deliver`, { token: admin, key: true })).status,
       200,
     );
-    const refunded = await call('POST', `/v1/admin/orders/${created.body.id}/refunds`, {
+    // Delivered goods go back by after-sale: the buyer asks for every unit, the merchant approves.
+    const lines = (await read()).body.items.map((i: any) => ({ orderItemId: i.id, quantity: i.quantity }));
+    const asked = await call('POST', `${url}/after-sales`, {
+      token,
+      key: true,
+      body: { kind: 'REFUND_ONLY', reason: 'damaged on arrival', lines },
+    });
+    assert.equal(asked.status, 201, JSON.stringify(asked.body));
+    const refunded = await call('POST', `/v1/admin/after-sales/${asked.body.id}/approve`, {
       token: admin,
       key: true,
-      body: { reason: 'damaged on arrival' },
+      body: {},
     });
     assert.equal(refunded.status, 200, JSON.stringify(refunded.body));
     const whole = await waitFor('the refund in the read', 30_000, async () => {
@@ -164,7 +172,7 @@ describe('the whole order in one read (HTTP and gRPC; real MariaDB, Redis, Rocke
     );
     assert.deepEqual(
       whole.body.refunds.map((r: any) => [r.paymentId, r.amount, r.kind]),
-      [[second.body.id, 3000, 'AFTER_SALE']],
+      [[second.body.id, 3000, 'AFTER_SALE_LINES']],
     );
     // The buyer sees that staff acted, not who: the admin's id is internal.
     const staffLines = whole.body.timeline.filter((t: any) => t.actorType === 'ADMIN');

@@ -66,34 +66,36 @@ export async function closeFullyRefunded(ctx: ServiceContext, orderId: bigint): 
     });
     return;
   }
-  if (order.status !== 'PARTIALLY_SHIPPED') return;
-  if (unitsStillToShip(await readFulfilment(ctx.db, orderId, await getItems(ctx.db, orderId))) > 0) return;
   const actor = { type: 'SYSTEM' as const, id: 'aftersale' };
-  const shipped = await transitionOrder(ctx, {
-    orderId,
-    event: 'ship',
-    actor,
-    reason: 'the units left to ship were refunded',
-    apply: async (tx, o) => {
-      if (unitsStillToShip(await readFulfilment(tx, o.id, await getItems(tx, o.id))) > 0) {
-        throw new AppError('CONCURRENT_MODIFICATION', 'units to ship changed; retry');
-      }
-      const [last] = await selectSql<{ at: Date }>(
-        tx,
-        'SELECT MAX(shipped_at) AS at FROM shipments WHERE order_id = ?',
-        [o.id],
-      );
-      return { shippedAt: last?.at ?? new Date() };
-    },
-  });
-  // Every parcel may have arrived already: then the order is delivered too, as of the last arrival.
+  if (order.status === 'PARTIALLY_SHIPPED') {
+    if (unitsStillToShip(await readFulfilment(ctx.db, orderId, await getItems(ctx.db, orderId))) > 0) return;
+    await transitionOrder(ctx, {
+      orderId,
+      event: 'ship',
+      actor,
+      reason: 'the units left to ship were refunded',
+      apply: async (tx, o) => {
+        if (unitsStillToShip(await readFulfilment(tx, o.id, await getItems(tx, o.id))) > 0) {
+          throw new AppError('CONCURRENT_MODIFICATION', 'units to ship changed; retry');
+        }
+        const [last] = await selectSql<{ at: Date }>(
+          tx,
+          'SELECT MAX(shipped_at) AS at FROM shipments WHERE order_id = ?',
+          [o.id],
+        );
+        return { shippedAt: last?.at ?? new Date() };
+      },
+    });
+  } else if (order.status !== 'SHIPPED') return;
+  // Every parcel may have arrived already: then the order is delivered too, as of the last arrival. (Also
+  // what a repeated confirmation mends when a crash came between the two moves.)
   const [parcels] = await selectSql<{ on_way: number | string; arrived: number | string; at: Date | null }>(
     ctx.db,
     `SELECT SUM(status = 'SHIPPED') AS on_way, SUM(status = 'DELIVERED') AS arrived, MAX(delivered_at) AS at
        FROM shipments WHERE order_id = ?`,
     [orderId],
   );
-  if (!shipped.changed || !parcels || Number(parcels.on_way) > 0 || Number(parcels.arrived) === 0) return;
+  if (!parcels || Number(parcels.on_way) > 0 || Number(parcels.arrived) === 0) return;
   await transitionOrder(ctx, {
     orderId,
     event: 'deliver',

@@ -3,9 +3,11 @@ import {
   type Actor,
   getItems,
   getOrder,
+  invalidateOrderLists,
   type OrderItemRow,
   type OrderRow,
   type Seal,
+  setOrderHidden,
   type Tx,
 } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
@@ -96,7 +98,8 @@ export async function requestAfterSale(ctx: ServiceContext, input: RequestAfterS
       orderId: input.orderId,
       ...l,
     }));
-    return commitOnOrder(
+    let unhidden = false;
+    const result = await commitOnOrder(
       ctx,
       input.orderId,
       [afterSaleEnvelope(row, lines, 'REQUESTED', null, 0, row.reason)],
@@ -109,6 +112,8 @@ export async function requestAfterSale(ctx: ServiceContext, input: RequestAfterS
           throw new AppError('CONCURRENT_MODIFICATION', 'the order changed while this request ran; retry');
         }
         await insertAfterSale(tx, row, lines);
+        // An order the buyer hid (finished) is not finished while an after-sale runs: shown again.
+        unhidden = await setOrderHidden(tx, input.orderId, input.userId, false);
         await insertAfterSaleLog(tx, [
           {
             id: ctx.ids.next(),
@@ -125,6 +130,8 @@ export async function requestAfterSale(ctx: ServiceContext, input: RequestAfterS
       },
       input.seal,
     );
+    if (unhidden) await invalidateOrderLists(ctx, [input.userId]);
+    return result;
   });
 }
 

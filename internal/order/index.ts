@@ -36,6 +36,7 @@ export {
   insertOrders,
   releaseStock,
   restockSold,
+  setOrderHidden,
   shippedBefore,
   type Tx,
 } from './repository.js';

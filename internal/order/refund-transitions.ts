@@ -1,4 +1,3 @@
-import { AppError } from '../errorx/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { getItems, restockSold, type Tx } from './repository.js';
 import { type Actor, type TransitionResult, transitionOrder } from './transition.js';
@@ -8,44 +7,28 @@ export interface StartRefundInput {
   userId?: bigint;
   actor: Actor;
   reason: string;
-  refundWindowDays: number;
-  now?: Date;
   /** Writes the refund row in the same transaction. Receives whether goods go back to stock. */
   recordRefund: (tx: Tx, restock: boolean, amount: number) => Promise<void>;
 }
 
 /**
- * PAID | DELIVERED | COMPLETED -> REFUNDING. Before shipping it is a cancel-after-payment and the goods
- * return to stock; after delivery it is an after-sale request within the refund window.
+ * PAID -> REFUNDING: cancel after payment, the whole paid amount back and the goods to stock. Nothing has
+ * shipped; once something has, money goes back by after-sale (internal/aftersale), line by line.
  */
 export async function startRefund(ctx: ServiceContext, input: StartRefundInput): Promise<TransitionResult> {
-  const now = input.now ?? new Date();
   return transitionOrder(ctx, {
     orderId: input.orderId,
     event: 'request_refund',
     actor: input.actor,
     reason: input.reason,
     userId: input.userId,
-    guard: (order) => {
-      if (order.status === 'PAID') return;
-      const since = order.deliveredAt ?? order.completedAt;
-      if (!since || now.getTime() - since.getTime() > input.refundWindowDays * 86_400_000) {
-        throw new AppError(
-          'REFUND_WINDOW_CLOSED',
-          `refunds are accepted within ${input.refundWindowDays} days of delivery`,
-        );
-      }
-    },
     apply: async (tx, order) => {
-      const restock = order.status === 'PAID';
-      if (restock) {
-        for (const item of await getItems(tx, order.id)) {
-          if (!(await restockSold(tx, item.skuId, item.quantity))) {
-            throw new Error(`stock invariant broken: SKU ${item.skuId} has less sold than order ${order.id} holds`);
-          }
+      for (const item of await getItems(tx, order.id)) {
+        if (!(await restockSold(tx, item.skuId, item.quantity))) {
+          throw new Error(`stock invariant broken: SKU ${item.skuId} has less sold than order ${order.id} holds`);
         }
       }
-      await input.recordRefund(tx, restock, order.paidAmount);
+      await input.recordRefund(tx, true, order.paidAmount);
       return undefined;
     },
   });

@@ -5,7 +5,7 @@
  *   PAID -> PARTIALLY_SHIPPED -> SHIPPED         (some parcels sent, then the last unit)
  *   SHIPPED -> COMPLETED                         (the buyer confirms, or no delivery signal for N days)
  *   PENDING_PAYMENT -> CANCELLED                 (user, timeout, admin)
- *   PAID | DELIVERED | COMPLETED -> REFUNDING -> REFUNDED   (cancel after payment, after-sale)
+ *   PAID -> REFUNDING -> REFUNDED                (cancel after payment: the whole order, before shipping)
  *   REFUNDING -> REFUND_FAILED -> REFUNDING                  (the provider refused; an operator retries)
  *   PAID | PARTIALLY_SHIPPED | SHIPPED | DELIVERED | COMPLETED -> REFUNDED   (after-sales refunded it all)
  */
@@ -44,8 +44,9 @@ export const transitions: Record<OrderStatus, Partial<Record<OrderEvent, OrderSt
   // More parcels keep the status (internal/delivery: same-status changes with events of their own).
   PARTIALLY_SHIPPED: { ship: 'SHIPPED', complete_refund: 'REFUNDED' },
   SHIPPED: { deliver: 'DELIVERED', confirm: 'COMPLETED', complete_refund: 'REFUNDED' },
-  DELIVERED: { confirm: 'COMPLETED', request_refund: 'REFUNDING', complete_refund: 'REFUNDED' },
-  COMPLETED: { request_refund: 'REFUNDING', complete_refund: 'REFUNDED' },
+  // Delivered goods are refunded by after-sale, line by line; REFUNDED when they gave everything back.
+  DELIVERED: { confirm: 'COMPLETED', complete_refund: 'REFUNDED' },
+  COMPLETED: { complete_refund: 'REFUNDED' },
   CANCELLED: {},
   REFUNDING: { complete_refund: 'REFUNDED', fail_refund: 'REFUND_FAILED' },
   REFUNDED: {},

@@ -1,6 +1,10 @@
 import { liveOfOrder } from '../aftersale/index.js';
 import { AppError } from '../errorx/index.js';
-import { type Actor, startRefund } from '../order/index.js';
+import { type Actor, getOrder, startRefund } from '../order/index.js';
+
+/** Statuses whose money goes back by after-sale only. */
+const AFTER_SHIPPING = ['PARTIALLY_SHIPPED', 'SHIPPED', 'DELIVERED', 'COMPLETED'];
+
 import type { ServiceContext } from '../svc/index.js';
 import { getRefund, insertRefund, keptPaymentOf } from './repository.js';
 import { sendRefund } from './send-refund.js';
@@ -14,11 +18,19 @@ export interface RequestRefundInput {
 }
 
 /**
- * Cancel-after-payment (PAID: goods go back to stock) or after-sale (DELIVERED / COMPLETED within
- * order.refundWindowDays): the order moves to REFUNDING, a refund of the kept payment is recorded and
- * sent to the provider. The provider's confirmation (webhook) completes it.
+ * Cancel after payment (PAID, nothing shipped): the order moves to REFUNDING, the goods go back to stock, a
+ * refund of the whole kept payment is recorded and sent to the provider; its confirmation completes it.
+ * Once anything has shipped, money goes back by after-sale (POST /v1/orders/{id}/after-sales).
  */
 export async function requestRefund(ctx: ServiceContext, input: RequestRefundInput) {
+  const order = await getOrder(ctx.db, input.orderId);
+  if (order && (input.userId === undefined || order.userId === input.userId) && AFTER_SHIPPING.includes(order.status)) {
+    throw new AppError(
+      'ORDER_STATE_CONFLICT',
+      `the order is ${order.status}: goods that shipped are refunded by after-sale (POST /v1/orders/${order.id}/after-sales), line by line`,
+      { currentStatus: order.status },
+    );
+  }
   const kept = await keptPaymentOf(ctx.db, input.orderId);
   const refundId = ctx.ids.next();
   const res = await startRefund(ctx, {
@@ -26,7 +38,6 @@ export async function requestRefund(ctx: ServiceContext, input: RequestRefundInp
     userId: input.userId,
     actor: input.actor,
     reason: input.reason,
-    refundWindowDays: ctx.config.order.refundWindowDays,
     recordRefund: async (tx, restock, amount) => {
       if (!kept) throw new AppError('PAYMENT_NOT_FOUND', `order ${input.orderId} has no kept payment to refund`);
       // The whole paid amount cannot go back when after-sales hold part of it (checked with the order locked).
@@ -41,7 +52,7 @@ export async function requestRefund(ctx: ServiceContext, input: RequestRefundInp
         id: refundId,
         orderId: input.orderId,
         paymentId: kept.id,
-        kind: restock ? 'CANCEL_AFTER_PAYMENT' : 'AFTER_SALE',
+        kind: 'CANCEL_AFTER_PAYMENT',
         amount,
         reason: input.reason.slice(0, 200),
         status: 'PENDING',

@@ -286,8 +286,10 @@ export function orderRoutes(root: FastifyInstance, ctx: ServiceContext): void {
       preHandler: requireUser,
       schema: {
         operationId: 'requestRefund',
-        summary: 'Ask for a refund of a paid order',
-        description: 'PAID / DELIVERED / COMPLETED → REFUNDING; the refund is sent to the provider.',
+        summary: 'Cancel a paid order that has not shipped: the whole amount back',
+        description:
+          'PAID → REFUNDING, the goods back to stock; the refund is sent to the provider. Once anything has shipped ' +
+          'the answer is 409: money goes back by after-sale (POST /v1/orders/{id}/after-sales).',
         tags: ['refunds'],
         security,
         headers: IdempotencyHeader,

@@ -338,6 +338,11 @@ export interface Order {
   refunds: Refund[];
   shipments: Shipment[];
   timeline: TimelineEntry[];
+  /**
+   * GetOrder only: the order's after-sales as a summary (evidence, the return parcel, the review note and
+   * the version are left empty; GetAfterSale has them).
+   */
+  afterSales: AfterSale[];
 }
 
 /** One payment attempt of an order. */
@@ -652,7 +657,13 @@ export interface AfterSale {
   reviewNote: string;
   version: number;
   createdAt: string | undefined;
-  updatedAt: string | undefined;
+  updatedAt:
+    | string
+    | undefined;
+  /** Where the goods are: DELIVERED (with the buyer), UNSHIPPED (never left) or LOST (a lost parcel). */
+  goods: string;
+  /** The lost parcel this after-sale refunds, if any. */
+  shipmentId: string;
 }
 
 export interface AfterSaleLineRequest {
@@ -1091,6 +1102,7 @@ function createBaseOrder(): Order {
     refunds: [],
     shipments: [],
     timeline: [],
+    afterSales: [],
   };
 }
 
@@ -1188,6 +1200,9 @@ export const Order: MessageFns<Order> = {
     }
     for (const v of message.timeline) {
       TimelineEntry.encode(v!, writer.uint32(250).fork()).join();
+    }
+    for (const v of message.afterSales) {
+      AfterSale.encode(v!, writer.uint32(258).fork()).join();
     }
     return writer;
   },
@@ -1453,6 +1468,14 @@ export const Order: MessageFns<Order> = {
             message.timeline.push(TimelineEntry.decode(reader, reader.uint32()));
             continue;
           }
+          case 32: {
+            if (tag !== 258) {
+              break;
+            }
+
+            message.afterSales.push(AfterSale.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1584,6 +1607,11 @@ export const Order: MessageFns<Order> = {
       timeline: globalThis.Array.isArray(object?.timeline)
         ? object.timeline.map((e: any) => TimelineEntry.fromJSON(e))
         : [],
+      afterSales: globalThis.Array.isArray(object?.afterSales)
+        ? object.afterSales.map((e: any) => AfterSale.fromJSON(e))
+        : globalThis.Array.isArray(object?.after_sales)
+        ? object.after_sales.map((e: any) => AfterSale.fromJSON(e))
+        : [],
     };
   },
 
@@ -1682,6 +1710,9 @@ export const Order: MessageFns<Order> = {
     if (message.timeline?.length) {
       obj.timeline = message.timeline.map((e) => TimelineEntry.toJSON(e));
     }
+    if (message.afterSales?.length) {
+      obj.afterSales = message.afterSales.map((e) => AfterSale.toJSON(e));
+    }
     return obj;
   },
 
@@ -1723,6 +1754,7 @@ export const Order: MessageFns<Order> = {
     message.refunds = object.refunds?.map((e) => Refund.fromPartial(e)) || [];
     message.shipments = object.shipments?.map((e) => Shipment.fromPartial(e)) || [];
     message.timeline = object.timeline?.map((e) => TimelineEntry.fromPartial(e)) || [];
+    message.afterSales = object.afterSales?.map((e) => AfterSale.fromPartial(e)) || [];
     return message;
   },
 };
@@ -5398,6 +5430,8 @@ function createBaseAfterSale(): AfterSale {
     version: 0,
     createdAt: undefined,
     updatedAt: undefined,
+    goods: "",
+    shipmentId: "",
   };
 }
 
@@ -5456,6 +5490,12 @@ export const AfterSale: MessageFns<AfterSale> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(146).fork()).join();
+    }
+    if (message.goods !== "") {
+      writer.uint32(154).string(message.goods);
+    }
+    if (message.shipmentId !== "") {
+      writer.uint32(162).string(message.shipmentId);
     }
     return writer;
   },
@@ -5617,6 +5657,22 @@ export const AfterSale: MessageFns<AfterSale> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.goods = reader.string();
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.shipmentId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5689,6 +5745,12 @@ export const AfterSale: MessageFns<AfterSale> = {
         : isSet(object.updated_at)
         ? globalThis.String(object.updated_at)
         : undefined,
+      goods: isSet(object.goods) ? globalThis.String(object.goods) : "",
+      shipmentId: isSet(object.shipmentId)
+        ? globalThis.String(object.shipmentId)
+        : isSet(object.shipment_id)
+        ? globalThis.String(object.shipment_id)
+        : "",
     };
   },
 
@@ -5748,6 +5810,12 @@ export const AfterSale: MessageFns<AfterSale> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt;
     }
+    if (message.goods !== "") {
+      obj.goods = message.goods;
+    }
+    if (message.shipmentId !== "") {
+      obj.shipmentId = message.shipmentId;
+    }
     return obj;
   },
 
@@ -5774,6 +5842,8 @@ export const AfterSale: MessageFns<AfterSale> = {
     message.version = object.version ?? 0;
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
+    message.goods = object.goods ?? "";
+    message.shipmentId = object.shipmentId ?? "";
     return message;
   },
 };
@@ -7117,7 +7187,7 @@ export const OrderServiceService = {
       Buffer.from(MarkDeliveredResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): MarkDeliveredResponse => MarkDeliveredResponse.decode(value),
   },
-  /** DELIVERED -> COMPLETED, by the buyer. */
+  /** DELIVERED (or SHIPPED) -> COMPLETED, by the buyer. */
   confirmReceipt: {
     path: "/qianfan.order.v1.OrderService/ConfirmReceipt" as const,
     requestStream: false as const,
@@ -7129,7 +7199,10 @@ export const OrderServiceService = {
       Buffer.from(ConfirmReceiptResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ConfirmReceiptResponse => ConfirmReceiptResponse.decode(value),
   },
-  /** PAID / DELIVERED / COMPLETED -> REFUNDING; the refund is sent to the provider. */
+  /**
+   * PAID -> REFUNDING (cancel after payment, the whole amount); the refund is sent to the provider. Once
+   * anything has shipped: FAILED_PRECONDITION; money goes back by after-sale (RequestAfterSale).
+   */
   requestRefund: {
     path: "/qianfan.order.v1.OrderService/RequestRefund" as const,
     requestStream: false as const,
@@ -7249,9 +7322,12 @@ export interface OrderServiceServer extends UntypedServiceImplementation {
   shipOrder: handleUnaryCall<ShipOrderRequest, ShipOrderResponse>;
   /** SHIPPED -> DELIVERED. */
   markDelivered: handleUnaryCall<MarkDeliveredRequest, MarkDeliveredResponse>;
-  /** DELIVERED -> COMPLETED, by the buyer. */
+  /** DELIVERED (or SHIPPED) -> COMPLETED, by the buyer. */
   confirmReceipt: handleUnaryCall<ConfirmReceiptRequest, ConfirmReceiptResponse>;
-  /** PAID / DELIVERED / COMPLETED -> REFUNDING; the refund is sent to the provider. */
+  /**
+   * PAID -> REFUNDING (cancel after payment, the whole amount); the refund is sent to the provider. Once
+   * anything has shipped: FAILED_PRECONDITION; money goes back by after-sale (RequestAfterSale).
+   */
   requestRefund: handleUnaryCall<RequestRefundRequest, RequestRefundResponse>;
   /**
    * Streams the order's versions as they are committed, oldest first; a heartbeat
@@ -7406,7 +7482,7 @@ export interface OrderServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: MarkDeliveredResponse) => void,
   ): ClientUnaryCall;
-  /** DELIVERED -> COMPLETED, by the buyer. */
+  /** DELIVERED (or SHIPPED) -> COMPLETED, by the buyer. */
   confirmReceipt(
     request: ConfirmReceiptRequest,
     callback: (error: ServiceError | null, response: ConfirmReceiptResponse) => void,
@@ -7422,7 +7498,10 @@ export interface OrderServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ConfirmReceiptResponse) => void,
   ): ClientUnaryCall;
-  /** PAID / DELIVERED / COMPLETED -> REFUNDING; the refund is sent to the provider. */
+  /**
+   * PAID -> REFUNDING (cancel after payment, the whole amount); the refund is sent to the provider. Once
+   * anything has shipped: FAILED_PRECONDITION; money goes back by after-sale (RequestAfterSale).
+   */
   requestRefund(
     request: RequestRefundRequest,
     callback: (error: ServiceError | null, response: RequestRefundResponse) => void,
