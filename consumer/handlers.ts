@@ -1,3 +1,4 @@
+import { expireReturnIfDue, parseReturnDeadline, RETURN_DEADLINE_TYPE } from '../internal/aftersale/index.js';
 import { markDelivered, parseDeliveryUpdate } from '../internal/delivery/index.js';
 import { isAppError } from '../internal/errorx/index.js';
 import { createFlashSaleOrders, returnCancelledUnits } from '../internal/flashsale/index.js';
@@ -32,8 +33,14 @@ export const subscriptions: Subscription[] = [
   },
   {
     group: consumerGroups.timeout,
-    filter: 'order.payment_deadline',
+    filter: `order.payment_deadline || ${RETURN_DEADLINE_TYPE}`,
     handler: (ctx) => async (env) => {
+      if (env.type === RETURN_DEADLINE_TYPE) {
+        const { afterSaleId } = parseReturnDeadline(env.data);
+        const outcome = await expireReturnIfDue(ctx, afterSaleId);
+        ctx.logger.info({ eventId: env.eventId, afterSaleId: String(afterSaleId), outcome }, 'return deadline handled');
+        return;
+      }
       const { orderIds } = parseDeadlineMessage(env.data);
       for (const orderId of orderIds) {
         await cancelOrder(ctx, { orderId, reason: 'TIMEOUT', actor: { type: 'SYSTEM', id: 'order_timeout' } }).catch(

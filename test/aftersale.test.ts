@@ -4,13 +4,20 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
-import { closeStaleAfterSales, measureAfterSales } from '../internal/aftersale/index.js';
+import {
+  closeStaleAfterSales,
+  expireReturnIfDue,
+  getAfterSale,
+  measureAfterSales,
+} from '../internal/aftersale/index.js';
 import { auditInvariants } from '../internal/audit/index.js';
 import { signDevToken } from '../internal/auth/index.js';
 import { markDelivered, shipOrder } from '../internal/delivery/index.js';
+import { executeSql, selectSql } from '../internal/model/index.js';
 import { adjustOrderPrice, createOrder, getOrder } from '../internal/order/index.js';
 import {
   applyPaymentResult,
+  approveAfterSaleRequest,
   completeRefund,
   getRefund,
   paymentsOfOrder,
@@ -22,6 +29,7 @@ import { OrderServiceClient, ReviewDecision } from '../pkg/gen/qianfan/order/v1/
 import { buildApp } from '../restful/app.js';
 import { buildServer } from '../service/server.js';
 import { testConfig, testEnv } from './helpers/config.js';
+import { startSubscription } from './helpers/consumers.js';
 import { testLogger } from './helpers/logger.js';
 import { address, makeSkus, stockOf } from './helpers/orders.js';
 import { startProcess } from './helpers/process.js';
@@ -488,6 +496,75 @@ describe('after-sales: returns and partial refunds (real MariaDB, Redis, RocketM
       lines: [{ orderItemId: o.lineA, quantity: 2 }],
     });
     assert.equal(again.status, 201, JSON.stringify(again.body));
+  });
+
+  it('an approved return is closed by its deadline message, which hops while the deadline lies beyond the delay horizon; a return sent back stops the hops', async () => {
+    // The consumer's timeout group and the approval both run with a 2-second horizon: the 7-day deadline
+    // is reached by hops, each scheduling the next.
+    const hopping = await createServiceContext(testConfig({ ...OWN_REDIS, QIANFAN_ROCKETMQ__MAX_DELAY_SECONDS: '2' }), {
+      process: 'consumer',
+      mq: true,
+      logger: testLogger,
+    });
+    const consumer = await startSubscription(hopping, 'qianfan-order-timeout');
+    try {
+      const o = await deliveredOrder();
+      const asked = await call('POST', `/v1/orders/${o.order.id}/after-sales`, o.token, {
+        kind: 'RETURN_AND_REFUND',
+        reason: 'wrong colour',
+        lines: [{ orderItemId: o.lineA, quantity: 1 }],
+      });
+      assert.equal(asked.status, 201, JSON.stringify(asked.body));
+      const id = BigInt(asked.body.id);
+      const approved = await approveAfterSaleRequest(hopping, { afterSaleId: id, actor: admin });
+      assert.equal(approved.afterSale.status, 'APPROVED');
+      const statusOf = async () => (await getAfterSale(ctx.db, id))!.status;
+
+      // Hops pass for a few seconds; the deadline is days away, so nothing closes.
+      await sleep(5000);
+      assert.equal(await statusOf(), 'APPROVED');
+
+      // The approval is moved back so that its deadline is 3 s away: a hop (at most 2 s) finds it not due
+      // and schedules the message at the deadline itself, which closes it, not before.
+      const dueAt = Date.now() + 3000;
+      await executeSql(ctx.db, 'UPDATE after_sales SET updated_at = ? WHERE id = ?', [
+        new Date(dueAt - ctx.config.order.returnShipDays * 86_400_000),
+        id,
+      ]);
+      await waitFor('the deadline message closed the return', 20_000, async () => (await statusOf()) === 'CLOSED');
+      const [log] = await selectSql<{ actor_id: string; created_at: Date }>(
+        ctx.db,
+        "SELECT actor_id, created_at FROM after_sale_log WHERE after_sale_id = ? AND to_status = 'CLOSED'",
+        [id],
+      );
+      assert.equal(log?.actor_id, 'return_deadline');
+      assert.ok(
+        log.created_at.getTime() >= dueAt - 50,
+        `closed ${dueAt - log.created_at.getTime()} ms before its deadline`,
+      );
+      // Its units are free again.
+      const again = await call('POST', `/v1/orders/${o.order.id}/after-sales`, o.token, {
+        kind: 'RETURN_AND_REFUND',
+        reason: 'wrong colour, sending it now',
+        lines: [{ orderItemId: o.lineA, quantity: 1 }],
+      });
+      assert.equal(again.status, 201, JSON.stringify(again.body));
+
+      // A return sent back is no longer timed: its deadline message, due or not, changes nothing.
+      const second = BigInt(again.body.id);
+      await approveAfterSaleRequest(hopping, { afterSaleId: second, actor: admin });
+      await call('POST', `/v1/after-sales/${second}/return-shipment`, o.token, {
+        carrier: 'SF',
+        trackingNo: 'SF55551111',
+      });
+      await executeSql(ctx.db, 'UPDATE after_sales SET updated_at = ? WHERE id = ?', [new Date(0), second]);
+      assert.equal(await expireReturnIfDue(hopping, second), 'settled');
+      await sleep(3000);
+      assert.equal((await getAfterSale(ctx.db, second))!.status, 'RETURN_SHIPPED');
+    } finally {
+      await consumer.stop();
+      await hopping.close();
+    }
   });
 
   it('kill -9 of the consumer while it applies partial refunds: every after-sale refunded once, the books agree', async () => {

@@ -1,13 +1,12 @@
-import { AppError } from '../errorx/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { sweepEach } from '../sweep/index.js';
 import { staleApprovedReturns } from './repository.js';
-import { transitionAfterSale } from './transition.js';
+import { expireReturn } from './return-deadline.js';
 
 /**
- * Closes approved returns the buyer has not sent back within order.returnShipDays of the approval
- * (APPROVED -> CLOSED, event `expire`), each on its own; the units are free for another request. A return
- * shipped meanwhile is left alone (the step finds it RETURN_SHIPPED and refuses).
+ * The backstop of the return deadline messages: closes approved returns the buyer has not sent back within
+ * order.returnShipDays of the approval, each on its own. A return shipped meanwhile is left alone (the
+ * step finds it RETURN_SHIPPED and refuses).
  */
 export async function closeStaleAfterSales(ctx: ServiceContext, input: { now?: Date; limit?: number } = {}) {
   const now = input.now ?? new Date();
@@ -15,16 +14,7 @@ export async function closeStaleAfterSales(ctx: ServiceContext, input: { now?: D
   const due = await staleApprovedReturns(ctx.db, before, input.limit ?? 500);
   let closed = 0;
   const r = await sweepEach(ctx, 'close-stale-after-sales', due, String, async (id) => {
-    const res = await transitionAfterSale(ctx, {
-      afterSaleId: id,
-      events: ['expire'],
-      actor: { type: 'SYSTEM', id: 'close-stale-after-sales' },
-      reason: `return not sent back within ${ctx.config.order.returnShipDays} days`,
-    }).catch((err: unknown) => {
-      if (err instanceof AppError && err.code === 'AFTER_SALE_STATE_CONFLICT') return { changed: false };
-      throw err;
-    });
-    if (res.changed) closed++;
+    if (await expireReturn(ctx, id, 'close-stale-after-sales')) closed++;
   });
   return { due: due.length, closed, failed: r.failed };
 }

@@ -32,6 +32,12 @@ export {
   requestAfterSale,
 } from './request.js';
 export {
+  expireReturnIfDue,
+  parseReturnDeadline,
+  RETURN_DEADLINE_TYPE,
+  returnDueAt,
+} from './return-deadline.js';
+export {
   type AfterSaleEvent,
   type AfterSaleGoods,
   type AfterSaleKind,

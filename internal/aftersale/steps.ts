@@ -3,6 +3,7 @@ import { type Actor, getItems, type OrderRow, restockSold, type Seal, type Tx } 
 import type { ServiceContext } from '../svc/index.js';
 import type { AfterSaleLineRow, AfterSaleRow } from './repository.js';
 import { REFUNDABLE_ORDER_STATUSES } from './request.js';
+import { afterReturnApproved } from './return-deadline.js';
 import { type AfterSaleResult, transitionAfterSale } from './transition.js';
 
 /** Writes the refund of an after-sale in the step's transaction (internal/payment) and returns its id. */
@@ -27,14 +28,14 @@ function note(text: string | undefined, what: string): string {
 /**
  * The merchant approves. A refund-only request starts its refund in the same transaction (APPROVED ->
  * REFUNDING), and units that never shipped go back to stock then, once; a return waits for the goods
- * (APPROVED, then the buyer ships them back).
+ * (APPROVED, then the buyer ships them back within order.returnShipDays: its deadline is scheduled).
  */
 export async function approveAfterSale(
   ctx: ServiceContext,
   input: { afterSaleId: bigint; actor: Actor; note?: string; recordRefund: RecordRefund; seal?: Seal<AfterSaleResult> },
 ): Promise<AfterSaleResult> {
   const reviewNote = note(input.note, 'note');
-  return transitionAfterSale(ctx, {
+  const res = await transitionAfterSale(ctx, {
     afterSaleId: input.afterSaleId,
     events: (a) => (a.kind === 'REFUND_ONLY' ? ['approve', 'start_refund'] : ['approve']),
     actor: input.actor,
@@ -47,6 +48,8 @@ export async function approveAfterSale(
     },
     seal: input.seal,
   });
+  if (res.changed) await afterReturnApproved(ctx, res.afterSale);
+  return res;
 }
 
 /** The merchant refuses, with a note the buyer sees; the units are free for another request. */

@@ -158,6 +158,11 @@ export const configSchema = z
       txRollbackAfterMs: int(1_500, 3_600_000).default(60_000),
       /** Receive calls in flight per consumer group (parallel queues / message groups). */
       consumerConcurrency: int(1, 64).default(4),
+      /**
+       * The furthest ahead this service schedules a delay message; a later deadline (a return's) hops there
+       * and schedules itself again. Keep it within the broker's timerMaxDelaySec.
+       */
+      maxDelaySeconds: int(1, 30 * 86_400).default(86_400),
     }),
     tracing: z.strictObject({
       enabled: bool.default(false),
