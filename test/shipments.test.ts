@@ -370,6 +370,48 @@ describe('split shipments: parcels, partial shipping, lost parcels (real MariaDB
     await auditClean(o.id);
   });
 
+  it("a lost parcel on a line the buyer has an open request on: the loss is refunded at once, the buyer's request waits for its own review, the money adds up", async () => {
+    const o = await paidOrder();
+    const first = await ship(o.id, `M1${o.id}`, [{ orderItemId: o.lineA, quantity: 2 }]);
+    assert.equal(first.body.status, 'PARTIALLY_SHIPPED');
+    // The buyer asks for the unit of line A that has not shipped (and line B): it waits for review.
+    const asked = await call('POST', `/v1/orders/${o.id}/after-sales`, o.token, {
+      kind: 'REFUND_ONLY',
+      reason: 'only need two',
+      lines: [{ orderItemId: o.lineA, quantity: 1 }],
+    });
+    assert.equal(asked.status, 201, JSON.stringify(asked.body));
+    const parcel = (await call('GET', `/v1/orders/${o.id}`, o.token)).body.shipments[0].id;
+    const lost = await call('POST', `/v1/admin/orders/${o.id}/shipments/${parcel}/lost`, staff, {
+      reason: 'carrier lost it',
+    });
+    assert.equal(lost.status, 200, JSON.stringify(lost.body));
+    const whole = (await call('GET', `/v1/orders/${o.id}`, o.token)).body;
+    const byGoods = Object.fromEntries(whole.afterSales.map((a: any) => [a.goods, a]));
+    assert.deepEqual(
+      [byGoods.LOST.status, byGoods.LOST.lines.map((l: any) => [l.orderItemId, l.quantity])],
+      ['REFUNDING', [[o.lineA, 2]]],
+    );
+    assert.equal(byGoods.UNSHIPPED.status, 'REQUESTED', "the buyer's request is untouched");
+    // Neither blocks the buyer's next request on another line, nor does the lost parcel's refund.
+    const other = await call('POST', `/v1/orders/${o.id}/after-sales`, o.token, {
+      kind: 'REFUND_ONLY',
+      reason: 'not B either',
+      lines: [{ orderItemId: o.lineB, quantity: 1 }],
+    });
+    assert.equal(other.status, 201, JSON.stringify(other.body));
+    await confirmRefund(byGoods.LOST);
+    for (const id of [asked.body.id, other.body.id]) {
+      const approved = await call('POST', `/v1/admin/after-sales/${id}/approve`, staff, {});
+      assert.equal(approved.body.status, 'REFUNDING', JSON.stringify(approved.body));
+      await confirmRefund(approved.body as { refundId: string });
+    }
+    // Everything came back: 3 × 1,000 + 2,000, and nothing is left to ship.
+    const order = (await getOrder(ctx.db, o.id))!;
+    assert.deepEqual([order.status, order.refundedAmount], ['REFUNDED', 5000]);
+    await auditClean(o.id);
+  });
+
   it('a refund of the units left to ship racing a parcel for them: exactly one takes them (three rounds)', async () => {
     for (let round = 0; round < 3; round++) {
       const o = await paidOrder();

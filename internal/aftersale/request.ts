@@ -164,9 +164,14 @@ async function plan(
   const items = await getItems(tx, order.id);
   const goods = await whereGoodsAre(ctx, tx, order, items, input, want);
   const { live, lines } = await liveOfOrder(tx, order.id);
-  const open = new Set(live.filter((a) => OPEN_STATUSES.includes(a.status as AfterSaleStatus)).map((a) => a.id));
+  // At most one open request per line, the buyer's. A lost parcel's refund is the operator's, for units no
+  // buyer request can hold (they shipped and never arrived): it neither waits for the buyer's open
+  // requests nor makes them wait. Its units are held like any other's below.
+  const open = new Set(
+    live.filter((a) => OPEN_STATUSES.includes(a.status as AfterSaleStatus) && a.goods !== 'LOST').map((a) => a.id),
+  );
   for (const l of lines) {
-    if (open.has(l.afterSaleId) && want.has(l.orderItemId)) {
+    if (input.lostShipmentId === undefined && open.has(l.afterSaleId) && want.has(l.orderItemId)) {
       throw new AppError(
         'AFTER_SALE_UNITS_TAKEN',
         `line ${l.orderItemId} has an open after-sale (${l.afterSaleId}); wait for it to finish or withdraw it`,
