@@ -7,13 +7,16 @@ import { auditInvariants } from '../internal/audit/index.js';
 import { signDevToken } from '../internal/auth/index.js';
 import { autoConfirmReceipts, parseDeliveryUpdate } from '../internal/delivery/index.js';
 import { executeSql, selectSql } from '../internal/model/index.js';
+import { newEnvelope, topics } from '../internal/mq/index.js';
 import { createOrder, getOrder } from '../internal/order/index.js';
 import { applyPaymentResult, completeRefund, getRefund, startPayment } from '../internal/payment/index.js';
-import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
+import { createServiceContext, requireMq, type ServiceContext } from '../internal/svc/index.js';
 import { buildApp } from '../restful/app.js';
 import { testConfig } from './helpers/config.js';
+import { startSubscription } from './helpers/consumers.js';
 import { testLogger } from './helpers/logger.js';
 import { address, makeSkus, stockOf } from './helpers/orders.js';
+import { sleep, waitFor } from './helpers/wait.js';
 
 let nextUser = BigInt(Date.now()) * 1000n + 730_000n;
 // Many requests from 127.0.0.1: counted under this file's own Redis prefix (see test/aftersale.test.ts).
@@ -458,6 +461,65 @@ describe('split shipments: parcels, partial shipping, lost parcels (real MariaDB
     // The buyer may still ask for an after-sale on what they received (the window runs from completion).
     const asked = await call('GET', `/v1/orders/${old.id}/refund-preview?lines=${old.lineB}:1`, old.token);
     assert.equal(asked.status, 200, JSON.stringify(asked.body));
+  });
+
+  it('the delivery consumer applies carrier updates per parcel through the broker: one of two parcels arrives, a parcel not recorded yet waits until it is, a lost parcel that turns up changes nothing', async () => {
+    const loop = await startSubscription(ctx, 'qianfan-order-delivery');
+    const statuses = async (id: bigint) =>
+      (
+        await selectSql<{ tracking_no: string; status: string }>(
+          ctx.db,
+          'SELECT tracking_no, status FROM shipments WHERE order_id = ? ORDER BY id',
+          [id],
+        )
+      ).map((r) => `${r.tracking_no}:${r.status}`);
+    const notify = (orderId: bigint, trackingNo: string) =>
+      requireMq(ctx).send({
+        topic: topics.deliveryNotify.name,
+        envelope: newEnvelope('delivery.delivered', { orderId: String(orderId), carrier: 'SF', trackingNo }),
+        key: String(orderId),
+        messageGroup: String(orderId),
+      });
+    try {
+      const o = await paidOrder();
+      await ship(o.id, `DA${o.id}`, [{ orderItemId: o.lineA, quantity: 3 }]);
+      assert.equal((await ship(o.id, `DB${o.id}`)).body.status, 'SHIPPED');
+      await notify(o.id, `DA${o.id}`);
+      await waitFor('parcel A delivered', 20_000, async () => (await statuses(o.id))[0] === `DA${o.id}:DELIVERED`);
+      assert.deepEqual(await statuses(o.id), [`DA${o.id}:DELIVERED`, `DB${o.id}:SHIPPED`]);
+      assert.equal((await getOrder(ctx.db, o.id))!.status, 'SHIPPED', 'one parcel of two arrived');
+      await notify(o.id, `DB${o.id}`);
+      await waitFor('the order delivered', 20_000, async () => (await getOrder(ctx.db, o.id))!.status === 'DELIVERED');
+
+      // The carrier reports a parcel before support has recorded it: retried until it is recorded.
+      const p = await paidOrder();
+      await ship(p.id, `EA${p.id}`, [{ orderItemId: p.lineA, quantity: 3 }]);
+      await notify(p.id, `EB${p.id}`);
+      await sleep(1500);
+      assert.deepEqual(await statuses(p.id), [`EA${p.id}:SHIPPED`]);
+      assert.equal((await ship(p.id, `EB${p.id}`)).body.status, 'SHIPPED');
+      await waitFor(
+        'the early update applied',
+        30_000,
+        async () => (await statuses(p.id))[1] === `EB${p.id}:DELIVERED`,
+      );
+      // Parcel A is lost; the order is delivered; A turning up afterwards changes nothing and blocks nothing.
+      const [first] = (await call('GET', `/v1/orders/${p.id}`, p.token)).body.shipments;
+      const lost = await call('POST', `/v1/admin/orders/${p.id}/shipments/${first.id}/lost`, staff, { reason: 'lost' });
+      assert.equal(lost.body.status, 'DELIVERED', JSON.stringify(lost.body));
+      const version = (await getOrder(ctx.db, p.id))!.version;
+      const acked = async () =>
+        (await ctx.metrics.getSingleMetric('qianfan_mq_consumed_total')!.get()).values
+          .filter((v) => v.labels.group === 'qianfan-order-delivery' && v.labels.result === 'ok')
+          .reduce((n, v) => n + v.value, 0);
+      const before = await acked();
+      await notify(p.id, `EA${p.id}`);
+      await waitFor('the late update handled', 20_000, async () => (await acked()) > before);
+      assert.deepEqual(await statuses(p.id), [`EA${p.id}:LOST`, `EB${p.id}:DELIVERED`]);
+      assert.equal((await getOrder(ctx.db, p.id))!.version, version);
+    } finally {
+      await loop.stop();
+    }
   });
 
   it('delivery updates name a parcel by tracking number; a carrier without one is refused', () => {
