@@ -284,6 +284,11 @@ export class OrderClient {
     );
   shipOrder = (req: pb.DeepPartial<pb.ShipOrderRequest>) =>
     this.#call<pb.ShipOrderRequest, pb.ShipOrderResponse>('shipOrder', pb.ShipOrderRequest.fromPartial(req));
+  reportParcelLost = (req: pb.DeepPartial<pb.ReportParcelLostRequest>) =>
+    this.#call<pb.ReportParcelLostRequest, pb.ReportParcelLostResponse>(
+      'reportParcelLost',
+      pb.ReportParcelLostRequest.fromPartial(req),
+    );
   markDelivered = (req: pb.DeepPartial<pb.MarkDeliveredRequest>) =>
     this.#call<pb.MarkDeliveredRequest, pb.MarkDeliveredResponse>(
       'markDelivered',

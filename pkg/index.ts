@@ -26,6 +26,8 @@ export type {
   MarkDeliveredResponse,
   Order,
   OrderItem,
+  ReportParcelLostRequest,
+  ReportParcelLostResponse,
   RequestRefundRequest,
   RequestRefundResponse,
   ShipOrderRequest,

@@ -1,5 +1,5 @@
 import { type handleUnaryCall, type ServerUnaryCall, type sendUnaryData, status } from '@grpc/grpc-js';
-import { confirmReceipt, markDelivered, shipOrder } from '../internal/delivery/index.js';
+import { confirmReceipt, markDelivered, reportParcelLost, shipOrder } from '../internal/delivery/index.js';
 import { AppError } from '../internal/errorx/index.js';
 import { type IdempotencySeal, requestHash, runIdempotent } from '../internal/idempotency/index.js';
 import {
@@ -16,7 +16,7 @@ import { applyPaymentResult, requestRefund, startPayment } from '../internal/pay
 import type { ServiceContext } from '../internal/svc/index.js';
 import { inSpan, SpanKind, serviceMetrics } from '../internal/telemetry/index.js';
 import { type OrderServiceServer, OrderServiceService } from '../pkg/gen/qianfan/order/v1/order.js';
-import { afterSaleCalls } from './after-sales.js';
+import { afterSaleCalls, afterSaleMessage } from './after-sales.js';
 import { serviceCallers } from './callers.js';
 import { idField, optionalId, orderMessage, statusFilter } from './convert.js';
 import { toServiceError } from './status.js';
@@ -207,6 +207,22 @@ export function orderService(ctx: ServiceContext, hub: OrderWatchHub): OrderServ
           actor: { type: 'SYSTEM', id: 'rpc' },
         });
         return { order: orderMessage(res.order, res.items) };
+      },
+      true,
+    ),
+    reportParcelLost: unary(
+      'ReportParcelLost',
+      async (r) => {
+        const res = await reportParcelLost(ctx, {
+          orderId: idField(r.orderId, 'order_id'),
+          shipmentId: idField(r.shipmentId, 'shipment_id'),
+          reason: r.reason,
+          actor: { type: 'ADMIN', id: 'rpc' },
+        });
+        return {
+          order: orderMessage(res.order.order, res.order.items),
+          afterSale: afterSaleMessage(res.afterSale.afterSale, res.afterSale.lines),
+        };
       },
       true,
     ),

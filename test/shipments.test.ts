@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
 import { closeFullyRefunded } from '../internal/aftersale/index.js';
 import { auditInvariants } from '../internal/audit/index.js';
@@ -11,7 +12,9 @@ import { newEnvelope, topics } from '../internal/mq/index.js';
 import { createOrder, getOrder } from '../internal/order/index.js';
 import { applyPaymentResult, completeRefund, getRefund, startPayment } from '../internal/payment/index.js';
 import { createServiceContext, requireMq, type ServiceContext } from '../internal/svc/index.js';
+import { OrderServiceClient, OrderStatus } from '../pkg/gen/qianfan/order/v1/order.js';
 import { buildApp } from '../restful/app.js';
+import { buildServer } from '../service/server.js';
 import { testConfig } from './helpers/config.js';
 import { startSubscription } from './helpers/consumers.js';
 import { testLogger } from './helpers/logger.js';
@@ -101,6 +104,8 @@ describe('split shipments: parcels, partial shipping, lost parcels (real MariaDB
         [String(id)],
       )
     ).map((r) => r.event_type);
+  const afterSalesOf = (id: bigint) =>
+    selectSql<{ id: string }>(ctx.db, 'SELECT id FROM after_sales WHERE order_id = ?', [id]);
   async function auditClean(id: bigint) {
     const report = await auditInvariants(ctx, { afterOrderId: String(id - 1n), maxOrders: 1, settleMs: 0 });
     assert.deepEqual(
@@ -519,6 +524,73 @@ describe('split shipments: parcels, partial shipping, lost parcels (real MariaDB
       assert.equal((await getOrder(ctx.db, p.id))!.version, version);
     } finally {
       await loop.stop();
+    }
+  });
+
+  it('over gRPC: parcels by lines, delivery of one parcel, ReportParcelLost of the other (bad input INVALID_ARGUMENT, an unknown parcel NOT_FOUND, a retry the same answer)', async () => {
+    const rpc = buildServer(ctx);
+    const client = new OrderServiceClient(
+      `127.0.0.1:${await rpc.listen('127.0.0.1', 0)}`,
+      credentials.createInsecure(),
+    );
+    const md = new Metadata();
+    md.set('x-service-token', ctx.config.grpc.serviceTokens[0]!.token);
+    const rpcCall = <Res>(method: string, req: unknown) =>
+      new Promise<{ res?: Res; err?: ServiceError }>((resolve) =>
+        (client as any)[method](req, md, (err: ServiceError | null, res: Res) => resolve(err ? { err } : { res })),
+      );
+    try {
+      const o = await paidOrder();
+      const first = await rpcCall<any>('shipOrder', {
+        requestId: randomUUID(),
+        orderId: String(o.id),
+        carrier: 'SF',
+        trackingNo: `G1${o.id}`,
+        lines: [{ orderItemId: o.lineA, quantity: 3 }],
+      });
+      assert.equal(first.err, undefined, first.err?.message);
+      assert.equal(first.res.order.status, OrderStatus.PARTIALLY_SHIPPED);
+      const second = await rpcCall<any>('shipOrder', {
+        requestId: randomUUID(),
+        orderId: String(o.id),
+        carrier: 'SF',
+        trackingNo: `G2${o.id}`,
+        lines: [],
+      });
+      assert.equal(second.res.order.status, OrderStatus.SHIPPED);
+      const got = await rpcCall<any>('getOrder', { orderId: String(o.id), userId: String(o.buyer) });
+      const [pa, pb] = got.res.order.shipments.map((x: any) => x.id);
+      const delivered = await rpcCall<any>('markDelivered', {
+        requestId: randomUUID(),
+        orderId: String(o.id),
+        shipmentId: pa,
+      });
+      assert.equal(delivered.res.order.status, OrderStatus.SHIPPED, 'one parcel of two arrived');
+
+      const report = (shipmentId: string, reason: string, requestId: string = randomUUID()) =>
+        rpcCall<any>('reportParcelLost', { requestId, orderId: String(o.id), shipmentId, reason });
+      assert.equal((await report('x1', 'lost')).err?.code, status.INVALID_ARGUMENT);
+      assert.equal((await report(pb, '')).err?.code, status.INVALID_ARGUMENT);
+      assert.equal((await report('1', 'lost')).err?.code, status.NOT_FOUND);
+      assert.equal((await report(pa, 'lost')).err?.code, status.FAILED_PRECONDITION, 'a delivered parcel');
+      const requestId = randomUUID();
+      const lost = await report(pb, 'carrier lost it', requestId);
+      assert.equal(lost.err, undefined, lost.err?.message);
+      assert.equal(lost.res.order.status, OrderStatus.DELIVERED);
+      assert.deepEqual(
+        [lost.res.afterSale.kind, lost.res.afterSale.status, lost.res.afterSale.goods, lost.res.afterSale.shipmentId],
+        ['REFUND_ONLY', 'REFUNDING', 'LOST', pb],
+      );
+      assert.equal(lost.res.afterSale.total, '2000');
+      const retried = await report(pb, 'carrier lost it', requestId);
+      assert.deepEqual(retried.res, lost.res, 'a retry with the same request id gets the same answer');
+      const again = await report(pb, 'carrier lost it');
+      assert.equal(again.res.afterSale.id, lost.res.afterSale.id, 'one after-sale however often it is reported');
+      assert.equal((await afterSalesOf(o.id)).length, 1);
+      await auditClean(o.id);
+    } finally {
+      client.close();
+      await rpc.shutdown(1000);
     }
   });
 

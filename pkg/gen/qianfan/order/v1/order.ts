@@ -573,6 +573,23 @@ export interface MarkDeliveredResponse {
   order: Order | undefined;
 }
 
+export interface ReportParcelLostRequest {
+  requestId: string;
+  orderId: string;
+  /** The parcel (Shipment.id). */
+  shipmentId: string;
+  /** What happened, 1-120 characters; shown in the order's history and the after-sale. */
+  reason: string;
+}
+
+export interface ReportParcelLostResponse {
+  order:
+    | Order
+    | undefined;
+  /** The refund-only after-sale that pays the parcel's units back. */
+  afterSale: AfterSale | undefined;
+}
+
 export interface ConfirmReceiptRequest {
   requestId: string;
   orderId: string;
@@ -4635,6 +4652,226 @@ export const MarkDeliveredResponse: MessageFns<MarkDeliveredResponse> = {
   },
 };
 
+function createBaseReportParcelLostRequest(): ReportParcelLostRequest {
+  return { requestId: "", orderId: "", shipmentId: "", reason: "" };
+}
+
+export const ReportParcelLostRequest: MessageFns<ReportParcelLostRequest> = {
+  encode(message: ReportParcelLostRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    if (message.orderId !== "") {
+      writer.uint32(18).string(message.orderId);
+    }
+    if (message.shipmentId !== "") {
+      writer.uint32(26).string(message.shipmentId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportParcelLostRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportParcelLostRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.shipmentId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportParcelLostRequest {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+      shipmentId: isSet(object.shipmentId)
+        ? globalThis.String(object.shipmentId)
+        : isSet(object.shipment_id)
+        ? globalThis.String(object.shipment_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: ReportParcelLostRequest): unknown {
+    const obj: any = {};
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    if (message.shipmentId !== "") {
+      obj.shipmentId = message.shipmentId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReportParcelLostRequest>, I>>(base?: I): ReportParcelLostRequest {
+    return ReportParcelLostRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReportParcelLostRequest>, I>>(object: I): ReportParcelLostRequest {
+    const message = createBaseReportParcelLostRequest();
+    message.requestId = object.requestId ?? "";
+    message.orderId = object.orderId ?? "";
+    message.shipmentId = object.shipmentId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseReportParcelLostResponse(): ReportParcelLostResponse {
+  return { order: undefined, afterSale: undefined };
+}
+
+export const ReportParcelLostResponse: MessageFns<ReportParcelLostResponse> = {
+  encode(message: ReportParcelLostResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    if (message.afterSale !== undefined) {
+      AfterSale.encode(message.afterSale, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportParcelLostResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportParcelLostResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.order = Order.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.afterSale = AfterSale.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportParcelLostResponse {
+    return {
+      order: isSet(object.order) ? Order.fromJSON(object.order) : undefined,
+      afterSale: isSet(object.afterSale)
+        ? AfterSale.fromJSON(object.afterSale)
+        : isSet(object.after_sale)
+        ? AfterSale.fromJSON(object.after_sale)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ReportParcelLostResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    if (message.afterSale !== undefined) {
+      obj.afterSale = AfterSale.toJSON(message.afterSale);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReportParcelLostResponse>, I>>(base?: I): ReportParcelLostResponse {
+    return ReportParcelLostResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReportParcelLostResponse>, I>>(object: I): ReportParcelLostResponse {
+    const message = createBaseReportParcelLostResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
+    message.afterSale = (object.afterSale !== undefined && object.afterSale !== null)
+      ? AfterSale.fromPartial(object.afterSale)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseConfirmReceiptRequest(): ConfirmReceiptRequest {
   return { requestId: "", orderId: "", userId: "" };
 }
@@ -7187,6 +7424,21 @@ export const OrderServiceService = {
       Buffer.from(MarkDeliveredResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): MarkDeliveredResponse => MarkDeliveredResponse.decode(value),
   },
+  /**
+   * A parcel lost in transit: it becomes LOST and a refund-only after-sale for its units is opened and
+   * approved (its refund is sent). Reporting the same parcel again completes what was left undone.
+   */
+  reportParcelLost: {
+    path: "/qianfan.order.v1.OrderService/ReportParcelLost" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReportParcelLostRequest): Buffer =>
+      Buffer.from(ReportParcelLostRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReportParcelLostRequest => ReportParcelLostRequest.decode(value),
+    responseSerialize: (value: ReportParcelLostResponse): Buffer =>
+      Buffer.from(ReportParcelLostResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReportParcelLostResponse => ReportParcelLostResponse.decode(value),
+  },
   /** DELIVERED (or SHIPPED) -> COMPLETED, by the buyer. */
   confirmReceipt: {
     path: "/qianfan.order.v1.OrderService/ConfirmReceipt" as const,
@@ -7322,6 +7574,11 @@ export interface OrderServiceServer extends UntypedServiceImplementation {
   shipOrder: handleUnaryCall<ShipOrderRequest, ShipOrderResponse>;
   /** SHIPPED -> DELIVERED. */
   markDelivered: handleUnaryCall<MarkDeliveredRequest, MarkDeliveredResponse>;
+  /**
+   * A parcel lost in transit: it becomes LOST and a refund-only after-sale for its units is opened and
+   * approved (its refund is sent). Reporting the same parcel again completes what was left undone.
+   */
+  reportParcelLost: handleUnaryCall<ReportParcelLostRequest, ReportParcelLostResponse>;
   /** DELIVERED (or SHIPPED) -> COMPLETED, by the buyer. */
   confirmReceipt: handleUnaryCall<ConfirmReceiptRequest, ConfirmReceiptResponse>;
   /**
@@ -7481,6 +7738,25 @@ export interface OrderServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: MarkDeliveredResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A parcel lost in transit: it becomes LOST and a refund-only after-sale for its units is opened and
+   * approved (its refund is sent). Reporting the same parcel again completes what was left undone.
+   */
+  reportParcelLost(
+    request: ReportParcelLostRequest,
+    callback: (error: ServiceError | null, response: ReportParcelLostResponse) => void,
+  ): ClientUnaryCall;
+  reportParcelLost(
+    request: ReportParcelLostRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReportParcelLostResponse) => void,
+  ): ClientUnaryCall;
+  reportParcelLost(
+    request: ReportParcelLostRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReportParcelLostResponse) => void,
   ): ClientUnaryCall;
   /** DELIVERED (or SHIPPED) -> COMPLETED, by the buyer. */
   confirmReceipt(
