@@ -1,5 +1,5 @@
 import { expireReturnIfDue, parseReturnDeadline, RETURN_DEADLINE_TYPE } from '../internal/aftersale/index.js';
-import { markDelivered, parseDeliveryUpdate } from '../internal/delivery/index.js';
+import { applyDeliveryUpdate } from '../internal/delivery/index.js';
 import { isAppError } from '../internal/errorx/index.js';
 import { createFlashSaleOrders, returnCancelledUnits } from '../internal/flashsale/index.js';
 import { consumerGroups, type GroupDef, type MessageHandler, RetryLaterError } from '../internal/mq/index.js';
@@ -83,25 +83,8 @@ export const subscriptions: Subscription[] = [
     group: consumerGroups.delivery,
     filter: 'delivery.delivered',
     handler: (ctx) => async (env) => {
-      const { orderId, deliveredAt, trackingNo, carrier } = parseDeliveryUpdate(env.data);
-      const actor = { type: 'SYSTEM' as const, id: 'logistics' };
-      await markDelivered(ctx, { orderId, actor, at: deliveredAt, trackingNo, carrier }).catch((err: unknown) => {
-        // A parcel the order does not have yet (the carrier reported before the admin recorded it): later.
-        if (isAppError(err) && err.code === 'SHIPMENT_NOT_FOUND') throw new RetryLaterError(err.message);
-        // A parcel reported lost that turns up: its refund already went out; an operator decides.
-        if (isAppError(err) && err.code === 'SHIPMENT_STATE_CONFLICT') {
-          ctx.logger.warn(
-            { orderId: String(orderId), trackingNo, err: err.message },
-            'delivery of a lost parcel ignored',
-          );
-          return;
-        }
-        const state = stateOf(err);
-        if (state === undefined) throw err;
-        // Arrived before the order was shipped: retried later (after the group's retries, a dead letter).
-        if (state === 'PAID') throw new RetryLaterError('the order is not shipped yet');
-        // Delivered, completed or refunded already: a duplicate.
-      });
+      const outcome = await applyDeliveryUpdate(ctx, env.data);
+      ctx.logger.info({ eventId: env.eventId, outcome }, 'delivery update applied');
     },
   },
 ];

@@ -1,11 +1,15 @@
 import { AppError } from '../errorx/index.js';
-import { executeSql, selectSql } from '../model/index.js';
+import { executeSql } from '../model/index.js';
 import {
+  allArrived,
   decide,
   getItems,
   getOrder,
   invalidateOrderLists,
+  lastArrival,
+  lastShipped,
   type OrderStatus,
+  parcelsOf,
   type Tx,
   transitionOrder,
 } from '../order/index.js';
@@ -78,29 +82,19 @@ export async function closeFullyRefunded(ctx: ServiceContext, orderId: bigint): 
         if (unitsStillToShip(await readFulfilment(tx, o.id, await getItems(tx, o.id))) > 0) {
           throw new AppError('CONCURRENT_MODIFICATION', 'units to ship changed; retry');
         }
-        const [last] = await selectSql<{ at: Date }>(
-          tx,
-          'SELECT MAX(shipped_at) AS at FROM shipments WHERE order_id = ?',
-          [o.id],
-        );
-        return { shippedAt: last?.at ?? new Date() };
+        return { shippedAt: lastShipped(await parcelsOf(tx, o.id)) ?? new Date() };
       },
     });
   } else if (order.status !== 'SHIPPED') return;
   // Every parcel may have arrived already: then the order is delivered too, as of the last arrival. (Also
   // what a repeated confirmation mends when a crash came between the two moves.)
-  const [parcels] = await selectSql<{ on_way: number | string; arrived: number | string; at: Date | null }>(
-    ctx.db,
-    `SELECT SUM(status = 'SHIPPED') AS on_way, SUM(status = 'DELIVERED') AS arrived, MAX(delivered_at) AS at
-       FROM shipments WHERE order_id = ?`,
-    [orderId],
-  );
-  if (!parcels || Number(parcels.on_way) > 0 || Number(parcels.arrived) === 0) return;
+  const parcels = await parcelsOf(ctx.db, orderId);
+  if (!allArrived(parcels)) return;
   await transitionOrder(ctx, {
     orderId,
     event: 'deliver',
     actor,
     reason: 'every parcel had arrived',
-    apply: async () => ({ deliveredAt: parcels.at ?? new Date() }),
+    apply: async () => ({ deliveredAt: lastArrival(parcels) ?? new Date() }),
   });
 }

@@ -1,3 +1,4 @@
+export { applyDeliveryUpdate, type DeliveryOutcome } from './apply-update.js';
 export { autoConfirmReceipts } from './auto-confirm.js';
 export { confirmReceipt } from './confirm-receipt.js';
 export { type MarkDeliveredInput, markDelivered } from './mark-delivered.js';

@@ -3,14 +3,18 @@ import { executeSql } from '../model/index.js';
 import {
   type Actor,
   AMENDMENT_EVENTS,
+  allArrived,
   changeOrder,
+  findParcel,
   type OrderPlan,
   type OrderStatus,
+  type Parcel,
+  parcelsOf,
   type Seal,
+  sameParcels,
   type TransitionResult,
 } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
-import { allArrived, findParcel, type Parcel, parcelsOf, sameParcels } from './parcels.js';
 
 export interface MarkDeliveredInput {
   orderId: bigint;
@@ -53,15 +57,15 @@ export async function markDelivered(ctx: ServiceContext, input: MarkDeliveredInp
         arriving = before.filter((p) => p.status === 'SHIPPED');
         if (arriving.length === 0 && ['DELIVERED', 'COMPLETED'].includes(order.status)) return { kind: 'noop' };
       }
-      // Every parcel arrived but the order is still SHIPPED (a crash between a refund's two moves): deliver it.
-      const mends = !named && arriving.length === 0 && order.status === 'SHIPPED' && allArrived(before);
-      if (!mends && (arriving.length === 0 || (order.status !== 'SHIPPED' && order.status !== 'PARTIALLY_SHIPPED'))) {
+      const after = before.map((p) => (arriving.includes(p) ? { ...p, status: 'DELIVERED' as const } : p));
+      // One rule: a SHIPPED order whose parcels have all arrived is delivered, also when none arrives now
+      // (a crash between a refund's two moves left it SHIPPED).
+      const done = order.status === 'SHIPPED' && allArrived(after);
+      if (!done && (arriving.length === 0 || (order.status !== 'SHIPPED' && order.status !== 'PARTIALLY_SHIPPED'))) {
         throw new AppError('ORDER_STATE_CONFLICT', `cannot deliver an order that is ${order.status}`, {
           currentStatus: order.status,
         });
       }
-      const after = before.map((p) => (arriving.includes(p) ? { ...p, status: 'DELIVERED' as const } : p));
-      const done = order.status === 'SHIPPED' && allArrived(after);
       const names = arriving.map((p) => `${p.carrier} ${p.trackingNo}`).join(', ') || 'every parcel had arrived';
       return done
         ? { kind: 'move', to: 'DELIVERED', set: { deliveredAt: at }, reason: `delivered: ${names}` }

@@ -4,14 +4,18 @@ import { executeSql, selectSql } from '../model/index.js';
 import {
   type Actor,
   AMENDMENT_EVENTS,
+  allArrived,
   changeOrder,
+  findParcel,
   type OrderPlan,
   type OrderStatus,
+  type Parcel,
+  parcelsOf,
+  sameParcels,
   type TransitionResult,
 } from '../order/index.js';
 import { approveAfterSaleRequest } from '../payment/index.js';
 import type { ServiceContext } from '../svc/index.js';
-import { allArrived, findParcel, type Parcel, parcelsOf, sameParcels } from './parcels.js';
 
 export interface ReportLostInput {
   orderId: bigint;

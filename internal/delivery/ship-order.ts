@@ -5,12 +5,13 @@ import {
   type Actor,
   AMENDMENT_EVENTS,
   changeOrder,
+  type OrderItemRow,
+  parcelsOf,
   type Seal,
   type TransitionResult,
   type Tx,
 } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
-import { parcelsOf } from './parcels.js';
 
 export interface ShipOrderInput {
   orderId: bigint;
@@ -46,6 +47,7 @@ export async function shipOrder(ctx: ServiceContext, input: ShipOrderInput): Pro
   const now = new Date();
   let parcel: Map<bigint, number> = new Map();
   let left: LineFulfilment[] = [];
+  let lineItems: OrderItemRow[] = [];
   return changeOrder(ctx, {
     orderId: input.orderId,
     actor: input.actor,
@@ -59,6 +61,7 @@ export async function shipOrder(ctx: ServiceContext, input: ShipOrderInput): Pro
           currentStatus: order.status,
         });
       }
+      lineItems = items;
       left = await readFulfilment(ctx.db, order.id, items);
       parcel = parcelOf(left, input.lines);
       // Units whose refund awaits review count as still to ship: a rejection sends them after all.
@@ -75,7 +78,7 @@ export async function shipOrder(ctx: ServiceContext, input: ShipOrderInput): Pro
       };
     },
     apply: async (tx, order) => {
-      const again = await readFulfilment(tx, order.id, itemsOf(left));
+      const again = await readFulfilment(tx, order.id, lineItems);
       if (JSON.stringify(again, big) !== JSON.stringify(left, big)) {
         throw new AppError('CONCURRENT_MODIFICATION', 'the units left to ship changed while this request ran; retry');
       }
@@ -135,7 +138,6 @@ function validateLines(lines: ShipOrderInput['lines']) {
   }
 }
 
-const itemsOf = (left: LineFulfilment[]) => left.map((l) => ({ id: l.orderItemId, quantity: l.bought }));
 const big = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
 
 async function insertShipment(tx: Tx, row: typeof shipments.$inferInsert) {

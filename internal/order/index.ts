@@ -26,6 +26,15 @@ export { type MarkPaidInput, markPaid } from './mark-paid.js';
 export { parseDeadlineMessage } from './messages.js';
 export { afterOrdersCreated, type NewOrder, newOrderRows, type OrderSource } from './new-order.js';
 export { addOrderNote, listOrderNotes, MAX_NOTES_PER_ORDER, type OrderNoteRow } from './notes.js';
+export {
+  allArrived,
+  findParcel,
+  lastArrival,
+  lastShipped,
+  type Parcel,
+  parcelsOf,
+  sameParcels,
+} from './parcels.js';
 export { finishRefund, moveRefund, type StartRefundInput, startRefund } from './refund-transitions.js';
 export type { OrderItemRow, OrderRow } from './repository.js';
 export {
