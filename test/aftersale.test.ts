@@ -30,20 +30,15 @@ import { buildApp } from '../restful/app.js';
 import { buildServer } from '../service/server.js';
 import { testConfig, testEnv } from './helpers/config.js';
 import { startSubscription } from './helpers/consumers.js';
+import { jsonCaller, ownRedis } from './helpers/inject.js';
 import { testLogger } from './helpers/logger.js';
 import { address, makeSkus, stockOf } from './helpers/orders.js';
 import { startProcess } from './helpers/process.js';
 import { sleep, waitFor } from './helpers/wait.js';
 
 let nextUser = BigInt(Date.now()) * 1000n + 720_000n;
-// Hundreds of requests from 127.0.0.1: rate limits that are not what is tested here, counted under a Redis
-// prefix of this file's own, so the tests after it (other processes, same address) keep their budgets.
-// Every process this file starts uses the same prefix, so they share caches as a deployment would.
-const OWN_REDIS = {
-  QIANFAN_REDIS__KEY_PREFIX: 'qf:order:test:aftersale:',
-  QIANFAN_HTTP__RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
-  QIANFAN_HTTP__RATE_LIMIT_PER_USER_PER_MINUTE: '1000000',
-};
+// Hundreds of requests from 127.0.0.1: counted under this file's own Redis prefix (ownRedis).
+const OWN_REDIS = ownRedis('aftersale');
 const admin = { type: 'ADMIN' as const, id: '9001' };
 
 // After-sales through the HTTP API on the real stack: partial returns and refunds with exact money, the
@@ -62,15 +57,7 @@ describe('after-sales: returns and partial refunds (real MariaDB, Redis, RocketM
 
   const tokenFor = (userId: bigint, roles = ['user']) =>
     signDevToken(ctx.config.auth, { userId: String(userId), roles }, 600);
-  async function call(method: 'GET' | 'POST', url: string, token: string, body?: unknown) {
-    const res = await app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${token}`, ...(method === 'POST' ? { 'idempotency-key': randomUUID() } : {}) },
-      ...(body !== undefined ? { payload: body as object } : method === 'POST' ? { payload: {} } : {}),
-    });
-    return { status: res.statusCode, body: JSON.parse(res.body || '{}') as Record<string, any> };
-  }
+  const call = (...args: Parameters<ReturnType<typeof jsonCaller>>) => jsonCaller(app)(...args);
 
   /** A delivered order of two lines (2 × 1,000 and 1 × 3,000 fen), 800 fen shipping and 500 fen off. */
   async function deliveredOrder() {

@@ -17,17 +17,14 @@ import { buildApp } from '../restful/app.js';
 import { buildServer } from '../service/server.js';
 import { testConfig } from './helpers/config.js';
 import { startSubscription } from './helpers/consumers.js';
+import { jsonCaller, ownRedis } from './helpers/inject.js';
 import { testLogger } from './helpers/logger.js';
 import { address, makeSkus, stockOf } from './helpers/orders.js';
 import { sleep, waitFor } from './helpers/wait.js';
 
 let nextUser = BigInt(Date.now()) * 1000n + 730_000n;
-// Many requests from 127.0.0.1: counted under this file's own Redis prefix (see test/aftersale.test.ts).
-const OWN_REDIS = {
-  QIANFAN_REDIS__KEY_PREFIX: 'qf:order:test:shipments:',
-  QIANFAN_HTTP__RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
-  QIANFAN_HTTP__RATE_LIMIT_PER_USER_PER_MINUTE: '1000000',
-};
+// Many requests from 127.0.0.1: counted under this file's own Redis prefix (ownRedis).
+const OWN_REDIS = ownRedis('shipments');
 
 // Split shipments on the real stack: parcels of some units, delivery and loss per parcel, refunds of units
 // not shipped, and the race between a refund and a parcel for the same units.
@@ -47,15 +44,7 @@ describe('split shipments: parcels, partial shipping, lost parcels (real MariaDB
 
   const tokenFor = (userId: bigint, roles = ['user']) =>
     signDevToken(ctx.config.auth, { userId: String(userId), roles }, 600);
-  async function call(method: 'GET' | 'POST', url: string, token: string, body?: unknown) {
-    const res = await app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${token}`, ...(method === 'POST' ? { 'idempotency-key': randomUUID() } : {}) },
-      ...(body !== undefined ? { payload: body as object } : method === 'POST' ? { payload: {} } : {}),
-    });
-    return { status: res.statusCode, body: JSON.parse(res.body || '{}') as Record<string, any> };
-  }
+  const call = (...args: Parameters<ReturnType<typeof jsonCaller>>) => jsonCaller(app)(...args);
 
   /** A paid order of 3 × 1,000 fen (line A) and 1 × 2,000 fen (line B). */
   async function paidOrder() {
