@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
 import {
   closeStaleAfterSales,
@@ -25,11 +25,11 @@ import {
   startPayment,
 } from '../internal/payment/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
-import { OrderServiceClient, ReviewDecision } from '../pkg/gen/qianfan/order/v1/order.js';
+import { ReviewDecision } from '../pkg/gen/qianfan/order/v1/order.js';
 import { buildApp } from '../restful/app.js';
-import { buildServer } from '../service/server.js';
 import { testConfig, testEnv } from './helpers/config.js';
 import { startSubscription } from './helpers/consumers.js';
+import { inProcessRpc } from './helpers/grpc.js';
 import { jsonCaller, ownRedis } from './helpers/inject.js';
 import { testLogger } from './helpers/logger.js';
 import { address, makeSkus, stockOf } from './helpers/orders.js';
@@ -648,20 +648,10 @@ describe('after-sales: returns and partial refunds (real MariaDB, Redis, RocketM
   });
 
   it('over gRPC: request, read, list, review and withdraw; bad input is INVALID_ARGUMENT, another buyer NOT_FOUND', async () => {
-    const rpc = buildServer(ctx);
-    const client = new OrderServiceClient(
-      `127.0.0.1:${await rpc.listen('127.0.0.1', 0)}`,
-      credentials.createInsecure(),
-    );
-    const md = new Metadata();
-    md.set('x-service-token', ctx.config.grpc.serviceTokens[0]!.token);
-    const call = <Req, Res>(method: string, req: Req) =>
-      new Promise<{ res?: Res; err?: ServiceError }>((resolve) =>
-        (client as any)[method](req, md, (err: ServiceError | null, res: Res) => resolve(err ? { err } : { res })),
-      );
+    const { call, close } = await inProcessRpc(ctx);
     try {
       const o = await deliveredOrder();
-      const made = await call<any, any>('requestAfterSale', {
+      const made = await call('requestAfterSale', {
         requestId: randomUUID(),
         orderId: String(o.order.id),
         userId: String(o.buyer),
@@ -673,9 +663,9 @@ describe('after-sales: returns and partial refunds (real MariaDB, Redis, RocketM
       assert.equal(made.err, undefined, made.err?.message);
       const a = made.res.afterSale;
       assert.deepEqual([a.status, a.total, a.lines[0].amount], ['REQUESTED', '2700', '2700']);
-      const other = await call<any, any>('getAfterSale', { afterSaleId: a.id, userId: String(++nextUser) });
+      const other = await call('getAfterSale', { afterSaleId: a.id, userId: String(++nextUser) });
       assert.equal(other.err?.code, status.NOT_FOUND);
-      const bad = await call<any, any>('requestAfterSale', {
+      const bad = await call('requestAfterSale', {
         requestId: randomUUID(),
         orderId: String(o.order.id),
         userId: String(o.buyer),
@@ -685,14 +675,14 @@ describe('after-sales: returns and partial refunds (real MariaDB, Redis, RocketM
         lines: [{ orderItemId: o.lineA, quantity: 1 }],
       });
       assert.equal(bad.err?.code, status.INVALID_ARGUMENT);
-      const undecided = await call<any, any>('reviewAfterSale', {
+      const undecided = await call('reviewAfterSale', {
         requestId: randomUUID(),
         afterSaleId: a.id,
         decision: ReviewDecision.UNSPECIFIED,
         note: '',
       });
       assert.equal(undecided.err?.code, status.INVALID_ARGUMENT);
-      const approved = await call<any, any>('reviewAfterSale', {
+      const approved = await call('reviewAfterSale', {
         requestId: randomUUID(),
         afterSaleId: a.id,
         decision: ReviewDecision.APPROVE,
@@ -700,14 +690,14 @@ describe('after-sales: returns and partial refunds (real MariaDB, Redis, RocketM
       });
       assert.equal(approved.res?.afterSale.status, 'REFUNDING', approved.err?.message);
       assert.notEqual(approved.res?.afterSale.refundId, '');
-      const late = await call<any, any>('withdrawAfterSale', {
+      const late = await call('withdrawAfterSale', {
         requestId: randomUUID(),
         afterSaleId: a.id,
         userId: String(o.buyer),
         reason: '',
       });
       assert.equal(late.err?.code, status.FAILED_PRECONDITION);
-      const listed = await call<any, any>('listOrderAfterSales', {
+      const listed = await call('listOrderAfterSales', {
         orderId: String(o.order.id),
         userId: String(o.buyer),
       });
@@ -716,14 +706,13 @@ describe('after-sales: returns and partial refunds (real MariaDB, Redis, RocketM
         [[a.id, 'REFUNDING']],
       );
       // The whole order over gRPC carries its after-sales too.
-      const got = await call<any, any>('getOrder', { orderId: String(o.order.id), userId: String(o.buyer) });
+      const got = await call('getOrder', { orderId: String(o.order.id), userId: String(o.buyer) });
       assert.deepEqual(
         got.res.order.afterSales.map((x: any) => [x.id, x.status, x.goods, x.total]),
         [[a.id, 'REFUNDING', 'DELIVERED', a.total]],
       );
     } finally {
-      client.close();
-      await rpc.shutdown(1000);
+      await close();
     }
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
 import { closeFullyRefunded } from '../internal/aftersale/index.js';
 import { auditInvariants } from '../internal/audit/index.js';
@@ -12,11 +12,11 @@ import { newEnvelope, topics } from '../internal/mq/index.js';
 import { createOrder, getOrder } from '../internal/order/index.js';
 import { applyPaymentResult, completeRefund, getRefund, startPayment } from '../internal/payment/index.js';
 import { createServiceContext, requireMq, type ServiceContext } from '../internal/svc/index.js';
-import { OrderServiceClient, OrderStatus } from '../pkg/gen/qianfan/order/v1/order.js';
+import { OrderStatus } from '../pkg/gen/qianfan/order/v1/order.js';
 import { buildApp } from '../restful/app.js';
-import { buildServer } from '../service/server.js';
 import { testConfig } from './helpers/config.js';
 import { startSubscription } from './helpers/consumers.js';
+import { inProcessRpc } from './helpers/grpc.js';
 import { jsonCaller, ownRedis } from './helpers/inject.js';
 import { testLogger } from './helpers/logger.js';
 import { address, makeSkus, stockOf } from './helpers/orders.js';
@@ -517,20 +517,10 @@ describe('split shipments: parcels, partial shipping, lost parcels (real MariaDB
   });
 
   it('over gRPC: parcels by lines, delivery of one parcel, ReportParcelLost of the other (bad input INVALID_ARGUMENT, an unknown parcel NOT_FOUND, a retry the same answer)', async () => {
-    const rpc = buildServer(ctx);
-    const client = new OrderServiceClient(
-      `127.0.0.1:${await rpc.listen('127.0.0.1', 0)}`,
-      credentials.createInsecure(),
-    );
-    const md = new Metadata();
-    md.set('x-service-token', ctx.config.grpc.serviceTokens[0]!.token);
-    const rpcCall = <Res>(method: string, req: unknown) =>
-      new Promise<{ res?: Res; err?: ServiceError }>((resolve) =>
-        (client as any)[method](req, md, (err: ServiceError | null, res: Res) => resolve(err ? { err } : { res })),
-      );
+    const { call: rpcCall, close } = await inProcessRpc(ctx);
     try {
       const o = await paidOrder();
-      const first = await rpcCall<any>('shipOrder', {
+      const first = await rpcCall('shipOrder', {
         requestId: randomUUID(),
         orderId: String(o.id),
         carrier: 'SF',
@@ -539,7 +529,7 @@ describe('split shipments: parcels, partial shipping, lost parcels (real MariaDB
       });
       assert.equal(first.err, undefined, first.err?.message);
       assert.equal(first.res.order.status, OrderStatus.PARTIALLY_SHIPPED);
-      const second = await rpcCall<any>('shipOrder', {
+      const second = await rpcCall('shipOrder', {
         requestId: randomUUID(),
         orderId: String(o.id),
         carrier: 'SF',
@@ -547,9 +537,9 @@ describe('split shipments: parcels, partial shipping, lost parcels (real MariaDB
         lines: [],
       });
       assert.equal(second.res.order.status, OrderStatus.SHIPPED);
-      const got = await rpcCall<any>('getOrder', { orderId: String(o.id), userId: String(o.buyer) });
+      const got = await rpcCall('getOrder', { orderId: String(o.id), userId: String(o.buyer) });
       const [pa, pb] = got.res.order.shipments.map((x: any) => x.id);
-      const delivered = await rpcCall<any>('markDelivered', {
+      const delivered = await rpcCall('markDelivered', {
         requestId: randomUUID(),
         orderId: String(o.id),
         shipmentId: pa,
@@ -557,7 +547,7 @@ describe('split shipments: parcels, partial shipping, lost parcels (real MariaDB
       assert.equal(delivered.res.order.status, OrderStatus.SHIPPED, 'one parcel of two arrived');
 
       const report = (shipmentId: string, reason: string, requestId: string = randomUUID()) =>
-        rpcCall<any>('reportParcelLost', { requestId, orderId: String(o.id), shipmentId, reason });
+        rpcCall('reportParcelLost', { requestId, orderId: String(o.id), shipmentId, reason });
       assert.equal((await report('x1', 'lost')).err?.code, status.INVALID_ARGUMENT);
       assert.equal((await report(pb, '')).err?.code, status.INVALID_ARGUMENT);
       assert.equal((await report('1', 'lost')).err?.code, status.NOT_FOUND);
@@ -578,8 +568,7 @@ describe('split shipments: parcels, partial shipping, lost parcels (real MariaDB
       assert.equal((await afterSalesOf(o.id)).length, 1);
       await auditClean(o.id);
     } finally {
-      client.close();
-      await rpc.shutdown(1000);
+      await close();
     }
   });
 
