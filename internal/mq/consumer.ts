@@ -261,12 +261,12 @@ export class ConsumerLoop {
       const envelope = decodeEnvelope(view.body);
       await inSpan(
         this.#opts.tracer ?? trace.getTracer('qianfan-order'),
-        `consume ${view.topic}`,
+        `consume ${meta.topic}`,
         {
           kind: SpanKind.CONSUMER,
           carrier: envelope.trace,
           attributes: {
-            'messaging.destination.name': view.topic,
+            'messaging.destination.name': meta.topic,
             'messaging.message.id': view.messageId,
             'messaging.consumer.group.name': this.#opts.group,
           },
