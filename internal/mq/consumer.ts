@@ -261,12 +261,12 @@ export class ConsumerLoop {
       const envelope = decodeEnvelope(view.body);
       await inSpan(
         this.#opts.tracer ?? trace.getTracer('qianfan-order'),
-        `consume ${meta.topic}`,
+        `consume ${view.topic}`,
         {
           kind: SpanKind.CONSUMER,
           carrier: envelope.trace,
           attributes: {
-            'messaging.destination.name': meta.topic,
+            'messaging.destination.name': view.topic,
             'messaging.message.id': view.messageId,
             'messaging.consumer.group.name': this.#opts.group,
           },
