@@ -5,7 +5,6 @@ import { inSpan, type Logger, mqMetrics, SpanKind } from '../telemetry/index.js'
 import { clientLogger } from './client-logger.js';
 import { decodeEnvelope, type Envelope } from './envelope.js';
 import { classifyFailure, describeFailure } from './failures.js';
-import { brokerNames } from './names.js';
 import { startClient } from './start-client.js';
 
 export interface MessageMeta {
@@ -33,7 +32,6 @@ export interface ParkedMessage {
 
 export interface ConsumerLoopOptions {
   endpoints: string;
-  /** A prefix of the topic's and the group's names on the broker (names.ts); empty for none. */
   namespace: string;
   requestTimeoutMs: number;
   startupTimeoutMs: number;
@@ -84,7 +82,6 @@ export class ConsumerLoop {
   readonly #opts: ConsumerLoopOptions;
   readonly #consumer: SimpleConsumer;
   readonly #log: Logger;
-  readonly #names: ReturnType<typeof brokerNames>;
   #running = false;
   #loops: Promise<void>[] = [];
   readonly #busy = new Set<Promise<void>>();
@@ -92,14 +89,13 @@ export class ConsumerLoop {
   constructor(opts: ConsumerLoopOptions) {
     this.#opts = opts;
     this.#log = opts.logger.child({ group: opts.group, topic: opts.topic });
-    this.#names = brokerNames(opts.namespace);
     this.#consumer = new SimpleConsumer({
       endpoints: opts.endpoints,
-      namespace: '',
+      namespace: opts.namespace,
       requestTimeout: opts.requestTimeoutMs,
-      consumerGroup: this.#names.wrap(opts.group),
+      consumerGroup: opts.group,
       awaitDuration: opts.awaitMs ?? 5000,
-      subscriptions: new Map([[this.#names.wrap(opts.topic), new FilterExpression(opts.filter ?? '*')]]),
+      subscriptions: new Map([[opts.topic, new FilterExpression(opts.filter ?? '*')]]),
       logger: clientLogger(opts.logger),
     });
   }
@@ -246,7 +242,7 @@ export class ConsumerLoop {
     const attempt = view.deliveryAttempt ?? 1;
     const meta: MessageMeta = {
       messageId: view.messageId,
-      topic: this.#names.unwrap(view.topic),
+      topic: view.topic,
       tag: view.tag,
       keys: view.keys,
       messageGroup: view.messageGroup,
