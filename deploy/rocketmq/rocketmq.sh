@@ -19,7 +19,8 @@ PROXY_PORT=${QIANFAN_RMQ_PROXY_PORT:-8081}
 BROKER_PORT=${QIANFAN_RMQ_BROKER_PORT:-10911}
 REMOTING_PORT=${QIANFAN_RMQ_PROXY_REMOTING_PORT:-8180}
 # The catalog is also created in these namespaces (resources named <ns>%<name>): the test suite uses
-# `qftest` (config/test.yaml rocketmq.namespace) so its messages never meet a dev stack's; `qfbench` for
+# `qftest` (config/test.yaml rocketmq.namespace), meant to keep its messages from a dev stack's (the proxy
+# ignores the client's namespace, so it does not: docs/decisions.md); `qfbench` for
 # `npm run bench`; `qfchaos` for the chaos suite (test/chaos).
 NAMESPACES=${QIANFAN_RMQ_NAMESPACES:-qftest qfbench qfchaos}
 
