@@ -3,7 +3,15 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { mqTxLog } from '../internal/model/index.js';
-import { MqProducer, newEnvelope, TxResolution, testGroups, testTopics, txLogChecker } from '../internal/mq/index.js';
+import {
+  brokerNames,
+  MqProducer,
+  newEnvelope,
+  TxResolution,
+  testGroups,
+  testTopics,
+  txLogChecker,
+} from '../internal/mq/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { checkBackProducer } from './helpers/check-back.js';
 import { testConfig, testEnv } from './helpers/config.js';
@@ -56,6 +64,38 @@ describe('RocketMQ round trips', () => {
       assert.deepEqual(got?.meta.keys, ['k1']);
     } finally {
       await c.stop();
+    }
+  });
+
+  it("namespaces isolate: a message sent in the chaos suite's namespace reaches that namespace's group, never the test suite's", async () => {
+    assert.deepEqual(
+      [brokerNames('qftest').wrap('order_event'), brokerNames('qftest').wrap('%DLQ%qianfan-order-payment')],
+      ['qftest_order_event', '%DLQ%qftest_qianfan-order-payment'],
+    );
+    assert.equal(brokerNames('qftest').unwrap('%DLQ%qftest_qianfan-order-payment'), '%DLQ%qianfan-order-payment');
+    const other = new MqProducer({
+      ...config.rocketmq,
+      namespace: 'qfchaos',
+      topics: [testTopics.normal.name],
+      logger: testLogger,
+    });
+    await other.start();
+    const mine = await collector(testGroups.normal, (e) => ids.has(e));
+    const theirs = await collector(testGroups.normal, (e) => ids.has(e), undefined, 'qfchaos');
+    try {
+      const eventId = id('other-namespace');
+      await other.send({ topic: testTopics.normal.name, envelope: newEnvelope('test.normal', {}, eventId) });
+      const [got] = await waitFor('the message in its own namespace', 20_000, () =>
+        theirs.received.length > 0 ? theirs.received : undefined,
+      );
+      assert.equal(got?.meta.topic, testTopics.normal.name, 'handlers see the catalog name');
+      await sleep(3000);
+      assert.deepEqual(
+        mine.received.filter((r) => r.envelope.eventId === eventId),
+        [],
+      );
+    } finally {
+      await Promise.all([mine.stop(), theirs.stop(), other.close()]);
     }
   });
 

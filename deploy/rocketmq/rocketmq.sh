@@ -18,9 +18,9 @@ NAMESRV_PORT=${QIANFAN_RMQ_NAMESRV_PORT:-9876}
 PROXY_PORT=${QIANFAN_RMQ_PROXY_PORT:-8081}
 BROKER_PORT=${QIANFAN_RMQ_BROKER_PORT:-10911}
 REMOTING_PORT=${QIANFAN_RMQ_PROXY_REMOTING_PORT:-8180}
-# The catalog is also created in these namespaces (resources named <ns>%<name>): the test suite uses
-# `qftest` (config/test.yaml rocketmq.namespace), meant to keep its messages from a dev stack's (the proxy
-# ignores the client's namespace, so it does not: docs/decisions.md); `qfbench` for
+# The catalog is also created in these namespaces, as resources named <ns>_<name> (internal/mq/names.ts:
+# RocketMQ's own <ns>%<name> namespaces do not isolate through the proxy): the test suite uses `qftest`
+# (config/test.yaml rocketmq.namespace) so its messages never meet a dev stack's; `qfbench` for
 # `npm run bench`; `qfchaos` for the chaos suite (test/chaos).
 NAMESPACES=${QIANFAN_RMQ_NAMESPACES:-qftest qfbench qfchaos}
 
@@ -139,7 +139,7 @@ broker_registered() { local out; out=$(mqadmin clusterList 2>/dev/null); [[ $out
 create_topics() {
   # The store keeps topics and groups; a marker named after the catalog's checksum skips the slow
   # mqadmin round when this store already has exactly this catalog.
-  local marker; marker="$RMQ_WORK/store/.catalog-$( (cat "$here/topics.tsv" "$here/groups.tsv"; echo "$NAMESPACES") | cksum | cut -d' ' -f1)"
+  local marker; marker="$RMQ_WORK/store/.catalog-$( (cat "$here/topics.tsv" "$here/groups.tsv"; echo "$NAMESPACES prefix_") | cksum | cut -d' ' -f1)"
   if [ -f "$marker" ] && [ "${1:-}" != force ]; then say "topics and groups of this catalog already created (delete $marker to redo)"; return 0; fi
   wait_for 60 "broker registration" broker_registered || fail "broker-a never registered with the namesrv"
   # mqadmin answers in about a second but its JVM lingers ~5 s on shutdown, so the calls run several at
@@ -147,13 +147,13 @@ create_topics() {
   local pending=() spec
   while IFS=$'\t' read -r name type; do
     case "$name" in ''|'#'*) continue;; esac; pending+=("topic $name $type")
-    for ns in $NAMESPACES; do pending+=("topic $ns%$name $type"); done
+    for ns in $NAMESPACES; do pending+=("topic ${ns}_$name $type"); done
   done < "$here/topics.tsv"
   while IFS=$'\t' read -r name orderly retries dlq; do
     case "$name" in ''|'#'*) continue;; esac
-    for full in "$name" $(for ns in $NAMESPACES; do echo "$ns%$name"; done); do
+    for full in "$name" $(for ns in $NAMESPACES; do echo "${ns}_$name"; done); do
       pending+=("group $full $orderly $retries")
-      # A namespaced group's DLQ topic is %DLQ%<ns>%<group> (RocketMQ's NamespaceUtil).
+      # A group's DLQ topic is %DLQ%<group>, here %DLQ%<ns>_<group>.
       if [ "$dlq" = true ]; then pending+=("dlqtopic %DLQ%$full" "group $full-dlq false 16"); fi
     done
   done < "$here/groups.tsv"

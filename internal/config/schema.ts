@@ -149,7 +149,11 @@ export const configSchema = z
     }),
     rocketmq: z.strictObject({
       endpoints: hostPort.default('127.0.0.1:8081'),
-      namespace: z.string().default(''),
+      /** A prefix `<namespace>_` of every topic and group name (internal/mq/names.ts); empty for none. */
+      namespace: z
+        .string()
+        .regex(/^[A-Za-z0-9-]{0,32}$/, 'expected up to 32 letters, digits or -')
+        .default(''),
       startupTimeoutMs: int(500, 120_000).default(15_000),
       requestTimeoutMs: int(100, 60_000).default(3_000),
       /** A transaction message's local transaction refuses to commit this long after its half message. */

@@ -5,6 +5,7 @@ import { inSpan, type Logger, mqMetrics, SpanKind } from '../telemetry/index.js'
 import { clientLogger } from './client-logger.js';
 import { decodeEnvelope, type Envelope } from './envelope.js';
 import { classifyFailure, describeFailure } from './failures.js';
+import { brokerNames } from './names.js';
 import { startClient } from './start-client.js';
 
 export interface MessageMeta {
@@ -32,6 +33,7 @@ export interface ParkedMessage {
 
 export interface ConsumerLoopOptions {
   endpoints: string;
+  /** A prefix of the topic's and the group's names on the broker (names.ts); empty for none. */
   namespace: string;
   requestTimeoutMs: number;
   startupTimeoutMs: number;
@@ -82,6 +84,7 @@ export class ConsumerLoop {
   readonly #opts: ConsumerLoopOptions;
   readonly #consumer: SimpleConsumer;
   readonly #log: Logger;
+  readonly #names: ReturnType<typeof brokerNames>;
   #running = false;
   #loops: Promise<void>[] = [];
   readonly #busy = new Set<Promise<void>>();
@@ -89,13 +92,14 @@ export class ConsumerLoop {
   constructor(opts: ConsumerLoopOptions) {
     this.#opts = opts;
     this.#log = opts.logger.child({ group: opts.group, topic: opts.topic });
+    this.#names = brokerNames(opts.namespace);
     this.#consumer = new SimpleConsumer({
       endpoints: opts.endpoints,
-      namespace: opts.namespace,
+      namespace: '',
       requestTimeout: opts.requestTimeoutMs,
-      consumerGroup: opts.group,
+      consumerGroup: this.#names.wrap(opts.group),
       awaitDuration: opts.awaitMs ?? 5000,
-      subscriptions: new Map([[opts.topic, new FilterExpression(opts.filter ?? '*')]]),
+      subscriptions: new Map([[this.#names.wrap(opts.topic), new FilterExpression(opts.filter ?? '*')]]),
       logger: clientLogger(opts.logger),
     });
   }
@@ -242,7 +246,7 @@ export class ConsumerLoop {
     const attempt = view.deliveryAttempt ?? 1;
     const meta: MessageMeta = {
       messageId: view.messageId,
-      topic: view.topic,
+      topic: this.#names.unwrap(view.topic),
       tag: view.tag,
       keys: view.keys,
       messageGroup: view.messageGroup,
@@ -257,12 +261,12 @@ export class ConsumerLoop {
       const envelope = decodeEnvelope(view.body);
       await inSpan(
         this.#opts.tracer ?? trace.getTracer('qianfan-order'),
-        `consume ${view.topic}`,
+        `consume ${meta.topic}`,
         {
           kind: SpanKind.CONSUMER,
           carrier: envelope.trace,
           attributes: {
-            'messaging.destination.name': view.topic,
+            'messaging.destination.name': meta.topic,
             'messaging.message.id': view.messageId,
             'messaging.consumer.group.name': this.#opts.group,
           },

@@ -16,6 +16,7 @@ export {
   SCHEMA_VERSION,
 } from './envelope.js';
 export { classifyFailure, describeFailure, type FailureClass, isOutage, RetryLaterError } from './failures.js';
+export { brokerNames } from './names.js';
 export {
   DEFAULT_LOCAL_TX_MAX_MS,
   type LocalTx,

@@ -3,6 +3,7 @@ import { AppError } from '../errorx/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { clientLogger } from './client-logger.js';
 import { type Envelope, encodeEnvelope } from './envelope.js';
+import { brokerNames } from './names.js';
 import { startClient } from './start-client.js';
 
 /** TransactionResolution values of the RocketMQ v2 protocol (the enum is not exported by the client's index). */
@@ -18,6 +19,7 @@ export type TxChecker = (message: {
 
 export interface ProducerOptions {
   endpoints: string;
+  /** A prefix of every topic name (names.ts); empty for none. */
   namespace: string;
   requestTimeoutMs: number;
   startupTimeoutMs: number;
@@ -69,21 +71,24 @@ export interface SentMessage {
 export class MqProducer {
   readonly #producer: Producer;
   readonly #opts: ProducerOptions;
+  readonly #names: ReturnType<typeof brokerNames>;
 
   constructor(opts: ProducerOptions) {
     this.#opts = opts;
+    const names = brokerNames(opts.namespace);
+    this.#names = names;
     const checker = opts.checker;
     this.#producer = new Producer({
       endpoints: opts.endpoints,
-      namespace: opts.namespace,
+      namespace: '',
       requestTimeout: opts.requestTimeoutMs,
-      topics: opts.topics,
+      topics: opts.topics.map(names.wrap),
       logger: clientLogger(opts.logger),
       checker: checker && {
         check: async (view: MessageView) =>
           (await checker({
             eventId: view.properties.get('event_id'),
-            topic: view.topic,
+            topic: names.unwrap(view.topic),
             bornAt: view.bornTimestamp,
           })) as never,
       },
@@ -99,7 +104,7 @@ export class MqProducer {
   }
 
   async send(msg: OutgoingMessage): Promise<SentMessage> {
-    const receipt = await this.#producer.send(toOptions(msg));
+    const receipt = await this.#producer.send(toOptions(msg, this.#names.wrap));
     return { messageId: receipt.messageId };
   }
 
@@ -121,7 +126,9 @@ export class MqProducer {
     const list = Array.isArray(msg) ? msg : [msg];
     const txs = list.map(() => this.#producer.beginTransaction());
     const startedAt = Date.now();
-    const sent = await Promise.allSettled(list.map((m, i) => this.#producer.send(toOptions(m), txs[i])));
+    const sent = await Promise.allSettled(
+      list.map((m, i) => this.#producer.send(toOptions(m, this.#names.wrap), txs[i])),
+    );
     const failed = sent.find((r) => r.status === 'rejected');
     if (failed) {
       await this.#settle(txs, sent, 'rollback');
@@ -181,7 +188,7 @@ export class MqProducer {
   }
 }
 
-function toOptions(msg: OutgoingMessage) {
+function toOptions(msg: OutgoingMessage, brokerName: (topic: string) => string) {
   const properties = new Map<string, string>([
     ['event_id', msg.envelope.eventId],
     ['event_type', msg.envelope.type],
@@ -190,7 +197,7 @@ function toOptions(msg: OutgoingMessage) {
   for (const [k, v] of Object.entries(msg.envelope.trace)) properties.set(k, v);
   for (const [k, v] of Object.entries(msg.properties ?? {})) properties.set(k, v);
   return {
-    topic: msg.topic,
+    topic: brokerName(msg.topic),
     body: encodeEnvelope(msg.envelope),
     tag: msg.tag ?? msg.envelope.type,
     keys: msg.keys ?? (msg.key ? [msg.key] : []),

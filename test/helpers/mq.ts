@@ -18,8 +18,9 @@ export async function collector(
   group: GroupDef,
   want: (eventId: string) => boolean,
   metrics: Registry = createMetrics({ service: 't', process: 'script' }),
+  namespace?: string,
 ) {
-  const config = testConfig();
+  const config = testConfig(namespace === undefined ? {} : { QIANFAN_ROCKETMQ__NAMESPACE: namespace });
   const received: Received[] = [];
   const loop = new ConsumerLoop({
     ...config.rocketmq,
