@@ -1,9 +1,8 @@
 import { expireReturnIfDue, parseReturnDeadline, RETURN_DEADLINE_TYPE } from '../internal/aftersale/index.js';
 import { applyDeliveryUpdate } from '../internal/delivery/index.js';
-import { isAppError } from '../internal/errorx/index.js';
 import { createFlashSaleOrders, returnCancelledUnits } from '../internal/flashsale/index.js';
-import { consumerGroups, type GroupDef, type MessageHandler, RetryLaterError } from '../internal/mq/index.js';
-import { cancelOrder, parseDeadlineMessage } from '../internal/order/index.js';
+import { consumerGroups, type GroupDef, type MessageHandler } from '../internal/mq/index.js';
+import { applyPaymentDeadline } from '../internal/order/index.js';
 import { applyNotification, closeUnkeepablePayments } from '../internal/payment/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
 
@@ -13,9 +12,6 @@ export interface Subscription {
   filter: string;
   handler: (ctx: ServiceContext) => MessageHandler;
 }
-
-const stateOf = (err: unknown) =>
-  isAppError(err) && err.code === 'ORDER_STATE_CONFLICT' ? String(err.details?.currentStatus ?? '') : undefined;
 
 /**
  * The consumer process's subscriptions: one consumer group per topic, each validating the message's
@@ -41,19 +37,8 @@ export const subscriptions: Subscription[] = [
         ctx.logger.info({ eventId: env.eventId, afterSaleId: String(afterSaleId), outcome }, 'return deadline handled');
         return;
       }
-      const { orderIds } = parseDeadlineMessage(env.data);
-      for (const orderId of orderIds) {
-        await cancelOrder(ctx, { orderId, reason: 'TIMEOUT', actor: { type: 'SYSTEM', id: 'order_timeout' } }).catch(
-          (err: unknown) => {
-            const state = stateOf(err);
-            if (state === undefined) throw err;
-            // The timer may fire up to a second early: still PENDING_PAYMENT means "not yet", retried
-            // (orders of the message cancelled already are no-ops then).
-            if (state === 'PENDING_PAYMENT') throw new RetryLaterError('the payment deadline has not passed yet');
-            // Paid or cancelled meanwhile: nothing to do.
-          },
-        );
-      }
+      const r = await applyPaymentDeadline(ctx, env.data);
+      ctx.logger.debug({ eventId: env.eventId, ...r }, 'payment deadline handled');
     },
   },
   {

@@ -35,6 +35,7 @@ export {
   parcelsOf,
   sameParcels,
 } from './parcels.js';
+export { applyPaymentDeadline } from './payment-deadline.js';
 export { finishRefund, moveRefund, type StartRefundInput, startRefund } from './refund-transitions.js';
 export type { OrderItemRow, OrderRow } from './repository.js';
 export {
