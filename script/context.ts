@@ -11,9 +11,16 @@ export function cliConfig(): Config {
   }
 }
 
-/** Runs `fn` with a ServiceContext for the script process and always closes it. */
-export async function withContext<T>(fn: (ctx: ServiceContext) => Promise<T>, opts: { mq?: boolean } = {}): Promise<T> {
-  const config = cliConfig();
+/**
+ * Runs `fn` with a ServiceContext for the script process and always closes it. `unboundedSql` lifts
+ * mysql.statementTimeoutMs, for work whose statements may rightly run long (a migration's ALTER TABLE).
+ */
+export async function withContext<T>(
+  fn: (ctx: ServiceContext) => Promise<T>,
+  opts: { mq?: boolean; unboundedSql?: boolean } = {},
+): Promise<T> {
+  const loaded = cliConfig();
+  const config = opts.unboundedSql ? { ...loaded, mysql: { ...loaded.mysql, statementTimeoutMs: 0 } } : loaded;
   const ctx = await createServiceContext(config, { process: 'script', mq: opts.mq ?? false }).catch((err: Error) => {
     throw new CliError(err.message);
   });

@@ -124,6 +124,15 @@ export const configSchema = z
       poolSize: int(1, 512).default(16),
       /** Session innodb_lock_wait_timeout: how long one statement may wait for a row lock. */
       lockWaitTimeoutSeconds: int(1, 120).default(5),
+      /**
+       * Longest one SQL statement may take to be answered; 0: no bound (the CLI's migrate). Past it the
+       * connection is closed and the caller gets DEPENDENCY_UNAVAILABLE (HTTP 503, gRPC UNAVAILABLE, a
+       * consumer's retry): a MySQL that stalls fails requests instead of holding them. Above the lock
+       * wait bound, so a statement waiting for a row lock gets the lock-wait error first.
+       */
+      statementTimeoutMs: int(0, 3_600_000).default(10_000),
+      /** Longest a caller waits for a pool connection (all in use, or a new one not connecting). */
+      acquireTimeoutMs: int(100, 600_000).default(10_000),
     }),
     redis: z.strictObject({
       host: z.string().min(1).default('127.0.0.1'),
@@ -283,6 +292,12 @@ export const configSchema = z
       add(
         ['rocketmq', 'txRollbackAfterMs'],
         'must be at least 3 x rocketmq.localTxMaxMs, or a committed change could lose its event',
+      );
+    }
+    if (c.mysql.statementTimeoutMs > 0 && c.mysql.statementTimeoutMs <= c.mysql.lockWaitTimeoutSeconds * 1000) {
+      add(
+        ['mysql', 'statementTimeoutMs'],
+        'must be above mysql.lockWaitTimeoutSeconds (or 0 for no bound), so a lock wait ends with its own error',
       );
     }
     if (c.redis.clusterNodes.length > 0 && c.redis.db !== 0) {

@@ -23,8 +23,21 @@ export function isAppError(err: unknown): err is AppError {
   return err instanceof AppError;
 }
 
+/** `err` and what it wraps (`cause`), outermost first, at most five deep. */
+export function* causeChain(err: unknown): Generator<unknown> {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) yield e;
+}
+
+/**
+ * The AppError `err` is or wraps: drizzle wraps whatever a statement threw (a statement past
+ * mysql.statementTimeoutMs throws DEPENDENCY_UNAVAILABLE) in its own query error.
+ */
+export function appErrorIn(err: unknown): AppError | undefined {
+  for (const e of causeChain(err)) if (e instanceof AppError) return e;
+  return undefined;
+}
+
 /** Any thrown value as an AppError; unknown failures become INTERNAL with a generic message. */
 export function toAppError(err: unknown): AppError {
-  if (err instanceof AppError) return err;
-  return new AppError('INTERNAL', 'internal error', undefined, { cause: err });
+  return appErrorIn(err) ?? new AppError('INTERNAL', 'internal error', undefined, { cause: err });
 }

@@ -1,6 +1,8 @@
+import { causeChain } from './app-error.js';
+
 /** The MySQL error code of a failed query, looking through drizzle's wrapping (`cause`). */
 export function mysqlErrorCode(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causeChain(err)) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('ER_')) return code;
   }

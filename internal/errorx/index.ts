@@ -1,4 +1,4 @@
-export { AppError, type ErrorDetails, isAppError, toAppError } from './app-error.js';
+export { AppError, appErrorIn, causeChain, type ErrorDetails, isAppError, toAppError } from './app-error.js';
 export { type ErrorCode, type ErrorKind, errorCodes } from './codes.js';
 export { isDuplicateKey, isRetryableLock, mysqlErrorCode } from './db-errors.js';
 export { rejectInvalidText } from './text.js';

@@ -1,4 +1,4 @@
-import { AppError } from '../errorx/index.js';
+import { appErrorIn, causeChain } from '../errorx/index.js';
 import { MalformedMessageError, NewerSchemaError } from './envelope.js';
 
 export type FailureClass = 'permanent' | 'transient';
@@ -20,8 +20,9 @@ export class RetryLaterError extends Error {
 export function classifyFailure(err: unknown): FailureClass {
   if (err instanceof MalformedMessageError) return 'permanent';
   if (err instanceof RetryLaterError || err instanceof NewerSchemaError) return 'transient';
-  if (err instanceof AppError) {
-    switch (err.kind) {
+  const appError = appErrorIn(err);
+  if (appError) {
+    switch (appError.kind) {
       case 'invalid':
       case 'not_found':
       case 'unprocessable':
@@ -38,7 +39,8 @@ export function classifyFailure(err: unknown): FailureClass {
 
 /** The stable code and a short message of a failure, for the dead-letter table and logs. */
 export function describeFailure(err: unknown): { code: string; message: string } {
-  if (err instanceof AppError) return { code: err.code, message: err.message };
+  const appError = appErrorIn(err);
+  if (appError) return { code: appError.code, message: appError.message };
   if (err instanceof MalformedMessageError) return { code: 'MALFORMED_MESSAGE', message: err.message };
   if (err instanceof RetryLaterError) return { code: 'RETRY_LATER', message: err.message };
   if (err instanceof NewerSchemaError) return { code: 'NEWER_SCHEMA_VERSION', message: err.message };
@@ -55,7 +57,14 @@ export function describeFailure(err: unknown): { code: string; message: string }
  * Redis, the broker), command and call timeouts.
  */
 export function isOutage(err: unknown): boolean {
-  if (err instanceof AppError) return err.kind === 'unavailable';
+  const appError = appErrorIn(err);
+  if (appError) return appError.kind === 'unavailable';
+  for (const e of causeChain(err)) if (isOutageError(e)) return true;
+  return false;
+}
+
+/** One error (not what it wraps) says a dependency is down or not answering. */
+function isOutageError(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown; fatal?: unknown } | undefined;
   if (e?.fatal === true) return true; // mysql2: the connection is gone
   if (

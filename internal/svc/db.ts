@@ -2,13 +2,15 @@ import { drizzle } from 'drizzle-orm/mysql2';
 import mysql from 'mysql2/promise';
 import type { Config } from '../config/index.js';
 import { type Db, tables as schema } from '../model/index.js';
+import { boundPool } from './db-bounds.js';
 
 export type { Db };
 export type Pool = mysql.Pool;
 
 /**
  * mysql2 pool + drizzle. BIGINTs come back as strings (never rounded through a double) and every
- * session runs in UTC so DEFAULT CURRENT_TIMESTAMP(3) and the app's Dates agree.
+ * session runs in UTC so DEFAULT CURRENT_TIMESTAMP(3) and the app's Dates agree. Waits for a connection
+ * and for each statement's answer are bounded (internal/svc/db-bounds.ts).
  */
 export async function openDatabase(cfg: Config['mysql']): Promise<{ pool: Pool; db: Db }> {
   const pool = mysql.createPool({
@@ -32,6 +34,7 @@ export async function openDatabase(cfg: Config['mysql']): Promise<{ pool: Pool; 
     // 50 s), which keeps a transaction message's local transaction well inside its time bound.
     conn.query(`SET time_zone = '+00:00', innodb_lock_wait_timeout = ${cfg.lockWaitTimeoutSeconds}`);
   });
+  boundPool(pool, { statementMs: cfg.statementTimeoutMs, acquireMs: cfg.acquireTimeoutMs });
   try {
     await pool.query('SELECT 1');
   } catch (err) {

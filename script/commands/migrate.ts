@@ -10,23 +10,26 @@ export function migrateCommand(program: Command): void {
     .option('--dry-run', 'list the migrations that would be applied, apply nothing')
     .addHelpText('after', '\nExamples:\n  qianfan-order migrate\n  qianfan-order migrate status --json')
     .action(async (opts: { dryRun?: boolean }) => {
-      await withContext(async (ctx) => {
-        if (opts.dryRun) {
-          const pending = (await migrationStatus(ctx.pool)).filter((m) => !m.applied);
+      await withContext(
+        async (ctx) => {
+          if (opts.dryRun) {
+            const pending = (await migrationStatus(ctx.pool)).filter((m) => !m.applied);
+            process.stdout.write(
+              pending.length ? `would apply: ${pending.map((m) => m.tag).join(', ')}\n` : 'up to date\n',
+            );
+            return;
+          }
+          const db = ctx.config.mysql;
+          process.stdout.write(`migrating ${db.database} at ${db.host}:${db.port} ...\n`);
+          const r = await runMigrations(ctx.db, ctx.pool);
           process.stdout.write(
-            pending.length ? `would apply: ${pending.map((m) => m.tag).join(', ')}\n` : 'up to date\n',
+            r.applied === 0
+              ? `up to date (${r.total} migrations applied earlier)\n`
+              : `applied ${r.applied} migration(s); ${r.total} in total\n`,
           );
-          return;
-        }
-        const db = ctx.config.mysql;
-        process.stdout.write(`migrating ${db.database} at ${db.host}:${db.port} ...\n`);
-        const r = await runMigrations(ctx.db, ctx.pool);
-        process.stdout.write(
-          r.applied === 0
-            ? `up to date (${r.total} migrations applied earlier)\n`
-            : `applied ${r.applied} migration(s); ${r.total} in total\n`,
-        );
-      });
+        },
+        { unboundedSql: true },
+      );
     });
   migrate
     .command('status')

@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { sql } from 'drizzle-orm';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { signDevToken } from '../internal/auth/index.js';
+import { appErrorIn } from '../internal/errorx/index.js';
+import { isOutage } from '../internal/mq/index.js';
+import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
+import { buildApp } from '../restful/app.js';
+import { testConfig } from './helpers/config.js';
+import { inProcessRpc } from './helpers/grpc.js';
+import { ownRedis } from './helpers/inject.js';
+import { testLogger } from './helpers/logger.js';
+import { address, makeSkus, ordersOfUser, stockOf } from './helpers/orders.js';
+import { waitFor } from './helpers/wait.js';
+
+// The bounds under test, small so the test is quick: a statement 1.5 s, a connection 1 s, two connections.
+const STATEMENT_MS = 1500;
+const ACQUIRE_MS = 1000;
+
+// MariaDB stalls (SIGSTOP): its connections stay open and nothing answers, as in a hung server or a
+// partition. The test files run one at a time, so stopping the shared server stalls only this one.
+const mariadbPids = () =>
+  spawnSync('pgrep', ['-x', 'mariadbd'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
+const resume = () => {
+  clearTimeout(safety);
+  for (const pid of mariadbPids()) process.kill(pid, 'SIGCONT');
+};
+process.on('exit', resume);
+
+// Stops MariaDB; it resumes after 8 s whatever happens, so a caller the bounds fail to free fails its
+// timing assertion instead of hanging the suite.
+let safety: NodeJS.Timeout | undefined;
+function stop() {
+  const pids = mariadbPids();
+  assert.ok(pids.length > 0, 'no mariadbd to stall');
+  for (const pid of pids) process.kill(pid, 'SIGSTOP');
+  clearTimeout(safety);
+  safety = setTimeout(resume, 8000);
+}
+
+async function stalled<T>(during: () => Promise<T>): Promise<T> {
+  stop();
+  try {
+    return await during();
+  } finally {
+    resume();
+  }
+}
+
+describe('a stalled MySQL (SIGSTOP) fails callers within mysql.statementTimeoutMs instead of holding them', () => {
+  let ctx: ServiceContext;
+  let app: FastifyInstance;
+  before(async () => {
+    ctx = await createServiceContext(
+      testConfig({
+        ...ownRedis('mysql-stall'),
+        QIANFAN_MYSQL__POOL_SIZE: '2',
+        QIANFAN_MYSQL__LOCK_WAIT_TIMEOUT_SECONDS: '1',
+        QIANFAN_MYSQL__STATEMENT_TIMEOUT_MS: String(STATEMENT_MS),
+        QIANFAN_MYSQL__ACQUIRE_TIMEOUT_MS: String(ACQUIRE_MS),
+      }),
+      { process: 'restful', mq: true, logger: testLogger },
+    );
+    app = await buildApp(ctx);
+    await ctx.pool.query('CREATE TABLE IF NOT EXISTS test_stall_probe (id BIGINT PRIMARY KEY)');
+  });
+  after(async () => {
+    resume();
+    await ctx?.pool.query('DROP TABLE IF EXISTS test_stall_probe').catch(() => {});
+    await app?.close();
+    await ctx?.close();
+  });
+
+  it('a transaction whose statement is not answered fails once, within the bound, and is rolled back', async () => {
+    const id = ctx.ids.next();
+    const started = Date.now();
+    const failed = await ctx.db
+      .transaction(async (tx) => {
+        await tx.execute(sql`INSERT INTO test_stall_probe (id) VALUES (${id})`);
+        stop(); // between two statements of the transaction
+        await tx.execute(sql`SELECT id FROM test_stall_probe WHERE id = ${id}`);
+      })
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      )
+      .finally(resume);
+    const ms = Date.now() - started;
+    // drizzle wraps what a statement threw in its own query error; every transport unwraps it.
+    const appError = appErrorIn(failed);
+    assert.ok(appError, `expected an AppError, got ${String(failed)}`);
+    assert.equal(appError.code, 'DEPENDENCY_UNAVAILABLE');
+    assert.match(appError.message, /did not answer within 1500 ms/);
+    assert.equal(isOutage(failed), true); // a consumer retries it as an outage
+    // The ROLLBACK that follows fails at once on the closed connection: not a second wait.
+    assert.ok(ms < STATEMENT_MS + 1000, `the transaction failed after ${ms} ms`);
+    // The server rolled the INSERT back with the closed connection; the pool serves again.
+    const [rows] = await waitFor('MySQL answering again', 10_000, () =>
+      ctx.pool.query('SELECT COUNT(*) AS n FROM test_stall_probe WHERE id = ?', [String(id)]).catch(() => undefined),
+    );
+    assert.equal(Number((rows as Array<{ n: number }>)[0]!.n), 0);
+  });
+
+  it('order creation answers 503 within the bound; retries with the same keys create each order exactly once', async () => {
+    const user = BigInt(Date.now()) * 1000n + 777_000n;
+    const token = await signDevToken(ctx.config.auth, { userId: String(user), roles: ['user'] }, 600);
+    const [sku] = await makeSkus(ctx, [{ price: 1500, available: 20 }]);
+    const create = (key: string): InjectOptions => ({
+      method: 'POST',
+      url: '/v1/orders',
+      headers: { authorization: `Bearer ${token}`, 'idempotency-key': key },
+      payload: { items: [{ skuId: String(sku), quantity: 1 }], address },
+    });
+    const timed = async (opts: InjectOptions) => {
+      const t = Date.now();
+      const res = await app.inject(opts);
+      return { res, ms: Date.now() - t };
+    };
+    assert.equal((await app.inject(create(randomUUID()))).statusCode, 201);
+
+    // More requests than connections: two wait on their statements, the rest for a connection.
+    const keys = Array.from({ length: 5 }, () => randomUUID());
+    const { answers, ready } = await stalled(async () => ({
+      answers: await Promise.all(keys.map((k) => timed(create(k)))),
+      ready: await timed({ method: 'GET', url: '/readyz' }),
+    }));
+    for (const { res, ms } of answers) {
+      assert.equal(res.statusCode, 503, res.body);
+      assert.equal(res.json().code, 'DEPENDENCY_UNAVAILABLE');
+      assert.ok(Number(res.headers['retry-after']) > 0);
+      assert.ok(ms < ACQUIRE_MS + STATEMENT_MS + 1000, `answered after ${ms} ms`);
+    }
+    assert.equal(ready.res.statusCode, 503, ready.res.body);
+    assert.equal(ready.res.json().checks.mysql.ok, false);
+    assert.ok(ready.ms < 2500, `readyz took ${ready.ms} ms`);
+
+    // After the stall every key ends in one order. A key whose claim reached MySQL but was not answered
+    // is IN_FLIGHT until the claim goes stale (internal/idempotency: 20 s); 409 until then.
+    const created = new Map<string, string>();
+    await waitFor(
+      'every retried key to create its order',
+      40_000,
+      async () => {
+        for (const k of keys.filter((k) => !created.has(k))) {
+          const res = await app.inject(create(k));
+          if (res.statusCode === 201) created.set(k, res.json().id as string);
+          else assert.ok([409, 503].includes(res.statusCode), res.body);
+        }
+        return created.size === keys.length;
+      },
+      1000,
+    );
+    // The same keys again replay the same orders.
+    for (const k of keys) {
+      const res = await app.inject(create(k));
+      assert.equal(res.statusCode, 201);
+      assert.equal(res.json().id, created.get(k));
+    }
+    assert.equal(new Set(created.values()).size, keys.length);
+    assert.equal((await ordersOfUser(ctx, user)).length, keys.length + 1);
+    assert.equal((await stockOf(ctx, sku!)).available, 20 - (keys.length + 1));
+  });
+});
+
+describe('gRPC during a MySQL stall', () => {
+  let ctx: ServiceContext;
+  let rpc: Awaited<ReturnType<typeof inProcessRpc>>;
+  before(async () => {
+    ctx = await createServiceContext(
+      testConfig({
+        QIANFAN_MYSQL__POOL_SIZE: '2',
+        QIANFAN_MYSQL__LOCK_WAIT_TIMEOUT_SECONDS: '1',
+        QIANFAN_MYSQL__STATEMENT_TIMEOUT_MS: String(STATEMENT_MS),
+        QIANFAN_MYSQL__ACQUIRE_TIMEOUT_MS: String(ACQUIRE_MS),
+      }),
+      { process: 'service', mq: true, logger: testLogger },
+    );
+    rpc = await inProcessRpc(ctx);
+  });
+  after(async () => {
+    resume();
+    await rpc?.close();
+    await ctx?.close();
+  });
+
+  it('CreateOrder answers UNAVAILABLE (DEPENDENCY_UNAVAILABLE) within the bound, then succeeds', async () => {
+    const [sku] = await makeSkus(ctx, [{ price: 900, available: 5 }]);
+    const req = {
+      requestId: randomUUID(),
+      userId: String(BigInt(Date.now()) * 1000n + 778_000n),
+      items: [{ skuId: String(sku), quantity: 1 }],
+      address: { ...address, postcode: '' },
+      note: '',
+    };
+    const t = Date.now();
+    const { err } = await stalled(() => rpc.call('createOrder', req));
+    const ms = Date.now() - t;
+    assert.equal(err?.code, status.UNAVAILABLE, String(err));
+    assert.equal(err?.metadata.get('error-code')[0], 'DEPENDENCY_UNAVAILABLE');
+    assert.ok(ms < ACQUIRE_MS + STATEMENT_MS + 1000, `answered after ${ms} ms`);
+    const done = await waitFor(
+      'CreateOrder after the stall',
+      40_000,
+      async () => (await rpc.call('createOrder', req)).res,
+      1000,
+    );
+    assert.equal(done.order.items.length, 1);
+    assert.equal((await stockOf(ctx, sku!)).available, 4);
+  });
+});
