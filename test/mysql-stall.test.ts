@@ -51,20 +51,24 @@ async function stalled<T>(during: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A context with the bounds under test and two pool connections. */
+const boundedContext = (process: 'restful' | 'service') =>
+  createServiceContext(
+    testConfig({
+      ...ownRedis('mysql-stall'),
+      QIANFAN_MYSQL__POOL_SIZE: '2',
+      QIANFAN_MYSQL__LOCK_WAIT_TIMEOUT_SECONDS: '1',
+      QIANFAN_MYSQL__STATEMENT_TIMEOUT_MS: String(STATEMENT_MS),
+      QIANFAN_MYSQL__ACQUIRE_TIMEOUT_MS: String(ACQUIRE_MS),
+    }),
+    { process, mq: true, logger: testLogger },
+  );
+
 describe('a stalled MySQL (SIGSTOP) fails callers within mysql.statementTimeoutMs instead of holding them', () => {
   let ctx: ServiceContext;
   let app: FastifyInstance;
   before(async () => {
-    ctx = await createServiceContext(
-      testConfig({
-        ...ownRedis('mysql-stall'),
-        QIANFAN_MYSQL__POOL_SIZE: '2',
-        QIANFAN_MYSQL__LOCK_WAIT_TIMEOUT_SECONDS: '1',
-        QIANFAN_MYSQL__STATEMENT_TIMEOUT_MS: String(STATEMENT_MS),
-        QIANFAN_MYSQL__ACQUIRE_TIMEOUT_MS: String(ACQUIRE_MS),
-      }),
-      { process: 'restful', mq: true, logger: testLogger },
-    );
+    ctx = await boundedContext('restful');
     app = await buildApp(ctx);
     await ctx.pool.query('CREATE TABLE IF NOT EXISTS test_stall_probe (id BIGINT PRIMARY KEY)');
   });
@@ -170,15 +174,7 @@ describe('gRPC during a MySQL stall', () => {
   let ctx: ServiceContext;
   let rpc: Awaited<ReturnType<typeof inProcessRpc>>;
   before(async () => {
-    ctx = await createServiceContext(
-      testConfig({
-        QIANFAN_MYSQL__POOL_SIZE: '2',
-        QIANFAN_MYSQL__LOCK_WAIT_TIMEOUT_SECONDS: '1',
-        QIANFAN_MYSQL__STATEMENT_TIMEOUT_MS: String(STATEMENT_MS),
-        QIANFAN_MYSQL__ACQUIRE_TIMEOUT_MS: String(ACQUIRE_MS),
-      }),
-      { process: 'service', mq: true, logger: testLogger },
-    );
+    ctx = await boundedContext('service');
     rpc = await inProcessRpc(ctx);
   });
   after(async () => {
