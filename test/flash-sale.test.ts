@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { signDevToken } from '../internal/auth/index.js';
-import { flashSaleStats, reconcileFlashSale, requeueLostTickets, saleKeys } from '../internal/flashsale/index.js';
+import {
+  flashSaleStats,
+  reconcileFlashSale,
+  requeueLostTickets,
+  saleKeys,
+  sendTicketBatch,
+} from '../internal/flashsale/index.js';
 import { MARK_SENT, PURCHASE } from '../internal/flashsale/scripts.js';
-import { flashSales, flashSaleTickets, orderColumns, orders } from '../internal/model/index.js';
+import { flashSales, flashSaleTickets, mqTxLog, orderColumns, orders } from '../internal/model/index.js';
 import { Batcher, type ConsumerLoop } from '../internal/mq/index.js';
-import { cancelOrder } from '../internal/order/index.js';
+import { cancelOrder, MAX_ORDERS_PER_BATCH_MESSAGE, ORDER_CREATED_BATCH } from '../internal/order/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { buildApp } from '../restful/app.js';
 import { testConfig } from './helpers/config.js';
@@ -192,6 +198,61 @@ describe('flash sale (real Redis, RocketMQ, MariaDB)', () => {
       async () => (await ctx.redis.hget(k.sent, recent!)) === null,
     );
     await ctx.redis.zrem(k.queued, inBroker1!, inBroker2!); // this test's stand-in batch never existed
+  });
+
+  it("a ticket message of 1,000 tickets (flashSale.batchSize's most) becomes 1,000 orders, their events in messages of at most 500 the broker accepts", async () => {
+    // One order.created.batch message of 1,000 orders carries 1,000 broker keys, beyond the proxy's
+    // 16 KiB of user properties: refused, the batch would be retried until it is dead-lettered.
+    const units = 1000;
+    const { saleId } = await newSale(units, 1);
+    const k = saleKeys(saleId);
+    const now = Date.now();
+    const tickets = Array.from({ length: units }, () => ({
+      seq: String(ctx.ids.next()),
+      userId: String(++nextUser),
+      quantity: 1,
+      address: address as unknown as Record<string, unknown>,
+      queuedAt: now,
+    }));
+    for (let i = 0; i < units; i += 100) {
+      await Promise.all(
+        tickets.slice(i, i + 100).map(async (t) => {
+          const state = JSON.stringify({ ...t, status: 'QUEUED' });
+          const [code] = (await PURCHASE.run(
+            ctx.redis,
+            [k.meta, k.stock, k.users, k.tickets, k.queued, k.idem(t.userId, randomUUID())],
+            [now, t.userId, 1, t.seq, state, 'hash', 60],
+          )) as [number];
+          assert.equal(code, 1);
+        }),
+      );
+    }
+    await sendTicketBatch(ctx, saleId, tickets);
+    const rows = await waitFor('1,000 tickets to be ordered', 90_000, async () => {
+      const r = await saleOrders(saleId);
+      return r.length === units && r.every((t) => t.status === 'ORDERED') ? r : undefined;
+    });
+    const orderIds = rows.map((t) => String(t.orderId));
+    assert.equal(new Set(orderIds).size, units);
+    // Two batch messages of 500 orders each, and every order's order.created event exactly once.
+    const batches = await ctx.db
+      .select()
+      .from(mqTxLog)
+      .where(and(eq(mqTxLog.eventType, ORDER_CREATED_BATCH), eq(mqTxLog.messageKey, `flashsale:${saleId}`)));
+    assert.deepEqual(
+      batches.map((b) => (b.payload.eventIds as string[]).length),
+      [MAX_ORDERS_PER_BATCH_MESSAGE, MAX_ORDERS_PER_BATCH_MESSAGE],
+    );
+    const created = await ctx.db
+      .select({ key: mqTxLog.messageKey, eventId: mqTxLog.eventId })
+      .from(mqTxLog)
+      .where(and(eq(mqTxLog.eventType, 'order.created'), inArray(mqTxLog.messageKey, orderIds)));
+    assert.deepEqual(created.map((c) => c.key).sort(), [...orderIds].sort());
+    const carried = batches.flatMap((b) => b.payload.eventIds as string[]);
+    assert.deepEqual([...carried].sort(), created.map((c) => c.eventId).sort());
+    const stats = await flashSaleStats(ctx, BigInt(saleId));
+    assert.equal(stats.sale.sold, units);
+    assert.equal(await ctx.redis.zcard(k.queued), 0, 'every ticket settled in Redis');
   });
 
   it('reconcile never rewrites the stock of a live sale; once it ended it repairs by compare-and-set', async () => {

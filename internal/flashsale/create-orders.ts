@@ -5,6 +5,7 @@ import {
   commitWithEvent,
   findSkus,
   insertOrders,
+  MAX_ORDERS_PER_BATCH_MESSAGE,
   type NewOrder,
   newOrderRows,
   orderCreatedBatch,
@@ -12,7 +13,7 @@ import {
 } from '../order/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { parseTicketBatch, type QueuedTicket } from './messages.js';
-import { getSale, insertTickets, sellUnits, type TicketRow, ticketsByIds } from './repository.js';
+import { getSale, insertTickets, type SaleRow, sellUnits, type TicketRow, ticketsByIds } from './repository.js';
 import { settleInRedis } from './settle.js';
 
 export interface BatchResult {
@@ -25,7 +26,8 @@ export interface BatchResult {
 /**
  * The consumer of flashsale_ticket: creates one batch's orders in one DB transaction (multi-row inserts;
  * PENDING_PAYMENT, source FLASHSALE, the sale's price) with one `order.created.batch` transaction message
- * carrying every order's `order.created` event (or one message per order: flashSale.orderCreatedEvents),
+ * carrying every order's `order.created` event (or one message per order: flashSale.orderCreatedEvents);
+ * a batch of more than MAX_ORDERS_PER_BATCH_MESSAGE orders in one such transaction per that many,
  * and records every ticket ORDERED or FAILED. Idempotent by ticket id: a ticket the DB already has is
  * skipped. A ticket whose order cannot be made is FAILED with a reason and its units go back to the sale.
  */
@@ -72,41 +74,61 @@ export async function createFlashSaleOrders(ctx: ServiceContext, data: unknown):
     });
     made.push({ ticket: t, order });
   }
-  const ordered = made.map((m) => ticketRow(saleId, m.ticket, 'ORDERED', m.order.order.id, null, now));
-  const units = made.reduce((n, m) => n + m.ticket.quantity, 0);
-
-  if (made.length > 0) {
-    const events = made.map((m) => m.order.message);
-    await commitWithEvent(
-      ctx,
-      ctx.config.flashSale.orderCreatedEvents === 'batch' ? orderCreatedBatch(events, `flashsale:${saleId}`) : events,
-      async (tx) => {
-        await insertOrders(
-          tx,
-          made.map((m) => m.order),
-        );
-        await insertTickets(tx, [...ordered, ...failed]);
-      },
-      undefined,
-      // The sale and SKU rows are every batch's hot rows: locked last, after the tx-log rows, so each
-      // batch holds them only for its commit and batches of one sale do not queue behind each other.
-      async (tx) => {
-        if (!(await sellUnits(tx, sale, units))) {
-          // Redis admitted more than the sale holds: refuse the batch rather than oversell (transient:
-          // an operator reconciles the sale, then the batch is retried or replayed).
-          throw new AppError('CONCURRENT_MODIFICATION', `flash sale ${saleId} has fewer unsold units than this batch`);
-        }
-      },
-    );
-    await afterOrdersCreated(
-      ctx,
-      made.map((m) => m.order.order),
-    );
-  } else if (failed.length > 0) {
-    await insertTickets(ctx.db, failed);
+  // A message's tickets are written in parts of at most MAX_ORDERS_PER_BATCH_MESSAGE orders, each one DB
+  // transaction with its own order.created.batch message (the broker refuses larger ones); the FAILED
+  // tickets go with the first. A retry after a part failed skips the parts already committed (above).
+  const ordered: TicketRow[] = [];
+  for (let i = 0; i === 0 || i < made.length; i += MAX_ORDERS_PER_BATCH_MESSAGE) {
+    const part = made.slice(i, i + MAX_ORDERS_PER_BATCH_MESSAGE);
+    const rows = part.map((m) => ticketRow(saleId, m.ticket, 'ORDERED', m.order.order.id, null, now));
+    await writePart(ctx, sale, part, [...rows, ...(i === 0 ? failed : [])]);
+    ordered.push(...rows);
   }
   await settleInRedis(ctx, saleId, [...seen, ...ordered, ...failed]);
   return { ordered: made.length, failed: failed.length, duplicates: seen.length };
+}
+
+/**
+ * One DB transaction: the part's orders (with their order.created events, see createFlashSaleOrders)
+ * and its ticket rows; only ticket rows when the part has no orders.
+ */
+async function writePart(
+  ctx: ServiceContext,
+  sale: SaleRow,
+  made: Array<{ ticket: QueuedTicket; order: NewOrder }>,
+  tickets: TicketRow[],
+) {
+  if (made.length === 0) {
+    if (tickets.length > 0) await insertTickets(ctx.db, tickets);
+    return;
+  }
+  const units = made.reduce((n, m) => n + m.ticket.quantity, 0);
+  const events = made.map((m) => m.order.message);
+  await commitWithEvent(
+    ctx,
+    ctx.config.flashSale.orderCreatedEvents === 'batch' ? orderCreatedBatch(events, `flashsale:${sale.id}`) : events,
+    async (tx) => {
+      await insertOrders(
+        tx,
+        made.map((m) => m.order),
+      );
+      await insertTickets(tx, tickets);
+    },
+    undefined,
+    // The sale and SKU rows are every batch's hot rows: locked last, after the tx-log rows, so each
+    // batch holds them only for its commit and batches of one sale do not queue behind each other.
+    async (tx) => {
+      if (!(await sellUnits(tx, sale, units))) {
+        // Redis admitted more than the sale holds: refuse the batch rather than oversell (transient:
+        // an operator reconciles the sale, then the batch is retried or replayed).
+        throw new AppError('CONCURRENT_MODIFICATION', `flash sale ${sale.id} has fewer unsold units than this batch`);
+      }
+    },
+  );
+  await afterOrdersCreated(
+    ctx,
+    made.map((m) => m.order.order),
+  );
 }
 
 function whyNot(t: QueuedTicket, skuStatus: string | undefined): string | undefined {

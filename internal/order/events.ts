@@ -81,11 +81,22 @@ export interface BatchMessage {
 }
 
 /**
+ * The most orders one `order.created.batch` message carries. Its broker keys (every order id, up to 20
+ * characters each with the separator) are user properties, and the RocketMQ proxy refuses a message
+ * whose user properties exceed 16 KiB (its maxUserPropertySize, code 43101): 1,000 order ids do.
+ */
+export const MAX_ORDERS_PER_BATCH_MESSAGE = 500;
+
+/**
  * One transaction message for a batch of new orders: the broker's cost is one half message and one
  * commit per batch instead of per order. Every inner event keeps its own event id, type `order.created`
  * and version 0, and has its own tx-log row (replay by order id re-sends it alone, same event id).
+ * At most MAX_ORDERS_PER_BATCH_MESSAGE orders.
  */
 export function orderCreatedBatch(msgs: OrderMessage[], batchKey: string): BatchMessage {
+  if (msgs.length > MAX_ORDERS_PER_BATCH_MESSAGE) {
+    throw new Error(`an order.created.batch message carries at most ${MAX_ORDERS_PER_BATCH_MESSAGE} orders`);
+  }
   return {
     topic: topics.orderEvent.name,
     envelope: newEnvelope(ORDER_CREATED_BATCH, { events: msgs.map((m) => m.envelope) }),

@@ -12,6 +12,7 @@ export { type CreatedOrder, type CreateOrderInput, createOrder, LIMITS, validate
 export { orderRevision } from './detail-cache.js';
 export {
   type EventMessage,
+  MAX_ORDERS_PER_BATCH_MESSAGE,
   ORDER_CREATED_BATCH,
   type OrderEventData,
   orderCreatedBatch,
