@@ -1,4 +1,5 @@
 import type { BaseClient } from 'rocketmq-client-nodejs';
+import { withDeadline } from '../errorx/index.js';
 
 /**
  * Starts a rocketmq-client-nodejs client, bounded in time.
@@ -21,25 +22,19 @@ export async function startClient(
       // routes not fetched yet: the next tick tries again
     }
   }, 500);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `${what} did not start within ${timeoutMs} ms: is the RocketMQ proxy up at ${endpoints} and are the topics created? (deploy/rocketmq/rocketmq.sh status)`,
-          ),
-        ),
-      timeoutMs,
-    );
-  });
   try {
-    await Promise.race([client.startup(), timeout]);
+    await withDeadline(
+      client.startup(),
+      timeoutMs,
+      () =>
+        new Error(
+          `${what} did not start within ${timeoutMs} ms: is the RocketMQ proxy up at ${endpoints} and are the topics created? (deploy/rocketmq/rocketmq.sh status)`,
+        ),
+    );
   } catch (err) {
     await client.shutdown().catch(() => {});
     throw err;
   } finally {
     clearInterval(resync);
-    clearTimeout(timer);
   }
 }

@@ -1,4 +1,4 @@
-import { AppError } from '../errorx/index.js';
+import { AppError, withDeadline } from '../errorx/index.js';
 import type { ServiceContext } from '../svc/index.js';
 import { alipayProvider } from './alipay.js';
 import { sandboxProvider } from './sandbox-provider.js';
@@ -118,19 +118,12 @@ export function providerFor(ctx: ServiceContext, name: string): PaymentProvider 
  * (the caller retries; charges and refunds are keyed by our ids, so a late success is not a second one).
  */
 export function bounded(p: PaymentProvider, ms: number): PaymentProvider {
-  const within = <T>(what: string, call: Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new AppError('DEPENDENCY_UNAVAILABLE', `payment provider ${p.name} did not answer ${what} within ${ms} ms`),
-          ),
-        ms,
-      );
-    });
-    return Promise.race([call, late]).finally(() => clearTimeout(timer));
-  };
+  const within = <T>(what: string, call: Promise<T>): Promise<T> =>
+    withDeadline(
+      call,
+      ms,
+      () => new AppError('DEPENDENCY_UNAVAILABLE', `payment provider ${p.name} did not answer ${what} within ${ms} ms`),
+    );
   return {
     name: p.name,
     methods: p.methods,

@@ -1,5 +1,5 @@
 import type mysql from 'mysql2/promise';
-import { AppError } from '../errorx/index.js';
+import { AppError, withDeadline } from '../errorx/index.js';
 
 export interface SqlBounds {
   /** Longest one statement may take from being sent to its answer; 0: no bound. */
@@ -29,14 +29,14 @@ const unavailable = (message: string, details: Record<string, unknown>) =>
 export function boundPool(pool: mysql.Pool, bounds: SqlBounds): void {
   const take = pool.getConnection.bind(pool);
   const acquire = async (): Promise<Conn> => {
-    const conn = await withinBound(
+    const conn = await withDeadline(
       take(),
       bounds.acquireMs,
-      (late) => late.release(),
       () =>
         unavailable(`no MySQL connection within ${bounds.acquireMs} ms (mysql.acquireTimeoutMs); retry`, {
           acquireTimeoutMs: bounds.acquireMs,
         }),
+      (late) => late.release(),
     );
     if (bounds.statementMs > 0) boundConnection(conn, bounds.statementMs);
     return conn;
@@ -61,7 +61,7 @@ function boundConnection(conn: Conn, ms: number): void {
     const send = (conn[method] as unknown as Call).bind(conn);
     (conn as unknown as Record<string, Call>)[method] = (...args: unknown[]) => {
       if (closed) return Promise.reject(closed);
-      return withinBound(send(...args), ms, undefined, () => {
+      return withDeadline(send(...args), ms, () => {
         closed = unavailable(`MySQL did not answer within ${ms} ms (mysql.statementTimeoutMs); retry`, {
           statementTimeoutMs: ms,
         });
@@ -70,34 +70,4 @@ function boundConnection(conn: Conn, ms: number): void {
       });
     };
   }
-}
-
-/**
- * `work`'s result, or `onTimeout()`'s error after `ms`; a result that comes after that is handed to
- * `late` (a connection that arrives after its caller gave up goes back to the pool).
- */
-function withinBound<T>(
-  work: Promise<T>,
-  ms: number,
-  late: ((value: T) => void) | undefined,
-  onTimeout: () => Error,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      reject(onTimeout());
-    }, ms);
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        if (timedOut) late?.(value);
-        else resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        if (!timedOut) reject(err);
-      },
-    );
-  });
 }

@@ -1,3 +1,4 @@
+import { withDeadline } from '../errorx/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { goneFromThisHost, type ProcessId, thisProcess } from './process-id.js';
 import type { RedisClient as Redis } from './redis.js';
@@ -28,12 +29,7 @@ interface Holder extends ProcessId {
 }
 
 const within = <T>(p: Promise<T>): Promise<T> =>
-  Promise.race([
-    p,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`Redis did not answer in ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS).unref(),
-    ),
-  ]);
+  withDeadline(p, CALL_TIMEOUT_MS, () => new Error(`Redis did not answer in ${CALL_TIMEOUT_MS} ms`));
 
 function parse(value: string): Holder | undefined {
   try {

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
+import { withDeadline } from '../errorx/index.js';
 import type { Logger } from './logger.js';
 
 export type ReadinessCheck = () => Promise<void>;
@@ -33,7 +34,7 @@ export async function runChecks(
     Object.entries(checks).map(async ([name, check]) => {
       const started = performance.now();
       try {
-        await withTimeout(check(), timeoutMs, `${name} check timed out after ${timeoutMs} ms`);
+        await withDeadline(check(), timeoutMs, () => new Error(`${name} check timed out after ${timeoutMs} ms`));
         return [name, { ok: true, ms: Math.round(performance.now() - started) }] as const;
       } catch (err) {
         const failed = { ok: false, error: (err as Error).message, ms: Math.round(performance.now() - started) };
@@ -46,16 +47,6 @@ export async function runChecks(
   const status =
     failed.length === 0 ? 'ok' : failed.every(([n]) => degradable.includes(n)) ? 'degraded' : 'unavailable';
   return { status, checks: all };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(message)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 export interface AdminServer {
