@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
@@ -14,6 +13,7 @@ import { testConfig } from './helpers/config.js';
 import { inProcessRpc } from './helpers/grpc.js';
 import { ownRedis } from './helpers/inject.js';
 import { testLogger } from './helpers/logger.js';
+import { mariadbPids } from './helpers/mariadb.js';
 import { address, makeSkus, ordersOfUser, stockOf } from './helpers/orders.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -23,8 +23,6 @@ const ACQUIRE_MS = 1000;
 
 // MariaDB stalls (SIGSTOP): its connections stay open and nothing answers, as in a hung server or a
 // partition. The test files run one at a time, so stopping the shared server stalls only this one.
-const mariadbPids = () =>
-  spawnSync('pgrep', ['-x', 'mariadbd'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
 const resume = () => {
   clearTimeout(safety);
   for (const pid of mariadbPids()) process.kill(pid, 'SIGCONT');

@@ -1,6 +1,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { mariadbPids } from '../helpers/mariadb.js';
 import { type Proc, startProcess } from '../helpers/process.js';
 import { sleep } from '../helpers/wait.js';
 
@@ -131,11 +132,7 @@ export async function stall(which: 'redis' | 'mariadb' | 'broker', ms: number, d
       ? [Number(readFileSync(`${REDIS_DIR}/redis.pid`, 'utf8'))]
       : which === 'broker'
         ? [Number(readFileSync(`${RUN_DIR}/broker.pid`, 'utf8'))]
-        : spawnSync('pgrep', ['-x', 'mariadbd'], { encoding: 'utf8' })
-            .stdout.trim()
-            .split('\n')
-            .filter(Boolean)
-            .map(Number);
+        : mariadbPids();
   const end = Date.now() + ms;
   for (const pid of pids) process.kill(pid, 'SIGSTOP');
   try {
@@ -164,11 +161,7 @@ function alive(pid: number): boolean {
 export async function restartMariaDb(): Promise<void> {
   execFileSync('pkill', ['-KILL', '-x', 'mariadbd']);
   await until('MariaDB to stop', 30_000, async () => {
-    const running = spawnSync('pgrep', ['-x', 'mariadbd'], { encoding: 'utf8' })
-      .stdout.trim()
-      .split('\n')
-      .filter(Boolean);
-    return running.every((p) => !alive(Number(p))) && !(await portOpen(3306));
+    return mariadbPids().every((p) => !alive(p)) && !(await portOpen(3306));
   });
   await sleep(1000);
   mkdirSync('/run/mysqld', { recursive: true });
@@ -182,7 +175,7 @@ export async function restartMariaDb(): Promise<void> {
 
 /** MariaDB can be restarted here only when it is this machine's mariadbd and we may signal it. */
 export function canRestartMariaDb(): boolean {
-  return spawnSync('pgrep', ['-x', 'mariadbd']).status === 0 && process.getuid?.() === 0;
+  return mariadbPids().length > 0 && process.getuid?.() === 0;
 }
 
 /** kill -9 of the broker+proxy (namesrv stays), then the project's script starts it again. */
