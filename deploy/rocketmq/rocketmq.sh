@@ -56,6 +56,10 @@ mqadmin() {
 
 write_configs() {
   mkdir -p "$RMQ_WORK/store" "$RMQ_WORK/logs"
+  # The index is small (1,000 entries per file, a new file every few hundred keyed messages) on purpose:
+  # measured here, a production-size one (2,000,000 entries, 500,000 slots; 42 MB per file in tmpfs) cost
+  # the broker 3x the CPU per message with 100 keys (733-913 µs against 255), and made the flash-sale
+  # drain slower, not faster.
   cat > "$RMQ_WORK/broker.conf" <<CONF
 brokerClusterName=DefaultCluster
 brokerName=broker-a
