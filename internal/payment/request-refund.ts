@@ -1,13 +1,12 @@
 import { liveOfOrder } from '../aftersale/index.js';
 import { AppError } from '../errorx/index.js';
 import { type Actor, getOrder, startRefund } from '../order/index.js';
-
-/** Statuses whose money goes back by after-sale only. */
-const AFTER_SHIPPING = ['PARTIALLY_SHIPPED', 'SHIPPED', 'DELIVERED', 'COMPLETED'];
-
 import type { ServiceContext } from '../svc/index.js';
 import { getRefund, insertRefund, keptPaymentOf } from './repository.js';
 import { sendRefund } from './send-refund.js';
+
+/** Statuses whose money goes back by after-sale only. */
+const AFTER_SHIPPING = ['PARTIALLY_SHIPPED', 'SHIPPED', 'DELIVERED', 'COMPLETED'];
 
 export interface RequestRefundInput {
   orderId: bigint;
