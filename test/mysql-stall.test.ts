@@ -3,17 +3,20 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/mysql2';
 import type { FastifyInstance, InjectOptions } from 'fastify';
+import mysql from 'mysql2/promise';
 import { signDevToken } from '../internal/auth/index.js';
-import { appErrorIn } from '../internal/errorx/index.js';
+import { appErrorIn, toAppError } from '../internal/errorx/index.js';
 import { isOutage } from '../internal/mq/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { buildApp } from '../restful/app.js';
+import { toServiceError } from '../service/status.js';
 import { testConfig } from './helpers/config.js';
 import { inProcessRpc } from './helpers/grpc.js';
 import { ownRedis } from './helpers/inject.js';
 import { testLogger } from './helpers/logger.js';
-import { mariadbPids } from './helpers/mariadb.js';
+import { mariadbPids, stopProcesses } from './helpers/mariadb.js';
 import { address, makeSkus, ordersOfUser, stockOf } from './helpers/orders.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -35,7 +38,7 @@ let safety: NodeJS.Timeout | undefined;
 function stop() {
   const pids = mariadbPids();
   assert.ok(pids.length > 0, 'no mariadbd to stall');
-  for (const pid of pids) process.kill(pid, 'SIGSTOP');
+  stopProcesses(pids);
   clearTimeout(safety);
   safety = setTimeout(resume, 8000);
 }
@@ -204,5 +207,31 @@ describe('gRPC during a MySQL stall', () => {
     );
     assert.equal(done.order.items.length, 1);
     assert.equal((await stockOf(ctx, sku!)).available, 4);
+  });
+});
+
+describe('a MySQL the service cannot reach', () => {
+  it('a refused or timed-out connection, even wrapped by drizzle, reaches callers as DEPENDENCY_UNAVAILABLE (503 / UNAVAILABLE), not INTERNAL', async () => {
+    // A real mysql2 pool, through drizzle, pointed at a port nobody listens on: ECONNREFUSED, as while
+    // MySQL restarts.
+    const pool = mysql.createPool({ host: '127.0.0.1', port: 1, user: 'root', connectTimeout: 1000 });
+    try {
+      const refused = await drizzle(pool)
+        .execute(sql`SELECT 1`)
+        .then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+      assert.ok(refused, 'the query must fail');
+      assert.equal(appErrorIn(refused), undefined, 'the driver error itself, as drizzle throws it');
+      assert.equal(toAppError(refused).code, 'DEPENDENCY_UNAVAILABLE');
+      assert.equal(toServiceError(refused).error.code, status.UNAVAILABLE);
+    } finally {
+      await pool.end();
+    }
+    // The connect timeout a pool meets while MySQL is stalled (500 INTERNAL through nginx before).
+    const timedOut = Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT', fatal: true });
+    assert.equal(toAppError(timedOut).code, 'DEPENDENCY_UNAVAILABLE');
+    assert.equal(toAppError(new Error('a bug')).code, 'INTERNAL');
   });
 });

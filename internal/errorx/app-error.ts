@@ -1,4 +1,5 @@
 import { type ErrorCode, type ErrorKind, errorCodes } from './codes.js';
+import { isOutageError } from './outage.js';
 
 export type ErrorDetails = Record<string, unknown>;
 
@@ -37,7 +38,33 @@ export function appErrorIn(err: unknown): AppError | undefined {
   return undefined;
 }
 
-/** Any thrown value as an AppError; unknown failures become INTERNAL with a generic message. */
+/**
+ * A failure that says a dependency is down or not answering (an outage), rather than something about the
+ * request or message: DEPENDENCY_UNAVAILABLE and other `unavailable` AppErrors, lost or refused
+ * connections (MySQL, Redis, the broker), command and call timeouts, also when drizzle wraps them.
+ */
+export function isOutage(err: unknown): boolean {
+  const appError = appErrorIn(err);
+  if (appError) return appError.kind === 'unavailable';
+  for (const e of causeChain(err)) if (isOutageError(e)) return true;
+  return false;
+}
+
+/**
+ * Any thrown value as an AppError: an outage the code did not name (a MySQL connection that could not
+ * be opened or was lost, a Redis command timeout) is DEPENDENCY_UNAVAILABLE, which callers retry (HTTP
+ * 503 with Retry-After, gRPC UNAVAILABLE); other unknown failures become INTERNAL with a generic message.
+ */
 export function toAppError(err: unknown): AppError {
-  return appErrorIn(err) ?? new AppError('INTERNAL', 'internal error', undefined, { cause: err });
+  const known = appErrorIn(err);
+  if (known) return known;
+  if (isOutage(err)) {
+    return new AppError(
+      'DEPENDENCY_UNAVAILABLE',
+      'a backing service (database, cache or broker) is unavailable right now; retry',
+      undefined,
+      { cause: err },
+    );
+  }
+  return new AppError('INTERNAL', 'internal error', undefined, { cause: err });
 }

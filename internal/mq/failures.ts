@@ -1,4 +1,4 @@
-import { appErrorIn, causeChain } from '../errorx/index.js';
+import { appErrorIn } from '../errorx/index.js';
 import { MalformedMessageError, NewerSchemaError } from './envelope.js';
 
 export type FailureClass = 'permanent' | 'transient';
@@ -51,30 +51,4 @@ export function describeFailure(err: unknown): { code: string; message: string }
   };
 }
 
-/**
- * A failure that says a dependency is down or not answering (an outage), rather than something about the
- * message: DEPENDENCY_UNAVAILABLE and other `unavailable` AppErrors, lost or refused connections (MySQL,
- * Redis, the broker), command and call timeouts.
- */
-export function isOutage(err: unknown): boolean {
-  const appError = appErrorIn(err);
-  if (appError) return appError.kind === 'unavailable';
-  for (const e of causeChain(err)) if (isOutageError(e)) return true;
-  return false;
-}
-
-/** One error (not what it wraps) says a dependency is down or not answering. */
-function isOutageError(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown; fatal?: unknown } | undefined;
-  if (e?.fatal === true) return true; // mysql2: the connection is gone
-  if (
-    typeof e?.code === 'string' &&
-    /^(ECONN|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|PROTOCOL_|ER_SERVER_SHUTDOWN|ER_CON_COUNT_ERROR)/.test(e.code)
-  ) {
-    return true;
-  }
-  if (typeof e?.code === 'number' && (e.code === 14 || e.code === 4)) return true; // gRPC UNAVAILABLE, DEADLINE_EXCEEDED
-  return /Command timed out|Connection is closed|Stream isn't writeable|connect ETIMEDOUT/i.test(
-    String(e?.message ?? ''),
-  );
-}
+export { isOutage } from '../errorx/index.js';
