@@ -7,6 +7,7 @@ import { signDevToken } from '../internal/auth/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { testConfig } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
+import { mariadbPids, stopProcesses } from './helpers/mariadb.js';
 import { startNginx } from './helpers/nginx.js';
 import { address, makeSkus } from './helpers/orders.js';
 import { type Proc, startProcess, stopWithin } from './helpers/process.js';
@@ -154,6 +155,67 @@ describe('nginx in front of two restful processes', () => {
     } finally {
       process.kill(pid, 'SIGCONT');
     }
+  });
+
+  it("MySQL stalled: POSTs through nginx get the service's own 503 within its default bounds, never nginx's 504, and no instance is taken out", async () => {
+    // With nginx's read timeout at or below the service's bound for a stalled MySQL (a pool connection
+    // within mysql.acquireTimeoutMs, then the statement within mysql.statementTimeoutMs: 20 s at most by
+    // default), nginx cut each request first, answered 504 without Retry-After, and counted the timeouts
+    // against both instances, so requests after MySQL came back met 502s.
+    assert.equal(ctx.config.mysql.acquireTimeoutMs + ctx.config.mysql.statementTimeoutMs, 20_000, 'default bounds');
+    const [sku] = await makeSkus(ctx, [{ price: 100, available: 100 }]);
+    const token = await signDevToken(ctx.config.auth, { userId: String(Date.now()), roles: ['user'] }, 600);
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const base = `http://127.0.0.1:${NGINX_PORT}`;
+    const create = () =>
+      fetch(`${base}/v1/orders`, {
+        method: 'POST',
+        headers: { ...headers, 'idempotency-key': randomUUID() },
+        body: JSON.stringify({ items: [{ skuId: String(sku), quantity: 1 }], address }),
+      });
+    const made = await create();
+    assert.equal(made.status, 201);
+    const { id } = (await made.json()) as { id: string };
+    const pids = mariadbPids();
+    assert.ok(pids.length > 0, 'no mariadbd to stall');
+    const resume = () => {
+      for (const pid of pids) process.kill(pid, 'SIGCONT');
+    };
+    process.once('exit', resume);
+    stopProcesses(pids);
+    // MariaDB comes back after 24 s whatever happens, so a request nothing bounds fails the test below
+    // instead of hanging it.
+    const safety = setTimeout(resume, 24_000);
+    let answers: Array<{ status: number; code?: string; retryAfter: string | null; ms: number }>;
+    try {
+      // 40 at once: more than the two instances' 16 pool connections each, so some wait for a connection.
+      const started = Date.now();
+      answers = await Promise.all(
+        Array.from({ length: 40 }, async () => {
+          const res = await create();
+          const body = (await res.json().catch(() => ({}))) as { code?: string };
+          return {
+            status: res.status,
+            code: body.code,
+            retryAfter: res.headers.get('retry-after'),
+            ms: Date.now() - started,
+          };
+        }),
+      );
+    } finally {
+      clearTimeout(safety);
+      resume();
+    }
+    const statuses = answers.map((a) => `${a.status} ${a.code ?? ''}`);
+    assert.deepEqual(new Set(statuses), new Set(['503 DEPENDENCY_UNAVAILABLE']), statuses.join(', '));
+    assert.ok(
+      answers.every((a) => a.retryAfter !== null && a.ms < 22_000),
+      JSON.stringify(answers),
+    );
+    // Both instances are still in rotation: the next requests answer at once, none is a 502.
+    const reads: number[] = [];
+    for (let i = 0; i < 6; i++) reads.push((await fetch(`${base}/v1/orders/${id}`, { headers })).status);
+    assert.deepEqual(reads, [200, 200, 200, 200, 200, 200], 'order reads through nginx after the stall');
   });
 });
 
