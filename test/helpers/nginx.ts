@@ -21,9 +21,11 @@ export function nginxConfig(dir: string, upstream: [number, number], port: numbe
     .replace('    location / { return 404; }', `${extra}\n    location / { return 404; }`);
   writeFileSync(path.join(dir, 'qianfan-order.conf'), site);
   mkdirSync(path.join(dir, 'tmp'), { recursive: true });
+  // A worker finishing its connections after SIGQUIT gives up after 3 s: a test's stop never waits on it.
   const main = `
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
+worker_shutdown_timeout 3s;
 events { worker_connections 1024; }
 http {
   access_log ${dir}/access.log;
@@ -38,7 +40,12 @@ http {
   return path.join(dir, 'nginx.conf');
 }
 
-/** A real nginx with that config, checked with `nginx -t` first; resolves once `/healthz` answers through it. */
+/**
+ * A real nginx with that config, checked with `nginx -t` first; resolves once `/healthz` answers through it.
+ * nginx runs in a process group of its own with no stdio of the test's: a worker outliving the test
+ * would otherwise hold the test runner's output pipe open, and the runner waits on that pipe until its
+ * file timeout (seen in CI: a file whose tests had all passed, timed out). On exit the group is killed.
+ */
 export async function startNginx(
   upstream: [number, number],
   port: number,
@@ -55,12 +62,29 @@ export async function startNginx(
   if (checked instanceof Error)
     throw new Error(`cannot run ${NGINX} (bash deploy/local/tools.sh installs it): ${checked.message}`);
   if (checked !== 0) throw new Error('nginx -t refused deploy/nginx/qianfan-order.conf');
-  const nginx: ChildProcess = spawn(NGINX, ['-p', dir, '-c', conf, '-g', 'daemon off;'], { stdio: 'inherit' });
-  process.once('exit', () => nginx.kill('SIGKILL'));
+  const nginx: ChildProcess = spawn(NGINX, ['-p', dir, '-c', conf, '-g', 'daemon off;'], {
+    stdio: 'ignore',
+    detached: true,
+  });
+  const killGroup = () => {
+    try {
+      process.kill(-nginx.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', killGroup);
   await waitFor(
     'nginx',
     10_000,
     async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok,
   );
-  return { dir, stop: () => nginx.kill('SIGQUIT') };
+  return {
+    dir,
+    stop: () => {
+      nginx.kill('SIGQUIT');
+      // Graceful first; whatever is left of the group a few seconds later is killed.
+      setTimeout(killGroup, 5000).unref();
+    },
+  };
 }
