@@ -121,6 +121,43 @@ describe('consumer loop: lanes, retries and the broker DLQ (real RocketMQ, Maria
     }
   });
 
+  it('a stopped loop leaves no receive parked at the broker: messages sent right after the stop reach the next consumer at once, not after the invisible time', async () => {
+    // A receive long-polls at the broker for up to awaitMs. Had the loop shut down with its receives
+    // parked, the broker would still pop what arrives next for them and keep it invisible (20 s here)
+    // from every other consumer: a rolling restart would delay messages by the invisible time.
+    const run = randomUUID();
+    const handledBy: Record<string, string> = {};
+    const loopNamed = (name: string) =>
+      loopOn(testGroups.normal, async () => {}, {
+        concurrency: 4,
+        invisibleMs: 20_000,
+        handler: async (env) => {
+          const d = env.data as { run?: string; n: number };
+          if (d.run === run) handledBy[d.n] = name;
+        },
+      });
+    const first = loopNamed('first');
+    await first.start();
+    await sleep(1000); // its four receives are parked now
+    const stopped = first.stop();
+    await sleep(200);
+    const sentAt = Date.now();
+    for (let n = 1; n <= 12; n++) {
+      await ctx.mq!.send({ topic: testTopics.normal.name, envelope: newEnvelope('test.normal', { run, n }) });
+    }
+    await stopped;
+    const second = loopNamed('second');
+    await second.start();
+    try {
+      await waitFor('all twelve messages', 40_000, () => Object.keys(handledBy).length === 12);
+      const tookMs = Date.now() - sentAt;
+      // Within the stop's own bound (awaitMs 4 s + request timeout) plus handling: far below the 20 s.
+      assert.ok(tookMs < 12_000, `the last message was handled ${tookMs} ms after it was sent`);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('retries that run out reach %DLQ%<group>; the DLQ reader records them; a replay resolves them', async () => {
     const run = randomUUID();
     let healthy = false;

@@ -50,7 +50,7 @@ describe('deploy/k8s', () => {
       assert.equal(c.readinessProbe.httpGet.path, '/readyz');
       assert.equal(c.livenessProbe.httpGet.path, '/healthz');
       assert.deepEqual(c.lifecycle.preStop.exec.command, ['sleep', '10']);
-      assert.ok(pod.terminationGracePeriodSeconds > 10 + 8, 'grace must cover preStop and the drain');
+      assert.ok(pod.terminationGracePeriodSeconds > 10 + 15, 'grace must cover preStop and the drain');
       assert.ok(c.resources.requests.cpu && c.resources.limits.memory);
       assert.deepEqual(
         c.envFrom.map((e: Record<string, { name: string }>) => Object.values(e)[0]?.name),

@@ -283,7 +283,7 @@ export const configSchema = z
         closeStaleAfterSales: '40 25 * * * *',
       }),
     shutdown: z.strictObject({
-      drainTimeoutMs: int(100, 60_000).default(8_000),
+      drainTimeoutMs: int(100, 60_000).default(15_000),
     }),
   })
   .superRefine((c, issues) => {

@@ -123,14 +123,18 @@ export class ConsumerLoop {
     return this.#running;
   }
 
-  /** Stops receiving, waits for the batches being handled, then shuts the client down. */
+  /**
+   * Stops receiving: waits for every loop's receive to come back (within awaitMs, at most awaitMs plus
+   * the request timeout; the client cannot cancel one) and for the batches in hand, handles what those
+   * receives brought, then shuts the client down. A receive left parked at the broker would still take
+   * the next messages and hide them from every other consumer for the invisible time.
+   */
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
+    await Promise.allSettled(this.#loops);
     await Promise.allSettled([...this.#busy]);
     await this.#consumer.shutdown();
-    // Loops may be parked in a long-poll receive; their messages come back after the invisible time.
-    void this.#loops;
   }
 
   async #run(): Promise<void> {
@@ -148,7 +152,7 @@ export class ConsumerLoop {
         }
         continue;
       }
-      if (!this.#running) return; // left unacked: redelivered after the invisible time
+      // Received after stop() too: the broker already hid these from every other consumer, so handle them.
       const p = this.#handleBatch(batch);
       this.#busy.add(p);
       await p.finally(() => this.#busy.delete(p));
