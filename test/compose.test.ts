@@ -18,6 +18,7 @@ interface Service {
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
   restart?: string;
+  stop_grace_period?: string;
 }
 
 // No Docker engine runs here: the compose file is checked by reading it.
@@ -89,7 +90,11 @@ describe('deploy/docker-compose.yml', () => {
       assert.equal(config.rocketmq.endpoints, 'rocketmq-broker:8081');
       // No TLS files are mounted on this stack: the service must not look for production's.
       assert.equal(config.grpc.tls.certFile, '', `${app}: grpc.tls.certFile`);
-      if (app !== 'migrate') instances.push(String(config.service.instance));
+      if (app === 'migrate') continue;
+      instances.push(String(config.service.instance));
+      // Docker kills a container 10 s after SIGTERM unless told otherwise: the drain must fit.
+      const grace = Number(/^(\d+)s$/.exec(services[app]?.stop_grace_period ?? '')?.[1] ?? 10);
+      assert.ok(grace * 1000 > config.shutdown.drainTimeoutMs, `${app}: stop_grace_period ${grace} s`);
     }
     assert.equal(new Set(instances).size, instances.length, `instances repeat: ${instances}`);
   });
