@@ -9,6 +9,7 @@ import { installErrorHandler, urlErrorHandler } from './errors.js';
 import { installOpenApi } from './openapi.js';
 import { orderWatchRoutes } from './order-watch.js';
 import { installProtection } from './protection.js';
+import { installRequestDeadline } from './request-deadline.js';
 import { lazyChildLogger } from './request-logger.js';
 import { adminRoutes } from './routes/admin.js';
 import { afterSaleRoutes } from './routes/after-sales.js';
@@ -72,6 +73,7 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
   installAccessLog(app);
   installErrorHandler(app);
   installProtection(app, ctx);
+  installRequestDeadline(app, ctx.config.http.requestDeadlineMs);
   // An empty body sent as application/json counts as no body (curl -H 'content-type: ...' without -d).
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');

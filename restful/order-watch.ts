@@ -26,6 +26,7 @@ export function orderWatchRoutes(root: FastifyInstance, ctx: ServiceContext): vo
     '/v1/orders/:id/events',
     {
       preHandler: requireUser,
+      config: { longLived: true },
       schema: {
         operationId: 'watchOrder',
         summary: "An order's status, live (Server-Sent Events)",

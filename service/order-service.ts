@@ -13,7 +13,7 @@ import {
   type OrderWatchHub,
 } from '../internal/order/index.js';
 import { applyPaymentResult, requestRefund, startPayment } from '../internal/payment/index.js';
-import type { ServiceContext } from '../internal/svc/index.js';
+import { type ServiceContext, withRequestDeadline } from '../internal/svc/index.js';
 import { inSpan, SpanKind, serviceMetrics } from '../internal/telemetry/index.js';
 import { type OrderServiceServer, OrderServiceService } from '../pkg/gen/qianfan/order/v1/order.js';
 import { afterSaleCalls, afterSaleMessage } from './after-sales.js';
@@ -34,6 +34,7 @@ export function orderService(ctx: ServiceContext, hub: OrderWatchHub): OrderServ
     Object.values(OrderServiceService).map((d) => d.path.slice(d.path.lastIndexOf('/') + 1)),
   );
   const red = serviceMetrics(ctx.metrics).grpc;
+  const { requestDeadlineMs } = ctx.config.grpc;
   const afterSales = afterSaleCalls(ctx);
 
   function unary<Req, Res>(
@@ -51,21 +52,27 @@ export function orderService(ctx: ServiceContext, hub: OrderWatchHub): OrderServ
         tracestate: call.metadata.get('tracestate')[0],
         'uber-trace-id': call.metadata.get('uber-trace-id')[0],
       };
+      const deadline = callerDeadline(call);
+      const handle = async (): Promise<Res> => {
+        const who = caller(call.metadata, method);
+        if (!idempotent) return fn(call.request);
+        const key = (call.request as { requestId?: string }).requestId ?? '';
+        if (!key) throw new AppError('VALIDATION_FAILED', 'request_id is required on mutations (e.g. a UUID)');
+        const claim = { scope: `grpc:${who}:${method}`, key, hash: requestHash(call.request) };
+        return (await runIdempotent<Res>(ctx, claim, (seal) => fn(call.request, seal))).value;
+      };
       void inSpan(
         ctx.tracer,
         `grpc ${method}`,
         { kind: SpanKind.SERVER, carrier, attributes: { 'rpc.method': method } },
         async (): Promise<Res> => {
-          const deadline = call.getDeadline();
-          if (deadline instanceof Date && deadline.getTime() <= Date.now()) {
+          if (deadline !== undefined && deadline <= Date.now()) {
             throw new AppError('DEPENDENCY_UNAVAILABLE', 'the call deadline passed before it was handled');
           }
-          const who = caller(call.metadata, method);
-          if (!idempotent) return fn(call.request);
-          const key = (call.request as { requestId?: string }).requestId ?? '';
-          if (!key) throw new AppError('VALIDATION_FAILED', 'request_id is required on mutations (e.g. a UUID)');
-          const claim = { scope: `grpc:${who}:${method}`, key, hash: requestHash(call.request) };
-          return (await runIdempotent<Res>(ctx, claim, (seal) => fn(call.request, seal))).value;
+          // The call's MySQL waits end at its deadline (internal/svc/request-deadline.ts).
+          return requestDeadlineMs > 0 || deadline !== undefined
+            ? withRequestDeadline(requestDeadlineMs || Number.POSITIVE_INFINITY, deadline, handle)
+            : handle();
         },
       ).then(
         (res) => {
@@ -259,4 +266,11 @@ export function orderService(ctx: ServiceContext, hub: OrderWatchHub): OrderServ
       true,
     ),
   };
+}
+
+/** The caller's deadline in epoch ms, if it set one. */
+function callerDeadline(call: ServerUnaryCall<unknown, unknown>): number | undefined {
+  const d = call.getDeadline();
+  const at = d instanceof Date ? d.getTime() : d;
+  return Number.isFinite(at) ? at : undefined;
 }

@@ -18,6 +18,7 @@ import { ownRedis } from './helpers/inject.js';
 import { testLogger } from './helpers/logger.js';
 import { mariadbPids, stopProcesses } from './helpers/mariadb.js';
 import { address, makeSkus, ordersOfUser, stockOf } from './helpers/orders.js';
+import { slowProxy } from './helpers/slow-proxy.js';
 import { waitFor } from './helpers/wait.js';
 
 // The bounds under test, small so the test is quick: a statement 1.5 s, a connection 1 s, two connections.
@@ -207,6 +208,120 @@ describe('gRPC during a MySQL stall', () => {
     );
     assert.equal(done.order.items.length, 1);
     assert.equal((await stockOf(ctx, sku!)).available, 4);
+  });
+});
+
+// A slow MySQL, not a stalled one: every statement reaches it 300 ms late (a proxy in between), so each is
+// answered within its own bound (1.5 s), yet a request that runs several in a row takes seconds.
+describe('a slow MySQL: a request answers by its deadline however many slow statements it meets', () => {
+  const DEADLINE_MS = 2500;
+  let proxy: Awaited<ReturnType<typeof slowProxy>>;
+  const slowMysql = () => {
+    proxy.delayMs = 300;
+    return () => {
+      proxy.delayMs = 0;
+    };
+  };
+  let ctx: ServiceContext;
+  let app: FastifyInstance;
+  let unbounded: FastifyInstance;
+  let rpc: Awaited<ReturnType<typeof inProcessRpc>>;
+  before(async () => {
+    proxy = await slowProxy(testConfig().mysql.port);
+    ctx = await createServiceContext(
+      testConfig({
+        ...ownRedis('mysql-slow'),
+        QIANFAN_MYSQL__PORT: String(proxy.port),
+        QIANFAN_MYSQL__LOCK_WAIT_TIMEOUT_SECONDS: '1',
+        QIANFAN_MYSQL__STATEMENT_TIMEOUT_MS: String(STATEMENT_MS),
+        QIANFAN_MYSQL__ACQUIRE_TIMEOUT_MS: String(STATEMENT_MS),
+        QIANFAN_HTTP__REQUEST_DEADLINE_MS: String(DEADLINE_MS),
+        QIANFAN_GRPC__REQUEST_DEADLINE_MS: String(DEADLINE_MS),
+        // The production bound on an order's transaction (config/test.yaml shortens it to 3 s).
+        QIANFAN_ROCKETMQ__LOCAL_TX_MAX_MS: '10000',
+        QIANFAN_ROCKETMQ__TX_ROLLBACK_AFTER_MS: '60000',
+      }),
+      { process: 'restful', mq: true, logger: testLogger },
+    );
+    app = await buildApp(ctx);
+    // The same service with the deadline off: shows what the deadline saves a caller.
+    unbounded = await buildApp({
+      ...ctx,
+      config: { ...ctx.config, http: { ...ctx.config.http, requestDeadlineMs: 0 } },
+    });
+    rpc = await inProcessRpc(ctx);
+  });
+  after(async () => {
+    resume();
+    await rpc?.close();
+    await unbounded?.close();
+    await app?.close();
+    await ctx?.close();
+    await proxy?.close();
+  });
+
+  it('POST /v1/orders answers 503 DEPENDENCY_UNAVAILABLE by http.requestDeadlineMs, and writes nothing partial; without the deadline it takes longer', async () => {
+    const user = BigInt(Date.now()) * 1000n + 779_000n;
+    const token = await signDevToken(ctx.config.auth, { userId: String(user), roles: ['user'] }, 600);
+    const [sku] = await makeSkus(ctx, [{ price: 1200, available: 20 }]);
+    const create = (): InjectOptions => ({
+      method: 'POST',
+      url: '/v1/orders',
+      headers: { authorization: `Bearer ${token}`, 'idempotency-key': randomUUID() },
+      payload: { items: [{ skuId: String(sku), quantity: 1 }], address },
+    });
+    const timed = async (on: FastifyInstance) => {
+      const t = Date.now();
+      const res = await on.inject(create());
+      return { res, ms: Date.now() - t };
+    };
+    assert.equal((await app.inject(create())).statusCode, 201); // warm: connections open
+    const end = slowMysql();
+    let answers: Array<Awaited<ReturnType<typeof timed>>>;
+    let control: Awaited<ReturnType<typeof timed>>;
+    try {
+      answers = await Promise.all([timed(app), timed(app), timed(app)]);
+      control = await timed(unbounded);
+    } finally {
+      end();
+    }
+    for (const { res, ms } of answers) {
+      assert.equal(res.statusCode, 503, res.body);
+      assert.equal(res.json().code, 'DEPENDENCY_UNAVAILABLE');
+      assert.match(res.json().message, /deadline/);
+      assert.ok(Number(res.headers['retry-after']) > 0);
+      assert.ok(ms < DEADLINE_MS + 700, `answered after ${ms} ms`);
+    }
+    // The deadline is what ended them: each statement alone stayed within its bound.
+    assert.equal(control.res.statusCode, 201, control.res.body);
+    assert.ok(control.ms > DEADLINE_MS, `without the deadline the order took only ${control.ms} ms`);
+    // Nothing partial: every order that exists is whole, and the stock taken matches them.
+    const orders = await waitFor('MySQL answering again', 10_000, () => ordersOfUser(ctx, user).catch(() => undefined));
+    assert.equal((await stockOf(ctx, sku!)).available, 20 - orders.length);
+  });
+
+  it('gRPC CreateOrder answers UNAVAILABLE by grpc.requestDeadlineMs', async () => {
+    const [sku] = await makeSkus(ctx, [{ price: 900, available: 5 }]);
+    const req = () => ({
+      requestId: randomUUID(),
+      userId: String(BigInt(Date.now()) * 1000n + 780_000n),
+      items: [{ skuId: String(sku), quantity: 1 }],
+      address: { ...address, postcode: '' },
+      note: '',
+    });
+    assert.ok((await rpc.call('createOrder', req())).res); // warm
+    const end = slowMysql();
+    const t = Date.now();
+    let err: Awaited<ReturnType<typeof rpc.call>>['err'];
+    try {
+      ({ err } = await rpc.call('createOrder', req()));
+    } finally {
+      end();
+    }
+    const ms = Date.now() - t;
+    assert.equal(err?.code, status.UNAVAILABLE, String(err));
+    assert.equal(err?.metadata.get('error-code')[0], 'DEPENDENCY_UNAVAILABLE');
+    assert.ok(ms < DEADLINE_MS + 700, `answered after ${ms} ms`);
   });
 });
 

@@ -89,6 +89,12 @@ export const configSchema = z
       orderStreamsPerProcess: int(1, 1_000_000).default(10_000),
       /** A comment line this often keeps proxies from closing an idle stream; the order is re-read too. */
       orderStreamHeartbeatMs: int(100, 120_000).default(15_000),
+      /**
+       * A request's MySQL waits end this long after it arrived (DEPENDENCY_UNAVAILABLE, 503 + Retry-After),
+       * however many statements it meets; keep it below the proxy's read timeout (nginx: 30 s). Streams
+       * (order events, exports) have none. 0: no deadline.
+       */
+      requestDeadlineMs: int(0, 600_000).default(25_000),
     }),
     grpc: z.strictObject({
       host: z.string().min(1).default('0.0.0.0'),
@@ -106,6 +112,11 @@ export const configSchema = z
       watchStreamsPerProcess: int(1, 1_000_000).default(10_000),
       /** A heartbeat message this often on an idle WatchOrder stream; the order is re-read too. */
       watchHeartbeatMs: int(100, 120_000).default(15_000),
+      /**
+       * A unary call's MySQL waits end this long after it arrived, or at the caller's deadline if sooner
+       * (DEPENDENCY_UNAVAILABLE, gRPC UNAVAILABLE). 0: only the caller's deadline.
+       */
+      requestDeadlineMs: int(0, 600_000).default(25_000),
     }),
     admin: z.strictObject({
       host: z.string().min(1).default('0.0.0.0'),

@@ -109,6 +109,7 @@ export function adminRoutes(root: FastifyInstance, ctx: ServiceContext): void {
     '/v1/admin/orders/export',
     {
       preHandler: requirePermission(ctx, 'orders:export'),
+      config: { longLived: true },
       schema: {
         operationId: 'adminExportOrders',
         summary: 'A search as CSV, streamed',
