@@ -66,8 +66,11 @@ const CLOSE_INTERVAL_MS = 5_000;
 const SETTLE_MS = 180_000;
 
 type Fault = string;
-/** How long each stall lasts: past Redis's command timeout (0.5 s), the broker's request timeout (3 s). */
-const STALL_MS = { 'stall-redis': 4000, 'stall-mariadb': 6000, 'stall-broker': 6000 } as const;
+/**
+ * How long each stall lasts: past Redis's command timeout (0.5 s), the broker's request timeout (3 s),
+ * and MySQL's statement and connection bounds (10 s each), so every one of them fires under the load.
+ */
+const STALL_MS = { 'stall-redis': 4000, 'stall-mariadb': 12_000, 'stall-broker': 6000 } as const;
 const STALL_READ_LIMIT_MS = 2000;
 /** A stalled process: longer than the gRPC client's deadline and nginx's read timeout. */
 const PROCESS_STALL_MS = 6000;
