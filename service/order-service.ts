@@ -13,7 +13,7 @@ import {
   type OrderWatchHub,
 } from '../internal/order/index.js';
 import { applyPaymentResult, requestRefund, startPayment } from '../internal/payment/index.js';
-import { type ServiceContext, withRequestDeadline } from '../internal/svc/index.js';
+import { requestDeadline, type ServiceContext, withRequestDeadline } from '../internal/svc/index.js';
 import { inSpan, SpanKind, serviceMetrics } from '../internal/telemetry/index.js';
 import { type OrderServiceServer, OrderServiceService } from '../pkg/gen/qianfan/order/v1/order.js';
 import { afterSaleCalls, afterSaleMessage } from './after-sales.js';
@@ -69,10 +69,14 @@ export function orderService(ctx: ServiceContext, hub: OrderWatchHub): OrderServ
           if (deadline !== undefined && deadline <= Date.now()) {
             throw new AppError('DEPENDENCY_UNAVAILABLE', 'the call deadline passed before it was handled');
           }
-          // The call's MySQL waits end at its deadline (internal/svc/request-deadline.ts).
-          return requestDeadlineMs > 0 || deadline !== undefined
-            ? withRequestDeadline(requestDeadlineMs || Number.POSITIVE_INFINITY, deadline, handle)
-            : handle();
+          if (requestDeadlineMs === 0 && deadline === undefined) return handle();
+          // The call's MySQL waits end at its deadline (internal/svc/request-deadline.ts), while it runs.
+          const d = requestDeadline(requestDeadlineMs || Number.POSITIVE_INFINITY, deadline);
+          try {
+            return await withRequestDeadline(d, handle);
+          } finally {
+            d.open = false;
+          }
         },
       ).then(
         (res) => {

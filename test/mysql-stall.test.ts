@@ -4,13 +4,14 @@ import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/mysql2';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify';
 import mysql from 'mysql2/promise';
 import { signDevToken } from '../internal/auth/index.js';
 import { appErrorIn, toAppError } from '../internal/errorx/index.js';
 import { isOutage } from '../internal/mq/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { buildApp } from '../restful/app.js';
+import { installRequestDeadline } from '../restful/request-deadline.js';
 import { toServiceError } from '../service/status.js';
 import { testConfig } from './helpers/config.js';
 import { inProcessRpc } from './helpers/grpc.js';
@@ -19,7 +20,7 @@ import { testLogger } from './helpers/logger.js';
 import { mariadbPids, stopProcesses } from './helpers/mariadb.js';
 import { address, makeSkus, ordersOfUser, stockOf } from './helpers/orders.js';
 import { slowProxy } from './helpers/slow-proxy.js';
-import { waitFor } from './helpers/wait.js';
+import { sleep, waitFor } from './helpers/wait.js';
 
 // The bounds under test, small so the test is quick: a statement 1.5 s, a connection 1 s, two connections.
 const STATEMENT_MS = 1500;
@@ -322,6 +323,35 @@ describe('a slow MySQL: a request answers by its deadline however many slow stat
     assert.equal(err?.code, status.UNAVAILABLE, String(err));
     assert.equal(err?.metadata.get('error-code')[0], 'DEPENDENCY_UNAVAILABLE');
     assert.ok(ms < DEADLINE_MS + 700, `answered after ${ms} ms`);
+  });
+});
+
+describe('the request deadline binds the request only', () => {
+  it('a MySQL wait inside a request ends at its deadline; work the request left behind runs unbounded by it after the answer', async () => {
+    const ctx = await createServiceContext(testConfig(), { process: 'restful', logger: testLogger });
+    const app = Fastify();
+    installRequestDeadline(app, 200);
+    let leftBehind: Promise<unknown> | undefined;
+    app.get('/late-query', async () => {
+      await sleep(300); // past the 200 ms deadline
+      await ctx.pool.query('SELECT 1');
+      return 'answered';
+    });
+    app.get('/timer', async () => {
+      // A timer set while handling the request runs in its context, after the deadline has passed.
+      leftBehind = sleep(400).then(() => ctx.pool.query('SELECT 1'));
+      return 'answered';
+    });
+    try {
+      const late = await app.inject({ method: 'GET', url: '/late-query' });
+      assert.equal(late.statusCode, 500); // a bare app: the AppError is not mapped here
+      assert.match(late.body, /deadline passed/);
+      assert.equal((await app.inject({ method: 'GET', url: '/timer' })).body, 'answered');
+      await leftBehind; // would reject with "the request's deadline passed" were it still bound
+    } finally {
+      await app.close();
+      await ctx.close();
+    }
   });
 });
 

@@ -1,19 +1,34 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-// The moment (epoch ms) by which the request being handled must have its answer: HTTP requests get
-// http.requestDeadlineMs, gRPC calls grpc.requestDeadlineMs or the caller's own deadline if sooner.
-// Each MySQL wait (internal/svc/db-bounds.ts) is cut at whichever comes first, its own bound or this,
-// so a request that meets several slow statements in a row still answers in time.
-const deadlines = new AsyncLocalStorage<number>();
-
-/** Runs `fn` (and everything it starts) under a deadline `ms` from now, or `at` if that is sooner. */
-export function withRequestDeadline<T>(ms: number, at: number | undefined, fn: () => T): T {
-  const own = Date.now() + ms;
-  return deadlines.run(at === undefined ? own : Math.min(own, at), fn);
+/**
+ * The moment (epoch ms) by which a request must have its answer, while it is being handled: HTTP
+ * requests get http.requestDeadlineMs, gRPC calls grpc.requestDeadlineMs or the caller's own deadline if
+ * sooner. Each MySQL wait (internal/svc/db-bounds.ts) is cut at whichever comes first, its own bound or
+ * this, so a request that meets several slow statements in a row still answers in time.
+ *
+ * Work that outlives the request runs in its context too (a timer it set, a client stream it happened
+ * to open): `open` turns false when the request is answered, and from then on its deadline binds nothing.
+ */
+export interface RequestDeadline {
+  at: number;
+  open: boolean;
 }
 
-/** Milliseconds left before the current request's deadline (negative once past); undefined outside a request. */
+const deadlines = new AsyncLocalStorage<RequestDeadline>();
+
+/** A deadline `ms` from now, or at `at` if that is sooner. */
+export function requestDeadline(ms: number, at?: number): RequestDeadline {
+  const own = Date.now() + ms;
+  return { at: at === undefined ? own : Math.min(own, at), open: true };
+}
+
+/** Runs `fn`, and everything it starts, under `deadline`. */
+export function withRequestDeadline<T>(deadline: RequestDeadline, fn: () => T): T {
+  return deadlines.run(deadline, fn);
+}
+
+/** Milliseconds left before the current request's deadline (negative once past); undefined outside one. */
 export function requestMsLeft(): number | undefined {
-  const at = deadlines.getStore();
-  return at === undefined ? undefined : at - Date.now();
+  const d = deadlines.getStore();
+  return d?.open ? d.at - Date.now() : undefined;
 }
