@@ -58,7 +58,7 @@ export function isOutage(err: unknown): boolean {
 export function toAppError(err: unknown): AppError {
   const known = appErrorIn(err);
   if (known) return known;
-  if (isOutage(err)) {
+  if ([...causeChain(err)].some(isOutageError)) {
     return new AppError(
       'DEPENDENCY_UNAVAILABLE',
       'a backing service (database, cache or broker) is unavailable right now; retry',
