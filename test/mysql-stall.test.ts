@@ -253,7 +253,6 @@ describe('a slow MySQL: a request answers by its deadline however many slow stat
     rpc = await inProcessRpc(ctx);
   });
   after(async () => {
-    resume();
     await rpc?.close();
     await unbounded?.close();
     await app?.close();
