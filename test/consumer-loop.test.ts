@@ -21,6 +21,7 @@ import {
   testTopics,
 } from '../internal/mq/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
+import { stall } from './chaos/stack.js';
 import { testConfig } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
 import { sleep, waitFor } from './helpers/wait.js';
@@ -156,6 +157,20 @@ describe('consumer loop: lanes, retries and the broker DLQ (real RocketMQ, Maria
     } finally {
       await second.stop();
     }
+  });
+
+  it('a loop stops within its own bounds while the broker is stalled', async () => {
+    const loop = loopOn(testGroups.normal, async () => {});
+    await loop.start();
+    await sleep(500);
+    let ms = 0;
+    await stall('broker', 14_000, async () => {
+      const t = Date.now();
+      await loop.stop(); // its receives time out (awaitMs + request timeout); leaving is not answered
+      ms = Date.now() - t;
+    });
+    // awaitMs (4 s here) plus the request timeout for the receives, one more for the leaving call.
+    assert.ok(ms < 4000 + 2 * ctx.config.rocketmq.requestTimeoutMs + 1000, `stop took ${ms} ms`);
   });
 
   it('retries that run out reach %DLQ%<group>; the DLQ reader records them; a replay resolves them', async () => {

@@ -134,7 +134,10 @@ export class ConsumerLoop {
     this.#running = false;
     await Promise.allSettled(this.#loops);
     await Promise.allSettled([...this.#busy]);
-    await this.#consumer.shutdown();
+    // Tells the broker this client left; one that does not answer forgets the client by itself.
+    await this.#consumer
+      .shutdown()
+      .catch((err: unknown) => this.#log.warn({ err }, 'the broker did not answer the consumer leaving'));
   }
 
   async #run(): Promise<void> {
