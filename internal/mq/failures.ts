@@ -50,5 +50,3 @@ export function describeFailure(err: unknown): { code: string; message: string }
     message: String(e?.message ?? err).slice(0, 500),
   };
 }
-
-export { isOutage } from '../errorx/index.js';

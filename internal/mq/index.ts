@@ -15,7 +15,7 @@ export {
   newEnvelope,
   SCHEMA_VERSION,
 } from './envelope.js';
-export { classifyFailure, describeFailure, type FailureClass, isOutage, RetryLaterError } from './failures.js';
+export { classifyFailure, describeFailure, type FailureClass, RetryLaterError } from './failures.js';
 export { brokerNames } from './names.js';
 export {
   DEFAULT_LOCAL_TX_MAX_MS,

@@ -18,7 +18,7 @@ export const topics = {
   flashsaleTicket: { name: 'flashsale_ticket', type: 'NORMAL' },
 } as const satisfies Record<string, TopicDef>;
 
-import { isOutage } from './failures.js';
+import { isOutage } from '../errorx/index.js';
 
 export interface GroupDef {
   name: string;
