@@ -22,6 +22,7 @@ await runProcess('consumer', { mq: true }, async (ctx) => {
         group: s.group.name,
         topic: s.group.topic,
         filter: s.filter,
+        invisibleMs: s.group.invisibleMs,
         backoffMs: retryBackoff(s.group),
         handler: s.handler(ctx),
       }),

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { loadConfig } from '../internal/config/index.js';
+import { consumerGroups } from '../internal/mq/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -19,6 +20,7 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   restart?: string;
   stop_grace_period?: string;
+  volumes?: string[];
 }
 
 // No Docker engine runs here: the compose file is checked by reading it.
@@ -78,6 +80,19 @@ describe('deploy/docker-compose.yml', () => {
       const deps = services[app]?.depends_on ?? {};
       assert.equal(deps.migrate?.condition, 'service_completed_successfully', `${app} starts before the migration`);
       assert.equal(deps['rocketmq-init']?.condition, 'service_completed_successfully');
+    }
+  });
+
+  it("the broker's proxy accepts every consumer group's invisible time", () => {
+    const broker = services['rocketmq-broker']!;
+    const command = broker.command as string[];
+    const file = command[command.indexOf('-pc') + 1];
+    const mount = (broker.volumes ?? []).find((v) => v.split(':')[1] === file);
+    assert.ok(mount, `the proxy config ${file} is not mounted`);
+    const proxy = JSON.parse(readFileSync(path.join(root, 'deploy', mount.split(':')[0]!), 'utf8'));
+    assert.equal(proxy.rocketMQClusterName, 'DefaultCluster');
+    for (const g of Object.values(consumerGroups)) {
+      assert.ok(proxy.minInvisibleTimeMillsForRecv <= g.invisibleMs, `${g.name}: ${g.invisibleMs} ms is refused`);
     }
   });
 

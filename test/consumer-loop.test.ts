@@ -21,6 +21,7 @@ import {
   testTopics,
 } from '../internal/mq/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
+import { createLogger } from '../internal/telemetry/index.js';
 import { stall } from './chaos/stack.js';
 import { testConfig } from './helpers/config.js';
 import { testLogger } from './helpers/logger.js';
@@ -171,6 +172,44 @@ describe('consumer loop: lanes, retries and the broker DLQ (real RocketMQ, Maria
     });
     // awaitMs (4 s here) plus the request timeout for the receives, one more for the leaving call.
     assert.ok(ms < 4000 + 2 * ctx.config.rocketmq.requestTimeoutMs + 1000, `stop took ${ms} ms`);
+  });
+
+  it("a proxy refusing the group's invisible time as too small: the loop asks for the proxy's minimum, says so once and keeps consuming", async () => {
+    // The lab proxy's minInvisibleTimeMillsForRecv is 1 s (deploy/rocketmq/rocketmq.sh); a stock proxy's is 10 s.
+    const lines: Array<{ msg: string; minMs?: number }> = [];
+    const logger = createLogger({
+      service: 'qianfan-order',
+      process: 'consumer',
+      level: 'warn',
+      stream: { write: (line: string) => lines.push(JSON.parse(line)) },
+    });
+    const run = randomUUID();
+    const got = new Set<number>();
+    const loop = loopOn(testGroups.normal, async () => {}, {
+      concurrency: 4,
+      invisibleMs: 500,
+      logger,
+      handler: async (env) => {
+        const d = env.data as { run?: string; n: number };
+        if (d.run === run) got.add(d.n);
+      },
+    });
+    await loop.start();
+    try {
+      for (let n = 1; n <= 5; n++) {
+        await ctx.mq!.send({ topic: testTopics.normal.name, envelope: newEnvelope('test.normal', { run, n }) });
+      }
+      await waitFor('all five messages', 20_000, () => got.size === 5);
+    } finally {
+      await loop.stop();
+    }
+    const raised = lines.filter((l) => /refuses this group's invisible time/.test(l.msg));
+    assert.equal(raised.length, 1, JSON.stringify(lines));
+    assert.equal(raised[0]!.minMs, 1000);
+    assert.deepEqual(
+      lines.filter((l) => /receive failed/.test(l.msg)),
+      [],
+    );
   });
 
   it('retries that run out reach %DLQ%<group>; the DLQ reader records them; a replay resolves them', async () => {

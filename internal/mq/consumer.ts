@@ -86,6 +86,8 @@ export class ConsumerLoop {
   readonly #log: Logger;
   readonly #names: ReturnType<typeof brokerNames>;
   #running = false;
+  /** The invisible time asked for: the option's, or the proxy's minimum when it refuses that. */
+  #invisibleMs: number;
   #loops: Promise<void>[] = [];
   readonly #busy = new Set<Promise<void>>();
 
@@ -93,6 +95,7 @@ export class ConsumerLoop {
     this.#opts = opts;
     this.#log = opts.logger.child({ group: opts.group, topic: opts.topic });
     this.#names = brokerNames(opts.namespace);
+    this.#invisibleMs = opts.invisibleMs ?? 30_000;
     this.#consumer = new SimpleConsumer({
       endpoints: opts.endpoints,
       namespace: '',
@@ -141,13 +144,14 @@ export class ConsumerLoop {
   }
 
   async #run(): Promise<void> {
-    const { batchSize = 16, invisibleMs = 30_000 } = this.#opts;
+    const { batchSize = 16 } = this.#opts;
     while (this.#running) {
       let batch: MessageView[];
       try {
-        batch = await this.#consumer.receive(batchSize, invisibleMs);
+        batch = await this.#consumer.receive(batchSize, this.#invisibleMs);
       } catch (err) {
         if (!this.#running) return;
+        if (this.#raiseInvisibleTime(err)) continue;
         // No message within the long-poll window surfaces as an error in some client versions.
         if (!/no new message|MESSAGE_NOT_FOUND|40401/i.test(String((err as Error)?.message))) {
           this.#log.warn({ err }, 'receive failed; retrying in 1 s');
@@ -162,6 +166,23 @@ export class ConsumerLoop {
     }
   }
 
+  /**
+   * A proxy refuses a receive whose invisible time is below its minInvisibleTimeMillsForRecv (10 s
+   * unless configured). The loop then asks for that minimum, so it keeps consuming, and says once that
+   * a dead consumer's messages now come back later than the group wants.
+   */
+  #raiseInvisibleTime(err: unknown): boolean {
+    const min = /invisibleTime is too small\. min is (\d+)/.exec(String((err as Error)?.message))?.[1];
+    if (min === undefined) return false;
+    if (Number(min) <= this.#invisibleMs) return true; // another of this group's loops raised it already
+    this.#log.warn(
+      { wantedMs: this.#invisibleMs, minMs: Number(min) },
+      "the broker's proxy refuses this group's invisible time; using its minimum. Set the proxy's minInvisibleTimeMillsForRecv to at most the wanted time (docs/operations.md)",
+    );
+    this.#invisibleMs = Number(min);
+    return true;
+  }
+
   async #handleBatch(batch: MessageView[]): Promise<void> {
     const lanes = new Map<string, MessageView[]>();
     for (const view of batch) {
@@ -174,7 +195,7 @@ export class ConsumerLoop {
     // batch) can outlast the invisible time of those behind it. While the batch runs, every message not
     // yet settled is kept invisible: none is handed to another receiver, so a group's order holds.
     for (const view of batch) this.#unsettled.add(view);
-    const { invisibleMs = 30_000 } = this.#opts;
+    const invisibleMs = this.#invisibleMs;
     const keep = setInterval(
       () => {
         for (const view of batch) {

@@ -33,6 +33,13 @@ export interface GroupDef {
   retryBackoffMaxMs: number;
   /** A DLQ reader copies the group's %DLQ% messages into the dead-letter table. */
   dlq: boolean;
+  /**
+   * How long a received message stays hidden from other consumers: how late it comes when the consumer
+   * that took it dies without settling it (kill -9, an OOM kill). While a message is being handled its
+   * invisible time is extended every third of this, so a long handler never hands it to another.
+   * Shorter where someone waits on the message (a sale's buyers, a paid order), 30 s where nothing does.
+   */
+  invisibleMs: number;
 }
 
 /** Consumer groups of this service's consumer process. FIFO topics need orderly groups. */
@@ -46,6 +53,8 @@ export const consumerGroups = {
     maxRetries: 24,
     retryBackoffMaxMs: 120_000,
     dlq: true,
+    // A dead consumer holds its messages, and the later results of their orders, this long.
+    invisibleMs: 10_000,
   },
   delivery: {
     name: 'qianfan-order-delivery',
@@ -54,6 +63,7 @@ export const consumerGroups = {
     maxRetries: 24,
     retryBackoffMaxMs: 120_000,
     dlq: true,
+    invisibleMs: 10_000,
   },
   // A lost timeout is backed by the close-expired-orders job; a flash-sale ticket by flashsale-requeue.
   timeout: {
@@ -63,6 +73,7 @@ export const consumerGroups = {
     maxRetries: 8,
     retryBackoffMaxMs: 10_000,
     dlq: true,
+    invisibleMs: 30_000,
   },
   flashsale: {
     name: 'qianfan-order-flashsale',
@@ -71,6 +82,8 @@ export const consumerGroups = {
     maxRetries: 8,
     retryBackoffMaxMs: 10_000,
     dlq: true,
+    // A dead consumer's tickets: the sale's orders come within 10 s of sell-out.
+    invisibleMs: 3000,
   },
   /** Our own order.cancelled events: a cancelled flash-sale order gives its units back to the sale. */
   flashsaleReturns: {
@@ -80,6 +93,7 @@ export const consumerGroups = {
     maxRetries: 8,
     retryBackoffMaxMs: 10_000,
     dlq: true,
+    invisibleMs: 30_000,
   },
   /** Our own order.cancelled events: the order's payments still open at their provider are closed there. */
   paymentClose: {
@@ -89,6 +103,7 @@ export const consumerGroups = {
     maxRetries: 16,
     retryBackoffMaxMs: 120_000,
     dlq: true,
+    invisibleMs: 30_000,
   },
 } as const satisfies Record<string, GroupDef>;
 
@@ -128,6 +143,7 @@ export const testGroups = {
     maxRetries: 16,
     retryBackoffMaxMs: 10_000,
     dlq: false,
+    invisibleMs: 10_000,
   },
   fifo: {
     name: 'qf-test-fifo',
@@ -136,6 +152,7 @@ export const testGroups = {
     maxRetries: 16,
     retryBackoffMaxMs: 10_000,
     dlq: false,
+    invisibleMs: 10_000,
   },
   delay: {
     name: 'qf-test-delay',
@@ -144,6 +161,7 @@ export const testGroups = {
     maxRetries: 16,
     retryBackoffMaxMs: 10_000,
     dlq: false,
+    invisibleMs: 10_000,
   },
   tx: {
     name: 'qf-test-tx',
@@ -152,6 +170,7 @@ export const testGroups = {
     maxRetries: 16,
     retryBackoffMaxMs: 10_000,
     dlq: false,
+    invisibleMs: 10_000,
   },
   /** The chaos suite's audit of order_event: every event the broker delivers, to check publication. */
   chaosAudit: {
@@ -161,6 +180,7 @@ export const testGroups = {
     maxRetries: 16,
     retryBackoffMaxMs: 10_000,
     dlq: false,
+    invisibleMs: 10_000,
   },
   /** test/flash-sale-batch.test.ts's audit of order_event: the events of one flash sale's orders. */
   flashAudit: {
@@ -170,6 +190,7 @@ export const testGroups = {
     maxRetries: 16,
     retryBackoffMaxMs: 10_000,
     dlq: false,
+    invisibleMs: 10_000,
   },
   /** Gives up after one retry, so a test sees a message reach the DLQ (and the DLQ reader) quickly. */
   retry: {
@@ -179,5 +200,6 @@ export const testGroups = {
     maxRetries: 1,
     retryBackoffMaxMs: 10_000,
     dlq: true,
+    invisibleMs: 10_000,
   },
 } as const satisfies Record<string, GroupDef>;
