@@ -2,7 +2,7 @@
 // restful and the consumer running together, as on a sale day. Reports when the sale sold out (the
 // 20,000th admission), how long after that the last ticket became an order, and admission -> ORDERED per
 // ticket; then checks the outcome (no oversell, no ticket lost, no buyer over the limit, Redis = MySQL)
-// and that the flashsale-requeue job (run here every 5 s, as the job process does) re-sent nothing.
+// and that the flashsale-requeue job (run here every 2 s, as the job process does) re-sent nothing.
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { signDevToken } from '../internal/auth/index.js';
@@ -43,12 +43,12 @@ export async function seedScaleRun(
       .where(eq(flashSaleTickets.saleId, BigInt(saleId)));
     return Number(r?.n ?? 0);
   };
-  // The requeue job's pass over this sale every 5 s (what it re-sends of this sale), and the moment the last ticket is seen ORDERED (polled every 250 ms).
+  // The requeue job's pass over this sale every 2 s (what it re-sends of this sale), and the moment the last ticket is seen ORDERED (polled every 250 ms).
   let stop = false;
   const requeued = { resent: 0, settled: 0, failed: 0, passes: 0 };
   const requeue = (async () => {
     while (!stop) {
-      await sleep(5000);
+      await sleep(2000);
       const r = await requeueLostTickets(ctx, { saleId: BigInt(saleId) });
       requeued.resent += r.resent;
       requeued.settled += r.settled;

@@ -251,8 +251,13 @@ export const configSchema = z
         batchIntervalMs: int(10, 60_000).default(1000),
         /** Tickets buffered in one restful process at most; purchases wait for room beyond it. */
         maxBuffered: int(1, 1_000_000).default(20_000),
-        /** A ticket still queued this long after purchase is re-sent by the flashsale-requeue job. */
-        requeueAfterSeconds: int(2, 3600).default(15),
+        /**
+         * A ticket still queued and never sent this long after purchase (its restful process died with
+         * it buffered, or the send failed) is re-sent by the flashsale-requeue job. Above batchIntervalMs
+         * plus rocketmq.requestTimeoutMs, or a batch still being sent goes twice (the consumer skips the
+         * second).
+         */
+        requeueAfterSeconds: int(2, 3600).default(5),
         /**
          * How a batch's new orders are published on order_event: `batch`, one `order.created.batch`
          * transaction message per batch carrying every order's `order.created` event; `each`, one
@@ -264,7 +269,7 @@ export const configSchema = z
         batchSize: 100,
         batchIntervalMs: 1000,
         maxBuffered: 20_000,
-        requeueAfterSeconds: 15,
+        requeueAfterSeconds: 5,
         orderCreatedEvents: 'batch',
       }),
     /** Job schedules: node-cron expressions with a seconds field, in UTC. */
@@ -274,7 +279,7 @@ export const configSchema = z
         autoConfirmReceipts: CRON.default('0 5 * * * *'),
         resendRefunds: CRON.default('30 */5 * * * *'),
         reconcilePayments: CRON.default('45 */10 * * * *'),
-        flashsaleRequeue: CRON.default('*/5 * * * * *'),
+        flashsaleRequeue: CRON.default('*/2 * * * * *'),
         reconcileFlashSales: CRON.default('30 * * * * *'),
         redriveDeadLetters: CRON.default('50 */5 * * * *'),
         cleanupExpired: CRON.default('0 17 * * * *'),
@@ -286,7 +291,7 @@ export const configSchema = z
         autoConfirmReceipts: '0 5 * * * *',
         resendRefunds: '30 */5 * * * *',
         reconcilePayments: '45 */10 * * * *',
-        flashsaleRequeue: '*/5 * * * * *',
+        flashsaleRequeue: '*/2 * * * * *',
         reconcileFlashSales: '30 * * * * *',
         redriveDeadLetters: '50 */5 * * * *',
         cleanupExpired: '0 17 * * * *',

@@ -6,8 +6,11 @@ import type { TicketState } from './rules.js';
 import { settleInRedis } from './settle.js';
 import { sendTicketBatch } from './ticket-batcher.js';
 
-/** Never sent for this many re-send intervals: the ticket fails and its units go back. */
-const GIVE_UP_AFTER = 20;
+/**
+ * Never sent for this long after purchase (the broker refused every send): the ticket fails and its units
+ * go back. A broker outage shorter than this fails no ticket.
+ */
+const GIVE_UP_AFTER_MS = 5 * 60_000;
 /**
  * A batch the broker took but no consumer recorded for this long: the consumer is down, or the broker
  * lost it (its host crashed before flushing). Sent once more per this interval; the consumer skips
@@ -25,7 +28,8 @@ const RESEND_SENT_AFTER_MS = 30 * 60_000;
  *   dead-letter table. They never fail here: the broker has them;
  * - not sent (a failed send, or the restful process died with them buffered): sent again in batches
  *   (the consumer skips what it already has);
- * - not sent after GIVE_UP_AFTER intervals (the broker never had them): FAILED, units back to the sale.
+ * - not sent GIVE_UP_AFTER_MS after purchase, nor within 20 re-send intervals (the broker never had
+ *   them): FAILED, units back to the sale.
  * Every sale of the last day, or only `saleId`.
  */
 export async function requeueLostTickets(ctx: ServiceContext, input: { now?: number; saleId?: bigint } = {}) {
@@ -80,7 +84,7 @@ async function requeuePage(ctx: ServiceContext, saleId: bigint, seqs: string[], 
   for (const [i, seq] of lost.entries()) {
     const t = raw[i] ? (JSON.parse(raw[i]!) as TicketState) : undefined;
     if (!t) continue;
-    if (!wasSent.has(seq) && t.queuedAt < now - GIVE_UP_AFTER * requeueAfterSeconds * 1000) {
+    if (!wasSent.has(seq) && t.queuedAt < now - Math.max(GIVE_UP_AFTER_MS, 20 * requeueAfterSeconds * 1000)) {
       expired.push({
         id: BigInt(seq),
         saleId,
