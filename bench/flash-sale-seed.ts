@@ -3,6 +3,7 @@
 // 20,000th admission), how long after that the last ticket became an order, and admission -> ORDERED per
 // ticket; then checks the outcome (no oversell, no ticket lost, no buyer over the limit, Redis = MySQL)
 // and that the flashsale-requeue job (run here every 2 s, as the job process does) re-sent nothing.
+// BENCH_SEED_KILL=consumer or restful kills that process -9 near the end of the sale (see below).
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { signDevToken } from '../internal/auth/index.js';
@@ -33,8 +34,10 @@ export async function seedScaleRun(
       signDevToken(ctx.config.auth, { userId: String(firstUser + i), roles: ['user'] }, 3600),
     ),
   );
-  const consumer = await startProcess('consumer/main.ts', env, httpOk('http://127.0.0.1:29102/readyz'));
-  const restful = await startProcess('restful/main.ts', env, httpOk(`http://127.0.0.1:${opts.httpPort}/healthz`));
+  const startConsumer = () => startProcess('consumer/main.ts', env, httpOk('http://127.0.0.1:29102/readyz'));
+  const startRestful = () => startProcess('restful/main.ts', env, httpOk(`http://127.0.0.1:${opts.httpPort}/healthz`));
+  let consumer = await startConsumer();
+  let restful = await startRestful();
 
   const count = async () => {
     const [r] = await ctx.db
@@ -68,6 +71,25 @@ export async function seedScaleRun(
     }
   })();
 
+  // BENCH_SEED_KILL=consumer|restful: that process dies with kill -9 once 90 % of the units are ordered,
+  // and a new one is started at once, as a supervisor would.
+  const victim = process.env.BENCH_SEED_KILL;
+  let killed: { process: string; at: number; orderedBefore: number } | undefined;
+  const killer = (async () => {
+    if (victim !== 'consumer' && victim !== 'restful') return;
+    while (!stop) {
+      const ordered = await count();
+      if (ordered >= UNITS * 0.9) {
+        await (victim === 'consumer' ? consumer : restful).kill();
+        killed = { process: victim, at: Date.now(), orderedBefore: ordered };
+        if (victim === 'consumer') consumer = await startConsumer();
+        else restful = await startRestful();
+        return;
+      }
+      await sleep(100);
+    }
+  })();
+
   let n = 0;
   const run = await load({
     url: `http://127.0.0.1:${opts.httpPort}/v1/flash-sales/${saleId}/purchases`,
@@ -85,6 +107,7 @@ export async function seedScaleRun(
   });
   await watch;
   stop = true;
+  await killer;
   await requeue;
   await restful.stop();
   await consumer.stop();
@@ -137,5 +160,10 @@ export async function seedScaleRun(
     db: { stock: stats.db.stock, sold: stats.db.sold },
     reconcile: reconcile.action,
     requeueJob: requeued,
+    killed: killed && {
+      process: killed.process,
+      orderedBefore: killed.orderedBefore,
+      beforeSellOutSeconds: (soldOutAt - killed.at) / 1000,
+    },
   };
 }

@@ -105,8 +105,14 @@ export async function startProcess(
     /** Resident set size now, in MiB (Linux /proc). */
     rssMiB: () => rssMiB(child.pid!),
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+    /** kill -9, as a crash would. */
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
     },
   };
