@@ -174,6 +174,35 @@ describe('consumer loop: lanes, retries and the broker DLQ (real RocketMQ, Maria
     assert.ok(ms < 4000 + 2 * ctx.config.rocketmq.requestTimeoutMs + 1000, `stop took ${ms} ms`);
   });
 
+  it('receives that fail while the broker is stalled are counted for the alert, and the loop receives again afterwards', async () => {
+    const run = randomUUID();
+    const got = new Set<number>();
+    const loop = loopOn(testGroups.normal, async () => {}, {
+      handler: async (env) => {
+        const d = env.data as { run?: string; n: number };
+        if (d.run === run) got.add(d.n);
+      },
+    });
+    const failures = async () => {
+      const m = await ctx.metrics.getSingleMetric('qianfan_mq_receive_failures_total')?.get();
+      return m?.values.find((v) => v.labels.group === testGroups.normal.name)?.value ?? 0;
+    };
+    const before = await failures();
+    await loop.start();
+    try {
+      // An idle, healthy broker: long polls that end empty are not failures (the alert would page).
+      await sleep(9000);
+      assert.equal(await failures(), before, 'empty long polls were counted as failures');
+      // Longer than a receive's own bound (awaitMs 4 s + the request timeout), so the parked ones fail.
+      await stall('broker', 4000 + ctx.config.rocketmq.requestTimeoutMs + 3000);
+      await waitFor('a failed receive to be counted', 10_000, async () => (await failures()) > before);
+      await ctx.mq!.send({ topic: testTopics.normal.name, envelope: newEnvelope('test.normal', { run, n: 1 }) });
+      await waitFor('the message sent after the stall', 30_000, () => got.has(1));
+    } finally {
+      await loop.stop();
+    }
+  });
+
   it("a proxy refusing the group's invisible time as too small: the loop asks for the proxy's minimum, says so once and keeps consuming", async () => {
     // The lab proxy's minInvisibleTimeMillsForRecv is 1 s (deploy/rocketmq/rocketmq.sh); a stock proxy's is 10 s.
     const lines: Array<{ msg: string; minMs?: number }> = [];

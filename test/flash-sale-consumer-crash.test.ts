@@ -59,43 +59,35 @@ describe('flash sale: a process killed -9 near sell-out', () => {
     await ctx?.close();
   });
 
-  it('tickets sent right after the consumer died become orders within the 10 s of the sale target, not after 30 s', async (t) => {
-    assert.ok(consumerGroups.flashsale.invisibleMs <= 3000, 'the flash-sale group hides a message longer than 5 s');
-    await start('restful/main.ts', '19180');
-    const dead = await start('consumer/main.ts', '19182');
+  /** A sale of `units` (limit 1) and a token for each of its buyers. */
+  const newSale = async (units: number) => {
     const firstUser = BigInt(Date.now()) * 1000n + 700_000n;
-    const [sku] = await makeSkus(ctx, [{ price: 9900, available: UNITS }]);
+    const [sku] = await makeSkus(ctx, [{ price: 9900, available: units }]);
     const sale = await createFlashSale(ctx, {
       skuId: sku!,
       price: 100,
-      stock: UNITS,
+      stock: units,
       perUserLimit: 1,
       startsAt: new Date(Date.now() - 1000),
       endsAt: new Date(Date.now() + 3600_000),
     });
     const tokens = await Promise.all(
-      Array.from({ length: UNITS }, (_, i) =>
+      Array.from({ length: units }, (_, i) =>
         signDevToken(ctx.config.auth, { userId: String(firstUser + BigInt(i)), roles: ['user'] }, 600),
       ),
     );
-    await sleep(1500); // its receives are parked at the broker now
-    dead.child.kill('SIGKILL');
-    await dead.exited;
-    const killedAt = Date.now();
-    // A supervisor starts the next one; the sale goes on meanwhile.
-    let readyAt = 0;
-    const next = start('consumer/main.ts', '19182').then((p) => {
-      readyAt = Date.now();
-      consumer = p;
-    });
+    return { id: sale.id, tokens };
+  };
+  /** Every buyer buys one unit through `port`, 16 at a time; resolves with the sell-out time. */
+  const sellOut = async (port: number, sale: { id: bigint; tokens: string[] }) => {
     let i = 0;
     let soldOutAt = 0;
     const buyer = async () => {
-      for (let n = i++; n < UNITS; n = i++) {
-        const res = await fetch(`http://127.0.0.1:${PORT}/v1/flash-sales/${sale.id}/purchases`, {
+      for (let n = i++; n < sale.tokens.length; n = i++) {
+        const res = await fetch(`http://127.0.0.1:${port}/v1/flash-sales/${sale.id}/purchases`, {
           method: 'POST',
           headers: {
-            authorization: `Bearer ${tokens[n]}`,
+            authorization: `Bearer ${sale.tokens[n]}`,
             'idempotency-key': randomUUID(),
             'content-type': 'application/json',
           },
@@ -106,19 +98,44 @@ describe('flash sale: a process killed -9 near sell-out', () => {
       }
     };
     await Promise.all(Array.from({ length: 16 }, buyer));
-    await next;
-    const count = async () => {
-      const [r] = await ctx.db
-        .select({ n: sql<string>`COUNT(*)`, last: sql<Date>`MAX(${flashSaleTickets.createdAt})` })
-        .from(flashSaleTickets)
-        .where(eq(flashSaleTickets.saleId, sale.id));
-      return { n: Number(r?.n ?? 0), last: r?.last };
-    };
-    const done = await waitFor(`all ${UNITS} tickets ordered`, 60_000, async () => {
-      const r = await count();
-      return r.n === UNITS ? r : undefined;
+    return soldOutAt;
+  };
+  /** The sale's ticket rows: how many, and when the last was written. */
+  const ordered = async (saleId: bigint) => {
+    const [r] = await ctx.db
+      .select({ n: sql<string>`COUNT(*)`, last: sql<Date>`MAX(${flashSaleTickets.createdAt})` })
+      .from(flashSaleTickets)
+      .where(eq(flashSaleTickets.saleId, saleId));
+    return { n: Number(r?.n ?? 0), last: r?.last ? new Date(r.last).getTime() : 0 };
+  };
+  /** How long after `soldOutAt` the last of the sale's `units` tickets became an order. */
+  const lastOrderAfter = async (sale: { id: bigint; tokens: string[] }, soldOutAt: number) => {
+    const units = sale.tokens.length;
+    const done = await waitFor(`all ${units} tickets ordered`, 60_000, async () => {
+      const r = await ordered(sale.id);
+      return r.n === units ? r : undefined;
     });
-    const lastMs = new Date(done.last!).getTime() - soldOutAt;
+    return done.last - soldOutAt;
+  };
+
+  it('tickets sent right after the consumer died become orders within the 10 s of the sale target, not after 30 s', async (t) => {
+    assert.ok(consumerGroups.flashsale.invisibleMs <= 3000, 'the flash-sale group hides a message longer than 3 s');
+    await start('restful/main.ts', '19180');
+    const dead = await start('consumer/main.ts', '19182');
+    const sale = await newSale(UNITS);
+    await sleep(1500); // its receives are parked at the broker now
+    dead.child.kill('SIGKILL');
+    await dead.exited;
+    const killedAt = Date.now();
+    // A supervisor starts the next one; the sale goes on meanwhile.
+    let readyAt = 0;
+    const next = start('consumer/main.ts', '19182').then((p) => {
+      readyAt = Date.now();
+      consumer = p;
+    });
+    const soldOutAt = await sellOut(PORT, sale);
+    await next;
+    const lastMs = await lastOrderAfter(sale, soldOutAt);
     t.diagnostic(
       `sold out ${soldOutAt - killedAt} ms after the kill; next consumer ready after ${readyAt - killedAt} ms; last order ${lastMs} ms after sell-out`,
     );
@@ -138,55 +155,12 @@ describe('flash sale: a process killed -9 near sell-out', () => {
     });
     if (!consumer) await start('consumer/main.ts', '19182');
     await start('job/main.ts', '19183');
-    const firstUser = BigInt(Date.now()) * 1000n + 800_000n;
-    const units = 100;
-    const [sku] = await makeSkus(ctx, [{ price: 9900, available: units }]);
-    const sale = await createFlashSale(ctx, {
-      skuId: sku!,
-      price: 100,
-      stock: units,
-      perUserLimit: 1,
-      startsAt: new Date(Date.now() - 1000),
-      endsAt: new Date(Date.now() + 3600_000),
-    });
-    const tokens = await Promise.all(
-      Array.from({ length: units }, (_, i) =>
-        signDevToken(ctx.config.auth, { userId: String(firstUser + BigInt(i)), roles: ['user'] }, 600),
-      ),
-    );
-    let i = 0;
-    let soldOutAt = 0;
-    const buyer = async () => {
-      for (let n = i++; n < units; n = i++) {
-        const res = await fetch(`http://127.0.0.1:${PORT + 1}/v1/flash-sales/${sale.id}/purchases`, {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${tokens[n]}`,
-            'idempotency-key': randomUUID(),
-            'content-type': 'application/json',
-          },
-          body: JSON.stringify({ address }),
-        });
-        assert.equal(res.status, 202, await res.text());
-        soldOutAt = Math.max(soldOutAt, Date.now());
-      }
-    };
-    await Promise.all(Array.from({ length: 16 }, buyer));
+    const sale = await newSale(100);
+    const soldOutAt = await sellOut(PORT + 1, sale);
     restful.child.kill('SIGKILL');
     await restful.exited;
-    const [before] = await ctx.db
-      .select({ n: sql<string>`COUNT(*)` })
-      .from(flashSaleTickets)
-      .where(eq(flashSaleTickets.saleId, sale.id));
-    assert.equal(Number(before?.n), 0, 'the restful process sent its tickets before it died');
-    const done = await waitFor(`all ${units} tickets ordered`, 60_000, async () => {
-      const [r] = await ctx.db
-        .select({ n: sql<string>`COUNT(*)`, last: sql<Date>`MAX(${flashSaleTickets.createdAt})` })
-        .from(flashSaleTickets)
-        .where(eq(flashSaleTickets.saleId, sale.id));
-      return Number(r?.n) === units ? r : undefined;
-    });
-    const lastMs = new Date(done.last!).getTime() - soldOutAt;
+    assert.equal((await ordered(sale.id)).n, 0, 'the restful process sent its tickets before it died');
+    const lastMs = await lastOrderAfter(sale, soldOutAt);
     t.diagnostic(`last order ${lastMs} ms after sell-out`);
     assert.ok(lastMs < 10_000, `the last order came ${lastMs} ms after sell-out`);
   });

@@ -154,6 +154,7 @@ export class ConsumerLoop {
         if (this.#raiseInvisibleTime(err)) continue;
         // No message within the long-poll window surfaces as an error in some client versions.
         if (!/no new message|MESSAGE_NOT_FOUND|40401/i.test(String((err as Error)?.message))) {
+          mqMetrics(this.#opts.metrics).receiveFailures.inc({ topic: this.#opts.topic, group: this.#opts.group });
           this.#log.warn({ err }, 'receive failed; retrying in 1 s');
           await sleep(1000);
         }

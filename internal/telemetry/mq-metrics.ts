@@ -15,6 +15,12 @@ function build(registry: Registry) {
       labelNames: ['topic', 'group', 'source'] as const,
       registers: [registry],
     }),
+    receiveFailures: new Counter({
+      name: 'qianfan_mq_receive_failures_total',
+      help: 'Receive calls to the broker that failed (refused, timed out, unreachable); the loop retries each after 1 s',
+      labelNames: ['topic', 'group'] as const,
+      registers: [registry],
+    }),
     duration: new Histogram({
       name: 'qianfan_mq_consume_duration_seconds',
       help: 'Time to handle one message',
