@@ -10,7 +10,7 @@ export type JobRun =
 
 /**
  * How long a tick's marker outlives the tick: far beyond any clock skew between job processes, and few
- * keys even for a job every 2 s (1,800 per job; a day's 43,200 before).
+ * keys even for a job every 2 s (1,800).
  */
 const TICK_MARKER_SECONDS = 3600;
 
