@@ -4,6 +4,8 @@
 // ticket; then checks the outcome (no oversell, no ticket lost, no buyer over the limit, Redis = MySQL)
 // and that the flashsale-requeue job (run here every 2 s, as the job process does) re-sent nothing.
 // BENCH_SEED_KILL=consumer or restful kills that process -9 near the end of the sale (see below).
+// BENCH_SEED_CONSUMER_AFTER=<s>: the consumer is down for the whole sale and starts that many seconds
+// after the last purchase, so the broker holds the sale's every ticket while the requeue job runs over them.
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { signDevToken } from '../internal/auth/index.js';
@@ -16,6 +18,7 @@ import { httpOk, load, percentiles, sleep, startProcess } from './lib.js';
 const UNITS = Number(process.env.BENCH_SEED_UNITS ?? 20_000);
 const ATTEMPTS = Number(process.env.BENCH_SEED_ATTEMPTS ?? 100_000);
 const BUYERS = Number(process.env.BENCH_SEED_BUYERS ?? 25_000);
+const CONSUMER_AFTER_SECONDS = Number(process.env.BENCH_SEED_CONSUMER_AFTER ?? 0);
 
 export async function seedScaleRun(
   ctx: ServiceContext,
@@ -36,7 +39,7 @@ export async function seedScaleRun(
   );
   const startConsumer = () => startProcess('consumer/main.ts', env, httpOk('http://127.0.0.1:29102/readyz'));
   const startRestful = () => startProcess('restful/main.ts', env, httpOk(`http://127.0.0.1:${opts.httpPort}/healthz`));
-  let consumer = await startConsumer();
+  let consumer = CONSUMER_AFTER_SECONDS > 0 ? undefined : await startConsumer();
   let restful = await startRestful();
 
   const count = async () => {
@@ -48,14 +51,18 @@ export async function seedScaleRun(
   };
   // The requeue job's pass over this sale every 2 s (what it re-sends of this sale), and the moment the last ticket is seen ORDERED (polled every 250 ms).
   let stop = false;
-  const requeued = { resent: 0, settled: 0, failed: 0, passes: 0 };
+  const requeued = { resent: 0, settled: 0, failed: 0, passes: 0, maxInBroker: 0 };
+  const passMs: number[] = [];
   const requeue = (async () => {
     while (!stop) {
       await sleep(2000);
+      const t0 = performance.now();
       const r = await requeueLostTickets(ctx, { saleId: BigInt(saleId) });
+      passMs.push(performance.now() - t0);
       requeued.resent += r.resent;
       requeued.settled += r.settled;
       requeued.failed += r.failed;
+      requeued.maxInBroker = Math.max(requeued.maxInBroker, r.inBroker);
       requeued.passes++;
     }
   })();
@@ -80,7 +87,7 @@ export async function seedScaleRun(
     while (!stop) {
       const ordered = await count();
       if (ordered >= UNITS * 0.9) {
-        await (victim === 'consumer' ? consumer : restful).kill();
+        await (victim === 'consumer' ? consumer! : restful).kill();
         killed = { process: victim, at: Date.now(), orderedBefore: ordered };
         if (victim === 'consumer') consumer = await startConsumer();
         else restful = await startRestful();
@@ -105,6 +112,12 @@ export async function seedScaleRun(
       body: opts.body,
     }),
   });
+  let consumerStartedAt: number | undefined;
+  if (!consumer) {
+    await sleep(CONSUMER_AFTER_SECONDS * 1000);
+    consumerStartedAt = Date.now();
+    consumer = await startConsumer();
+  }
   await watch;
   stop = true;
   await killer;
@@ -159,7 +172,11 @@ export async function seedScaleRun(
     redis: stats.redis,
     db: { stock: stats.db.stock, sold: stats.db.sold },
     reconcile: reconcile.action,
-    requeueJob: requeued,
+    requeueJob: { ...requeued, passMs: percentiles(passMs), maxPassMs: Math.round(Math.max(0, ...passMs)) },
+    consumerStarted: consumerStartedAt && {
+      afterSellOutSeconds: (consumerStartedAt - soldOutAt) / 1000,
+      lastOrderAfterItSeconds: (lastOrderRow - consumerStartedAt) / 1000,
+    },
     killed: killed && {
       process: killed.process,
       orderedBefore: killed.orderedBefore,

@@ -1,5 +1,6 @@
 // Flash-sale benchmark: purchases/s with the batcher on (100 or 1 s) and with one message per ticket,
-// beside a bare Fastify route and the raw Lua admission script measured in the same run; then
+// beside a bare Fastify route, the admission floor (that route plus the admission script) and the raw
+// Lua admission script measured in the same run; then
 // tickets -> orders per second beside a raw multi-row INSERT of the same shape. Needs MariaDB, Redis and
 // RocketMQ (npm run dev, or bash deploy/local/infra.sh up). Uses its own database and Redis prefix.
 import { randomUUID } from 'node:crypto';
@@ -95,6 +96,32 @@ async function main() {
     return { ...r, cpuMicrosPerRequest };
   };
   const bareBefore = await bareOnce();
+
+  // 1b. Floor: the bare route plus the admission script through ioredis and nothing else (no token check,
+  // rate limit, validation, metrics, tracing or broker), the least any correct purchase costs. Measured
+  // right after the bare route, and again right after it at the end. Its tickets never reach the broker
+  // and are removed like the raw Lua run's (2).
+  const floorOnce = async () => {
+    const saleId = await newSale(ctx, 1_000_000);
+    const floor = await startProcess('bench/admission-floor.ts', env, httpOk(`http://127.0.0.1:${BARE_PORT}/floor`), [
+      String(BARE_PORT),
+      saleId,
+    ]);
+    const meter = cpuMeter({ server: floor.child.pid!, loadGenerator: process.pid, ...infraPids() });
+    const r = await load({
+      url: `http://127.0.0.1:${BARE_PORT}/floor`,
+      method: 'POST',
+      connections: CONNECTIONS,
+      seconds: SECONDS,
+      setup: purchaseReq,
+    });
+    const cpuMicrosPerRequest = meter(r.status2xx);
+    await floor.stop();
+    const k = saleKeys(saleId);
+    await ctx.redis.del(k.queued, k.tickets, k.users);
+    return { ...r, cpuMicrosPerRequest };
+  };
+  const floorBefore = await floorOnce();
 
   // 2. Ceiling: the raw admission script through ioredis at the same concurrency. Its admissions never
   // reach the broker, so they are removed afterwards: left queued in Redis, the job's flashsale-requeue
@@ -196,7 +223,17 @@ async function main() {
 
   // 4. Batched purchases; then the consumer, started afterwards, turns their backlog into orders.
   await purchaseRun('batched (100 or 1 s)', '100');
+  const floorAfter = await floorOnce();
   const bareAfter = await bareOnce();
+  const floorRun = {
+    ...floorBefore,
+    cpuMicrosPerRequest: meanOf(floorBefore.cpuMicrosPerRequest, floorAfter.cpuMicrosPerRequest),
+    rps: Math.round((floorBefore.rps + floorAfter.rps) / 2),
+    p50: (floorBefore.p50 + floorAfter.p50) / 2,
+    p99: (floorBefore.p99 + floorAfter.p99) / 2,
+    before: floorBefore,
+    after: floorAfter,
+  };
   const bareRun = {
     ...bareBefore,
     cpuMicrosPerRequest: meanOf(bareBefore.cpuMicrosPerRequest, bareAfter.cpuMicrosPerRequest),
@@ -242,6 +279,7 @@ async function main() {
     machine: machine(),
     load: { connections: CONNECTIONS, seconds: SECONDS },
     bareFastify: bareRun,
+    admissionFloor: floorRun,
     rawLua: luaRun,
     purchases,
     oversell: {
@@ -267,6 +305,7 @@ async function main() {
       `| measurement | per second | p50 ms | p99 ms | vs ceiling |`,
       `| --- | --- | --- | --- | --- |`,
       `| bare Fastify POST (ceiling; mean of ${bareBefore.rps} before and ${bareAfter.rps} after) | ${bareRun.rps} | ${bareRun.p50} | ${bareRun.p99} | — |`,
+      `| admission floor: bare route + admission script only (mean of ${floorBefore.rps} and ${floorAfter.rps}; CPU µs ${JSON.stringify(floorRun.cpuMicrosPerRequest)}) | ${floorRun.rps} | ${floorRun.p50} | ${floorRun.p99} | ${pct(floorRun.rps, bareRun.rps)} of bare Fastify; purchases are ${pct(b.rps, floorRun.rps)} of it |`,
       `| raw Lua admission, ioredis (ceiling; Redis CPU ${luaRun.redisCpuMicrosPerAdmission} µs each) | ${luaRun.opsPerSecond} | — | — | — |`,
       `| purchases, batcher on | ${b.rps} | ${b.p50} | ${b.p99} | ${pct(b.rps, bareRun.rps)} of bare Fastify, ${pct(b.rps, luaRun.opsPerSecond)} of raw Lua |`,
       `| CPU µs per request: bare ${JSON.stringify(bareRun.cpuMicrosPerRequest)}, batched purchase ${JSON.stringify(b.cpuMicrosPerPurchase)} | — | — | — | with restful as cheap as the bare route, purchases would reach at most ${budget.boundPercent} % of bare on this host's ${budget.cores} cores |`,

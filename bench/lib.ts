@@ -320,8 +320,12 @@ export async function openBenchContext(env: NodeJS.ProcessEnv, opts: { freshData
   const config = loadConfig(env);
   try {
     await ensureDatabase(config.mysql.database, opts.freshDatabase);
+    // Tables first, then the broker client: the broker may check back on a previous run's transaction
+    // messages as soon as the producer starts, and the check reads mq_tx_log.
+    const plain = await createServiceContext(config, { process: 'script' });
+    await runMigrations(plain.db, plain.pool);
+    await plain.close();
     const ctx = await createServiceContext(config, { process: 'script', mq: true });
-    await runMigrations(ctx.db, ctx.pool);
     return { config, ctx };
   } catch (err) {
     needInfra(err);
