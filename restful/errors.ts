@@ -71,7 +71,9 @@ export function installErrorHandler(app: FastifyInstance): void {
       appErr = toAppError(err);
       status = httpStatusOf[appErr.kind];
     }
-    if (status >= 500) req.log.error({ err }, 'request failed');
+    // A fault of ours (500) is an error; a dependency that is down or slow (503, answered with
+    // Retry-After) is a warning: the 5xx alert counts both, and an outage is not a page of errors.
+    if (status >= 500) req.log[appErr.kind === 'internal' ? 'error' : 'warn']({ err }, 'request failed');
     // A dependency that is down or slow: tell the client when to come back.
     if (status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '2');
     const retryAfter = appErr.details?.retryAfterSeconds;

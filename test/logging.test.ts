@@ -5,12 +5,14 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { parse } from 'yaml';
 import { signDevToken } from '../internal/auth/index.js';
+import { AppError } from '../internal/errorx/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { createLogger } from '../internal/telemetry/index.js';
 import { buildApp } from '../restful/app.js';
+import { installErrorHandler } from '../restful/errors.js';
 import { testConfig } from './helpers/config.js';
 
 /** A logger whose JSON lines land in an array. */
@@ -72,6 +74,32 @@ describe('logs', () => {
     assert.equal(lines[0]?.address.city, 'Hangzhou', 'non-personal fields stay');
     assert.equal(lines[0]?.config.jwtSecret, '[redacted]');
     assert.ok(!line.includes('"p"'));
+  });
+
+  it('a failed request logs at error when the fault is ours (500), at warn when a dependency is unavailable (503)', async () => {
+    const { lines, logger } = capture('info');
+    const app = Fastify({ loggerInstance: logger as FastifyBaseLogger });
+    installErrorHandler(app);
+    app.get('/bug', async () => {
+      throw new TypeError('undefined is not a function');
+    });
+    app.get('/down', async () => {
+      throw new AppError('DEPENDENCY_UNAVAILABLE', 'MySQL did not answer in time; retry');
+    });
+    try {
+      assert.equal((await app.inject({ method: 'GET', url: '/bug' })).statusCode, 500);
+      assert.equal((await app.inject({ method: 'GET', url: '/down' })).statusCode, 503);
+    } finally {
+      await app.close();
+    }
+    const failed = lines.filter((l) => l.msg === 'request failed');
+    assert.deepEqual(
+      failed.map((l) => [l.level, l.err?.message]),
+      [
+        ['error', 'undefined is not a function'],
+        ['warn', 'MySQL did not answer in time; retry'],
+      ],
+    );
   });
 
   describe('request logs (real MariaDB, Redis)', () => {
