@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { rejectInvalidText } from '../internal/errorx/index.js';
-import { ticketBatcher } from '../internal/flashsale/index.js';
+import { ticketSender } from '../internal/flashsale/index.js';
 import type { ServiceContext } from '../internal/svc/index.js';
 import { serviceMetrics } from '../internal/telemetry/index.js';
 import { installAccessLog } from './access-log.js';
@@ -105,9 +105,9 @@ export async function buildApp(ctx: ServiceContext, state: AppState = { draining
   adminRoutes(app, ctx);
   afterSaleRoutes(app, ctx);
   // Flash-sale tickets are aggregated per sale before they reach the broker; closing the app flushes them.
-  const tickets = ticketBatcher(ctx);
+  const tickets = ticketSender(ctx);
   app.addHook('onClose', () => tickets.close());
-  flashSaleRoutes(app, ctx, (saleId, ticket) => tickets.add({ saleId, ticket }));
+  flashSaleRoutes(app, ctx, tickets);
   await webhookRoutes(app, ctx);
   if (ctx.config.payment.sandbox.enabled) sandboxRoutes(app, ctx);
   return app;

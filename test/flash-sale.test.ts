@@ -17,6 +17,7 @@ import { Batcher, type ConsumerLoop } from '../internal/mq/index.js';
 import { cancelOrder, MAX_ORDERS_PER_BATCH_MESSAGE, ORDER_CREATED_BATCH } from '../internal/order/index.js';
 import { createServiceContext, type ServiceContext } from '../internal/svc/index.js';
 import { buildApp } from '../restful/app.js';
+import { stall } from './chaos/stack.js';
 import { testConfig } from './helpers/config.js';
 import { startSubscription } from './helpers/consumers.js';
 import { testLogger } from './helpers/logger.js';
@@ -437,6 +438,66 @@ describe('flash sale (real Redis, RocketMQ, MariaDB)', () => {
       randomUUID(),
     );
     assert.equal(again.status, 202);
+  });
+
+  it('while ticket batches cannot reach a stalled broker, purchases answer 503 (one a second still probes); once a batch gets through they resume, and every ticket admitted becomes an order', async () => {
+    const { saleId } = await newSale(1000, 100);
+    const tokens = await Promise.all([1, 2, 3, 4, 5].map(() => token(nextUser++)));
+    const answers: Array<{ status: number; code?: string; retryAfter?: unknown; at: number }> = [];
+    const buy = async () => {
+      const tok = tokens[answers.length % tokens.length]!;
+      const r = await call('POST', `/v1/flash-sales/${saleId}/purchases`, tok, { address }, randomUUID());
+      answers.push({ status: r.status, code: r.body.code, retryAfter: r.headers['retry-after'], at: Date.now() });
+      return r.status;
+    };
+    assert.equal(await buy(), 202);
+    let stalledAt = 0;
+    await stall('broker', 14_000, async () => {
+      stalledAt = Date.now();
+      // A purchase every 100 ms. The first batch sent into the stall fails after the client's three
+      // attempts of rocketmq.requestTimeoutMs (about 10 s in): a shorter stall pauses nothing.
+      while (Date.now() - stalledAt < 13_500) {
+        await buy();
+        await sleep(100);
+      }
+    });
+    const during = answers.filter((a) => a.at >= stalledAt);
+    const firstRefusal = during.findIndex((a) => a.status === 503);
+    assert.ok(firstRefusal > 0, `purchases were never paused: ${during.map((a) => a.status).join(' ')}`);
+    const paused = during.slice(firstRefusal);
+    for (const a of paused.filter((x) => x.status !== 202)) {
+      assert.equal(a.status, 503);
+      assert.equal(a.code, 'DEPENDENCY_UNAVAILABLE');
+      assert.ok(Number(a.retryAfter) > 0);
+    }
+    const probes = paused.filter((a) => a.status === 202).length;
+    const pausedSeconds = (paused.at(-1)!.at - paused[0]!.at) / 1000;
+    assert.ok(probes <= Math.ceil(pausedSeconds) + 1, `${probes} purchases admitted in ${pausedSeconds} s of pause`);
+    assert.ok(paused.length >= 20, `only ${paused.length} purchases after the pause began`);
+
+    // The broker answers again: a probe's batch gets through and admission opens (three in a row
+    // within a second is more than the probes allow).
+    await waitFor(
+      'purchases admitted again',
+      20_000,
+      async () => (await buy()) === 202 && (await buy()) === 202 && (await buy()) === 202,
+    );
+
+    // Nothing partial: a refused purchase left no ticket; every admitted one becomes an order (the
+    // requeue job sends those whose batch failed in the stall).
+    const admitted = answers.filter((a) => a.status === 202).length;
+    assert.equal(await ctx.redis.hlen(saleKeys(saleId).tickets), admitted);
+    // Batches the consumer failed to write during the stall wait out its retry back-off (up to 30 s here).
+    await waitFor(
+      'every admitted ticket ordered',
+      120_000,
+      async () => {
+        await requeueLostTickets(ctx, { saleId: BigInt(saleId) });
+        const rows = await saleOrders(saleId);
+        return rows.length === admitted && rows.every((r) => r.status === 'ORDERED');
+      },
+      1000,
+    );
   });
 
   it('reconciling a sale with 200,000 tickets queued works (no call with one argument per ticket)', async () => {

@@ -9,5 +9,6 @@ export type { SaleRow } from './repository.js';
 export { requeueLostTickets } from './requeue.js';
 export { returnCancelledUnits } from './return-units.js';
 export { SALE_LIMITS, type SaleSpec } from './rules.js';
+export { SendGate } from './send-gate.js';
 export { getTicket, type TicketView } from './ticket.js';
-export { sendTicketBatch, ticketBatcher } from './ticket-batcher.js';
+export { sendTicketBatch, ticketBatcher, ticketSender } from './ticket-batcher.js';

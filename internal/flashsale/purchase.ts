@@ -18,6 +18,8 @@ export interface PurchaseInput {
   idempotencyKey: string;
   /** Hands a queued ticket to the process's batcher (which sends it to flashsale_ticket). */
   enqueue: (saleId: string, ticket: QueuedTicket) => Promise<void>;
+  /** False while this process's ticket batches do not reach the broker (SendGate): refused before admission. */
+  admitting?: () => boolean;
 }
 
 export interface PurchaseResult {
@@ -31,7 +33,8 @@ const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 /**
  * A buyer's purchase: admission in one Redis Lua script (window, remaining stock, the buyer's limit,
  * deduction, ticket record, idempotency key), then the ticket goes to the batcher. No database access.
- * Refusals: FLASH_SALE_NOT_FOUND, FLASH_SALE_NOT_ACTIVE, PURCHASE_LIMIT_REACHED, SOLD_OUT.
+ * Refusals: FLASH_SALE_NOT_FOUND, FLASH_SALE_NOT_ACTIVE, PURCHASE_LIMIT_REACHED, SOLD_OUT, and
+ * DEPENDENCY_UNAVAILABLE while Redis fails or this process's tickets do not reach the broker.
  */
 export async function purchase(ctx: ServiceContext, input: PurchaseInput): Promise<PurchaseResult> {
   const counter = serviceMetrics(ctx.metrics).flashSalePurchases;
@@ -53,6 +56,12 @@ async function admit(ctx: ServiceContext, input: PurchaseInput): Promise<Purchas
   rejectInvalidText(input.address, 'address');
   if (!/^[\w.:-]{8,128}$/.test(input.idempotencyKey)) {
     throw new AppError('VALIDATION_FAILED', 'idempotency key must be 8-128 characters of letters, digits, _ . : -');
+  }
+  if (input.admitting && !input.admitting()) {
+    throw new AppError(
+      'DEPENDENCY_UNAVAILABLE',
+      'flash-sale purchases are paused: tickets cannot reach the message broker right now; retry with the same Idempotency-Key',
+    );
   }
   const now = Date.now();
   const seq = ctx.ids.next().toString();

@@ -3,6 +3,7 @@ import { requireMq, type ServiceContext } from '../svc/index.js';
 import { saleKeys } from './keys.js';
 import { FLASHSALE_BATCH_EVENT, type QueuedTicket } from './messages.js';
 import { MARK_SENT } from './scripts.js';
+import { SendGate } from './send-gate.js';
 
 /**
  * Sends one flashsale_ticket message holding one sale's tickets, then marks them sent in Redis: the
@@ -29,11 +30,15 @@ export async function sendTicketBatch(ctx: ServiceContext, saleId: string, ticke
 /**
  * The restful process's ticket batcher: one message per sale per `flashSale.batchSize` tickets or
  * `flashSale.batchIntervalMs`, whichever first. A failed send is logged; the tickets stay queued in
- * Redis and the flashsale-requeue job sends them again.
+ * Redis and the flashsale-requeue job sends them again. Every send tells `gate` whether the broker
+ * took the batch (send-gate.ts: purchases pause while it does not).
  */
 export function ticketBatcher(
   ctx: ServiceContext,
-  onFlush?: (saleId: string, count: number, reason: 'size' | 'interval' | 'close') => void,
+  opts: {
+    gate?: SendGate;
+    onFlush?: (saleId: string, count: number, reason: 'size' | 'interval' | 'close') => void;
+  } = {},
 ) {
   const { batchSize, batchIntervalMs, maxBuffered } = ctx.config.flashSale;
   return new Batcher<{ saleId: string; ticket: QueuedTicket }>({
@@ -41,17 +46,42 @@ export function ticketBatcher(
     intervalMs: batchIntervalMs,
     maxBuffered,
     shardOf: (x) => x.saleId,
-    flush: (saleId, items) =>
-      sendTicketBatch(
+    flush: async (saleId, items) => {
+      await sendTicketBatch(
         ctx,
         saleId,
         items.map((x) => x.ticket),
-      ),
-    onError: (err, saleId, items) =>
+      );
+      opts.gate?.sent();
+    },
+    onError: (err, saleId, items) => {
+      opts.gate?.failed();
       ctx.logger.error(
         { err, saleId, tickets: items.length },
         'flash-sale batch not sent; the requeue job re-sends it',
-      ),
-    onFlush,
+      );
+    },
+    onFlush: opts.onFlush,
   });
+}
+
+/**
+ * What restful's purchase route needs: the batcher, and a gate that pauses purchases while batches
+ * do not reach the broker (a warning when it pauses and when it resumes).
+ */
+export function ticketSender(ctx: ServiceContext) {
+  const gate = new SendGate({
+    onChange: (paused) =>
+      ctx.logger.warn(
+        paused
+          ? 'flash-sale purchases paused: ticket batches do not reach RocketMQ; one purchase a second probes it'
+          : 'flash-sale purchases resumed: a ticket batch reached RocketMQ',
+      ),
+  });
+  const batcher = ticketBatcher(ctx, { gate });
+  return {
+    enqueue: (saleId: string, ticket: QueuedTicket) => batcher.add({ saleId, ticket }),
+    admitting: () => gate.admit(),
+    close: () => batcher.close(),
+  };
 }

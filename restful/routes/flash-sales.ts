@@ -46,12 +46,12 @@ const saleJson = (sale: SaleRow, remaining: number) => ({
 
 /**
  * Flash sales: admins create and inspect them; buyers read one, buy (202 + a ticket; admission in Redis,
- * no database access) and poll their ticket. `enqueue` hands tickets to the process's batcher.
+ * no database access) and poll their ticket. `tickets` is the process's batcher and its send gate.
  */
 export function flashSaleRoutes(
   root: FastifyInstance,
   ctx: ServiceContext,
-  enqueue: (saleId: string, ticket: QueuedTicket) => Promise<void>,
+  tickets: { enqueue: (saleId: string, ticket: QueuedTicket) => Promise<void>; admitting: () => boolean },
 ): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -147,7 +147,8 @@ export function flashSaleRoutes(
         quantity: req.body.quantity ?? 1,
         address: req.body.address,
         idempotencyKey: req.headers['idempotency-key'],
-        enqueue,
+        enqueue: tickets.enqueue,
+        admitting: tickets.admitting,
       });
       if (r.replayed) res.header('idempotent-replayed', 'true');
       return res.status(202).send({ ticketId: r.ticketId, status: r.status });
