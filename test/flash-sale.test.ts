@@ -8,6 +8,7 @@ import {
   flashSaleStats,
   reconcileFlashSale,
   requeueLostTickets,
+  SendGate,
   saleKeys,
   sendTicketBatch,
 } from '../internal/flashsale/index.js';
@@ -614,5 +615,28 @@ describe('flash sale (real Redis, RocketMQ, MariaDB)', () => {
     assert.equal(stats.db.sold, 30);
     const k = saleKeys(saleId);
     assert.equal(Number(await ctx.redis.get(k.stock)) + stats.db.sold, stats.db.stock);
+  });
+});
+
+describe('flash-sale send gate (no I/O)', () => {
+  it('admits all while batches get through; after a failure one purchase a second, until a batch gets through', () => {
+    let now = 1_000_000;
+    const changes: boolean[] = [];
+    const gate = new SendGate({ now: () => now, onChange: (paused) => changes.push(paused) });
+    assert.ok([1, 2, 3].every(() => gate.admit()));
+    gate.failed();
+    gate.failed(); // a second failing batch changes nothing
+    assert.equal(gate.paused, true);
+    const admittedAt: number[] = [];
+    for (let t = 0; t < 3000; t += 100) {
+      now = 1_000_000 + t;
+      if (gate.admit()) admittedAt.push(t);
+    }
+    // The first probe a full second after the failure, then one a second.
+    assert.deepEqual(admittedAt, [1000, 2000]);
+    gate.sent();
+    assert.equal(gate.paused, false);
+    assert.ok([1, 2, 3].every(() => gate.admit()));
+    assert.deepEqual(changes, [true, false]);
   });
 });
