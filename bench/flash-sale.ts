@@ -77,49 +77,37 @@ async function main() {
   // 1. Ceiling: a bare Fastify route answering the same 202 body, with the same load-generator work per
   // request (a token, a fresh Idempotency-Key, the body) as the real runs. The machine drifts during a
   // run: measured just before and just after the purchase runs, and averaged.
-  const bareOnce = async () => {
-    const bare = await startProcess('bench/bare-fastify.ts', {}, httpOk(`http://127.0.0.1:${BARE_PORT}/bare`), [
+  const routeOnce = async (file: string, route: string, args: string[], pids: Record<string, number> = {}) => {
+    const server = await startProcess(file, env, httpOk(`http://127.0.0.1:${BARE_PORT}${route}`), [
       String(BARE_PORT),
-      '48',
+      ...args,
     ]);
-    // CPU µs per request of the route's process and of this one (the load generator).
-    const meter = cpuMeter({ server: bare.child.pid!, loadGenerator: process.pid });
+    // CPU µs per request of the route's process and of this one (the load generator), and of `pids`.
+    const meter = cpuMeter({ server: server.child.pid!, loadGenerator: process.pid, ...pids });
     const r = await load({
-      url: `http://127.0.0.1:${BARE_PORT}/bare`,
+      url: `http://127.0.0.1:${BARE_PORT}${route}`,
       method: 'POST',
       connections: CONNECTIONS,
       seconds: SECONDS,
       setup: purchaseReq,
     });
     const cpuMicrosPerRequest = meter(r.status2xx);
-    await bare.stop();
+    await server.stop();
     return { ...r, cpuMicrosPerRequest };
   };
+  const bareOnce = () => routeOnce('bench/bare-fastify.ts', '/bare', ['48']);
   const bareBefore = await bareOnce();
 
   // 1b. Floor: the bare route plus the admission script through ioredis and nothing else (no token check,
   // rate limit, validation, metrics, tracing or broker), the least any correct purchase costs. Measured
-  // right after the bare route, and again right after it at the end. Its tickets never reach the broker
-  // and are removed like the raw Lua run's (2).
+  // next to the bare route, before and after the purchase runs. Its tickets never reach the broker and
+  // are removed like the raw Lua run's (2).
   const floorOnce = async () => {
     const saleId = await newSale(ctx, 1_000_000);
-    const floor = await startProcess('bench/admission-floor.ts', env, httpOk(`http://127.0.0.1:${BARE_PORT}/floor`), [
-      String(BARE_PORT),
-      saleId,
-    ]);
-    const meter = cpuMeter({ server: floor.child.pid!, loadGenerator: process.pid, ...infraPids() });
-    const r = await load({
-      url: `http://127.0.0.1:${BARE_PORT}/floor`,
-      method: 'POST',
-      connections: CONNECTIONS,
-      seconds: SECONDS,
-      setup: purchaseReq,
-    });
-    const cpuMicrosPerRequest = meter(r.status2xx);
-    await floor.stop();
+    const r = await routeOnce('bench/admission-floor.ts', '/floor', [saleId], infraPids());
     const k = saleKeys(saleId);
     await ctx.redis.del(k.queued, k.tickets, k.users);
-    return { ...r, cpuMicrosPerRequest };
+    return r;
   };
   const floorBefore = await floorOnce();
 
@@ -225,24 +213,8 @@ async function main() {
   await purchaseRun('batched (100 or 1 s)', '100');
   const floorAfter = await floorOnce();
   const bareAfter = await bareOnce();
-  const floorRun = {
-    ...floorBefore,
-    cpuMicrosPerRequest: meanOf(floorBefore.cpuMicrosPerRequest, floorAfter.cpuMicrosPerRequest),
-    rps: Math.round((floorBefore.rps + floorAfter.rps) / 2),
-    p50: (floorBefore.p50 + floorAfter.p50) / 2,
-    p99: (floorBefore.p99 + floorAfter.p99) / 2,
-    before: floorBefore,
-    after: floorAfter,
-  };
-  const bareRun = {
-    ...bareBefore,
-    cpuMicrosPerRequest: meanOf(bareBefore.cpuMicrosPerRequest, bareAfter.cpuMicrosPerRequest),
-    rps: Math.round((bareBefore.rps + bareAfter.rps) / 2),
-    p50: (bareBefore.p50 + bareAfter.p50) / 2,
-    p99: (bareBefore.p99 + bareAfter.p99) / 2,
-    before: bareBefore,
-    after: bareAfter,
-  };
+  const floorRun = meanRun(floorBefore, floorAfter);
+  const bareRun = meanRun(bareBefore, bareAfter);
   const batched = purchases['batched (100 or 1 s)']!;
   // The INSERT ceiling of the drain's shape, right before and right after it, averaged: this host's speed
   // drifts by a third within minutes (the bare route: 20,311/s before the purchase runs, 13,171/s after,
@@ -322,6 +294,22 @@ async function main() {
     ].join('\n'),
   );
   await ctx.close();
+}
+
+/** A route measured before and after the purchase runs: the mean of both, and both. */
+function meanRun<R extends { rps: number; p50: number; p99: number; cpuMicrosPerRequest: Record<string, number> }>(
+  before: R,
+  after: R,
+) {
+  return {
+    ...before,
+    cpuMicrosPerRequest: meanOf(before.cpuMicrosPerRequest, after.cpuMicrosPerRequest),
+    rps: Math.round((before.rps + after.rps) / 2),
+    p50: (before.p50 + after.p50) / 2,
+    p99: (before.p99 + after.p99) / 2,
+    before,
+    after,
+  };
 }
 
 /** Per-key mean of two CPU readings. */
