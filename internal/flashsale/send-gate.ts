@@ -1,5 +1,5 @@
 /** While paused, one purchase per this interval is admitted: its batch's send tells whether the broker is back. */
-export const PROBE_INTERVAL_MS = 1000;
+const PROBE_INTERVAL_MS = 1000;
 
 /**
  * Flash-sale admission follows the broker, per restful process: once a ticket batch failed to reach
@@ -9,7 +9,7 @@ export const PROBE_INTERVAL_MS = 1000;
  * batch sent afterwards, probe or not, opens admission again.
  */
 export class SendGate {
-  #failingSince = 0;
+  #paused = false;
   #lastProbe = 0;
   readonly #now: () => number;
   readonly #onChange: (paused: boolean) => void;
@@ -20,27 +20,27 @@ export class SendGate {
   }
 
   get paused(): boolean {
-    return this.#failingSince !== 0;
+    return this.#paused;
   }
 
   /** A batch reached the broker. */
   sent(): void {
-    if (this.#failingSince === 0) return;
-    this.#failingSince = 0;
+    if (!this.#paused) return;
+    this.#paused = false;
     this.#onChange(false);
   }
 
   /** A batch did not reach the broker. */
   failed(): void {
-    if (this.#failingSince !== 0) return;
-    this.#failingSince = this.#now();
-    this.#lastProbe = this.#failingSince;
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#lastProbe = this.#now();
     this.#onChange(true);
   }
 
   /** May a purchase be admitted now? Always while batches reach the broker; one per interval while not. */
   admit(): boolean {
-    if (this.#failingSince === 0) return true;
+    if (!this.#paused) return true;
     const now = this.#now();
     if (now - this.#lastProbe < PROBE_INTERVAL_MS) return false;
     this.#lastProbe = now;
